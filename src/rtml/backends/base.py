@@ -1,0 +1,175 @@
+"""The ``Backend`` interface every engine implements (local, TurboML, Flink, HTTP client)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Literal
+
+import pandas as pd
+from pydantic import field_validator
+
+from rtml.features.featureset import FeatureSet
+from rtml.models.base import ModelSpec, Prediction
+from rtml.spec import Spec
+
+__all__ = ["Backend", "Dataset", "Deployment", "Inputs", "Labels"]
+
+Records = pd.DataFrame | list[dict[str, Any]]
+
+
+def _tuple_of_str(value: Any) -> Any:
+    if isinstance(value, str):
+        return (value,)
+    return tuple(value) if isinstance(value, list) else value
+
+
+class Inputs(Spec):
+    """What a deployed model reads: a feature set (or a dataset) and the columns to use.
+
+    >>> Inputs("fraud_features", numerical=["sum_24h", "amount"]).numerical
+    ('sum_24h', 'amount')
+    """
+
+    kind: Literal["inputs"] = "inputs"
+    source: str
+    numerical: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+
+    _positional = ("source",)
+
+    @field_validator("numerical", "categorical", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return _tuple_of_str(value)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (*self.numerical, *self.categorical)
+
+
+class Labels(Spec):
+    """Where a deployed model's labels come from: a dataset keyed like its inputs, and a field.
+
+    >>> Labels("labels", field="is_fraud").field
+    'is_fraud'
+    """
+
+    kind: Literal["labels"] = "labels"
+    dataset: str
+    field: str
+
+    _positional = ("dataset",)
+
+
+class Dataset(ABC):
+    """A named, keyed collection of records that grows by pushes."""
+
+    name: str
+    key: str
+
+    @abstractmethod
+    def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
+        """Validate and append records; returns how many were accepted."""
+
+    @abstractmethod
+    def __len__(self) -> int: ...
+
+    @abstractmethod
+    def to_pandas(self) -> pd.DataFrame:
+        """Every record held, in arrival order."""
+
+    @property
+    @abstractmethod
+    def schema(self) -> dict[str, Any]:
+        """Column name -> :class:`~rtml.backends.local.schema.Column`."""
+
+
+class Deployment(ABC):
+    """A model deployed on a backend: predicts on every input, learns on every label."""
+
+    name: str
+
+    @abstractmethod
+    def outputs(self) -> pd.DataFrame:
+        """key, score, predicted_class, class_probabilities, event time, model version."""
+
+    @abstractmethod
+    def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
+        """The metric over a sliding window after each labelled prediction: index, value."""
+
+    @abstractmethod
+    def predict(self, record: dict[str, Any]) -> Prediction:
+        """One synchronous score from the live state, without learning."""
+
+    @abstractmethod
+    def pause(self) -> None: ...
+
+    @abstractmethod
+    def resume(self) -> None: ...
+
+    @abstractmethod
+    def delete(self) -> None: ...
+
+
+class Backend(ABC):
+    """The engine an app runs on; ``rtml.connect(...)`` returns one.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> isinstance(backend, rtml.Backend)
+    True
+    """
+
+    name: str = ""
+
+    @abstractmethod
+    def create_dataset(
+        self,
+        name: str,
+        key: str,
+        df: pd.DataFrame | None = None,
+        schema: dict[str, Any] | None = None,
+    ) -> Dataset:
+        """A new dataset keyed by ``key``, its schema inferred from ``df`` or declared."""
+
+    @abstractmethod
+    def dataset(self, name: str) -> Dataset: ...
+
+    @abstractmethod
+    def datasets(self) -> list[str]: ...
+
+    @abstractmethod
+    def materialize(self, feature_set: FeatureSet) -> None:
+        """Backfill the feature set over existing records, then keep it current on every push."""
+
+    @abstractmethod
+    def features(self, name: str) -> pd.DataFrame:
+        """The materialized feature values: the dataset's key and one column per feature."""
+
+    @abstractmethod
+    def feature_sets(self) -> list[str]: ...
+
+    @abstractmethod
+    def deploy(
+        self,
+        name: str,
+        model: ModelSpec,
+        inputs: Inputs,
+        labels: Labels | None = None,
+        pretrain: bool = False,
+    ) -> Deployment: ...
+
+    @abstractmethod
+    def deployment(self, name: str) -> Deployment: ...
+
+    @abstractmethod
+    def deployments(self) -> list[str]: ...
+
+    def close(self) -> None:
+        """Release what the backend holds (files, connections)."""
+
+    def __enter__(self) -> Backend:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,200 @@
+"""Dataset schemas: column types, inference from a DataFrame, and validation of pushes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from rtml.errors import SchemaError
+
+__all__ = ["Column", "ColumnType", "Problem", "conform", "find_problems", "infer_schema"]
+
+ColumnType = Literal["int", "float", "bool", "string", "timestamp"]
+TYPES: tuple[ColumnType, ...] = ("int", "float", "bool", "string", "timestamp")
+_PANDAS_DTYPE = {
+    "int": "Int64",
+    "float": "float64",
+    "bool": "boolean",
+    "string": "object",
+    "timestamp": "datetime64[ns]",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a dataset: its type and whether it may hold nulls.
+
+    >>> Column("float")
+    Column(type='float', nullable=True)
+    """
+
+    type: ColumnType
+    nullable: bool = True
+
+    @classmethod
+    def parse(cls, value: Any) -> Column:
+        """``"float"``, ``"int?"`` / ``"int!"``, a dict ``{"type":…, "nullable":…}`` or a Column."""
+        if isinstance(value, Column):
+            return value
+        if isinstance(value, dict):
+            return cls.parse(value.get("type")) if "nullable" not in value else Column(
+                cls.parse(value.get("type")).type, bool(value["nullable"])
+            )
+        if isinstance(value, str):
+            text, nullable = value.strip(), True
+            if text.endswith("!"):
+                text, nullable = text[:-1], False
+            elif text.endswith("?"):
+                text = text[:-1]
+            if text in TYPES:
+                return Column(text, nullable)  # type: ignore[arg-type]
+        raise SchemaError(
+            f"unknown column type {value!r}: expected one of {', '.join(TYPES)} "
+            f"(suffix '!' for not nullable)"
+        )
+
+
+def _type_of(series: pd.Series) -> ColumnType:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "timestamp"
+    present = series.dropna()
+    if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
+        return "bool"
+    if len(present) and all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                            for v in present):
+        return "int"
+    return "string"
+
+
+def infer_schema(df: pd.DataFrame, key: str) -> dict[str, Column]:
+    """A schema from a DataFrame's dtypes: the key not nullable, other columns nullable.
+
+    >>> infer_schema(pd.DataFrame({"id": [1], "amount": [2.5], "who": ["a"]}), key="id")
+    {'id': Column(type='int', nullable=False), 'amount': Column(type='float', nullable=True), 'who': Column(type='string', nullable=True)}
+    """
+    return {str(c): Column(_type_of(df[c]), nullable=(c != key)) for c in df.columns}
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason a record was refused."""
+
+    row: int
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, field {self.field!r}: {self.reason}"
+
+
+def _check_value(value: Any, kind: ColumnType) -> bool:
+    if kind == "int":
+        if isinstance(value, bool | np.bool_):
+            return False
+        if isinstance(value, int | np.integer):
+            return True
+        return isinstance(value, float | np.floating) and float(value).is_integer()
+    if kind == "float":
+        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+            value, bool | np.bool_
+        )
+    if kind == "bool":
+        return isinstance(value, bool | np.bool_)
+    if kind == "string":
+        return isinstance(value, str)
+    return isinstance(value, datetime | pd.Timestamp | np.datetime64)
+
+
+def _describe(value: Any) -> str:
+    return f"{value!r} ({type(value).__name__})"
+
+
+def find_problems(
+    df: pd.DataFrame, schema: dict[str, Column], key: str
+) -> tuple[list[Problem], list[str]]:
+    """Problems per row, and the problems of the push as a whole (missing/extra columns)."""
+    whole: list[str] = []
+    missing = [c for c in schema if c not in df.columns]
+    extra = [str(c) for c in df.columns if c not in schema]
+    if missing:
+        whole.append(f"missing column(s) {', '.join(map(repr, missing))}")
+    if extra:
+        whole.append(
+            f"unknown column(s) {', '.join(map(repr, extra))} (the schema has "
+            f"{', '.join(map(repr, schema))}; extra columns are refused)"
+        )
+    problems: list[Problem] = []
+    for name, column in schema.items():
+        if name not in df.columns:
+            continue
+        series = df[name]
+        nulls = series.isna().to_numpy()
+        if nulls.any() and (not column.nullable or name == key):
+            for row in np.flatnonzero(nulls).tolist():
+                problems.append(Problem(row, name, f"expected a {column.type} value, got null"))
+        dtype_kind = _type_of(series) if series.dtype != object else None
+        if dtype_kind is not None and _compatible(dtype_kind, column.type, series):
+            continue
+        values = series.tolist()
+        for row, value in enumerate(values):
+            if nulls[row]:
+                continue
+            if not _check_value(value, column.type):
+                problems.append(
+                    Problem(row, name, f"expected {column.type}, got {_describe(value)}")
+                )
+    if key in df.columns:
+        dupes = df[key].duplicated(keep="first").to_numpy()
+        for row in np.flatnonzero(dupes).tolist():
+            problems.append(
+                Problem(row, key, f"duplicate key {df[key].iloc[row]!r} within the push")
+            )
+    return problems, whole
+
+
+def _compatible(actual: ColumnType, wanted: ColumnType, series: pd.Series) -> bool:
+    if actual == wanted:
+        return True
+    if wanted == "float" and actual == "int":
+        return True
+    if wanted == "int" and actual == "float":
+        present = series.dropna().to_numpy()
+        return bool(np.all(np.mod(present, 1) == 0))
+    return False
+
+
+def conform(df: pd.DataFrame, schema: dict[str, Column]) -> pd.DataFrame:
+    """The validated records with the schema's column order and dtypes."""
+    out = {}
+    for name, column in schema.items():
+        series = df[name]
+        if column.type == "int":
+            has_nulls = bool(series.isna().any())
+            out[name] = series.astype("Int64" if has_nulls else "int64")
+        elif column.type == "float":
+            out[name] = series.astype("float64")
+        elif column.type == "bool":
+            out[name] = series.astype("boolean" if series.isna().any() else "bool")
+        elif column.type == "timestamp":
+            out[name] = pd.to_datetime(series)
+        else:
+            out[name] = series.astype(object)
+    return pd.DataFrame(out, index=df.index)
+
+
+def empty_frame(schema: dict[str, Column]) -> pd.DataFrame:
+    """No records, with the schema's columns and dtypes."""
+    return pd.DataFrame(
+        {name: pd.Series([], dtype=_PANDAS_DTYPE[c.type]) for name, c in schema.items()}
+    )

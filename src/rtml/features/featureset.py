@@ -1,0 +1,152 @@
+"""``FeatureSet``: the features of one dataset, validated when defined."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from pydantic import SerializeAsAny, field_validator, model_validator
+
+from rtml.durations import parse_duration
+from rtml.errors import SpecError
+from rtml.features.base import Feature, WindowFeature
+from rtml.spec import Spec
+
+__all__ = ["FeatureSet"]
+
+
+def _feature_from_dict(data: Any) -> Any:
+    if isinstance(data, dict):
+        from rtml.plugins import registry
+
+        kinds = registry().features
+        kind = data.get("kind")
+        if kind not in kinds:
+            raise ValueError(f"unknown feature kind {kind!r} (known: {', '.join(sorted(kinds))})")
+        return kinds[kind].obj(**data)
+    return data
+
+
+class FeatureSet(Spec):
+    """The features computed on one dataset, in event time.
+
+    ``timestamp`` names the event-time column: epoch seconds (TurboML's default), epoch
+    milliseconds (``timestamp_format="epoch_milliseconds"``) or a datetime column. Features may
+    use the raw columns and other features of the set (in any order, as long as there is no
+    cycle). Records arriving more than ``allowed_lateness`` behind the latest event time seen
+    are refused (see the features page).
+
+    >>> import rtml
+    >>> fs = rtml.FeatureSet(
+    ...     name="fraud_features", dataset="transactions", timestamp="timestamp",
+    ...     features=[
+    ...         rtml.features.Aggregate("sum_24h", column="amount", op="sum", by="card",
+    ...                                 window="24h"),
+    ...         rtml.features.SQL("share", '"amount" / "sum_24h"'),
+    ...     ],
+    ... )
+    >>> [f.name for f in fs.ordered()]
+    ['sum_24h', 'share']
+    >>> rtml.FeatureSet(name="x", dataset="d", timestamp="ts", features=[], surprise=1)
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: FeatureSet: field 'surprise': unknown field (allowed: name, dataset, timestamp, features, timestamp_format, allowed_lateness)
+    """
+
+    kind: Literal["feature_set"] = "feature_set"
+    name: str
+    dataset: str
+    timestamp: str
+    features: tuple[SerializeAsAny[Feature], ...]
+    timestamp_format: Literal["auto", "epoch_seconds", "epoch_milliseconds", "datetime"] = "auto"
+    allowed_lateness: str = "1h"
+
+    @field_validator("features", mode="before")
+    @classmethod
+    def _features(cls, value: Any) -> Any:
+        if isinstance(value, Iterable) and not isinstance(value, (str, bytes, dict)):
+            return tuple(_feature_from_dict(v) for v in value)
+        return value
+
+    @field_validator("allowed_lateness")
+    @classmethod
+    def _lateness(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FeatureSet:
+        names = [f.name for f in self.features]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"feature name(s) used twice: {', '.join(twice)}")
+        if self.timestamp in names:
+            raise ValueError(f"feature {self.timestamp!r} has the name of the timestamp column")
+        self.ordered()  # raises on a cycle
+        return self
+
+    @property
+    def lateness_ns(self) -> int:
+        return parse_duration(self.allowed_lateness)
+
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def ordered(self) -> list[Feature]:
+        """The features in an order where each comes after the features it reads."""
+        by_name = {f.name: f for f in self.features}
+        done: dict[str, None] = {}
+        visiting: list[str] = []
+
+        def visit(f: Feature) -> None:
+            if f.name in done:
+                return
+            if f.name in visiting:
+                cycle = [*visiting[visiting.index(f.name) :], f.name]
+                raise ValueError(f"features form a cycle: {' -> '.join(cycle)}")
+            visiting.append(f.name)
+            for column in f.columns():
+                if column in by_name:
+                    visit(by_name[column])
+            visiting.pop()
+            done[f.name] = None
+
+        for f in self.features:
+            visit(f)
+        return [by_name[n] for n in done]
+
+    def sources(self) -> tuple[str, ...]:
+        """The other datasets the features read (joined by key), e.g. the labels."""
+        found = (f.source for f in self.features if isinstance(f, WindowFeature) and f.source)
+        return tuple(dict.fromkeys(found))
+
+    def check_columns(
+        self, columns: Iterable[str], source_columns: dict[str, Iterable[str]] | None = None
+    ) -> None:
+        """Raise :class:`SpecError` naming each feature that reads a column that does not exist."""
+        available = set(columns)
+        if self.timestamp not in available:
+            raise SpecError(
+                f"FeatureSet {self.name!r}: timestamp column {self.timestamp!r} is not in dataset "
+                f"{self.dataset!r} (columns: {', '.join(sorted(available))})"
+            )
+        features = {f.name for f in self.features}
+        problems = []
+        for f in self.features:
+            missing = [c for c in f.columns() if c not in available and c not in features]
+            if isinstance(f, WindowFeature) and f.source:
+                src = set((source_columns or {}).get(f.source, ()))
+                missing += [c for c in f.value_columns() if c not in src]
+                where = f"dataset {self.dataset!r} or source {f.source!r}"
+            else:
+                where = f"dataset {self.dataset!r}"
+            if missing:
+                problems.append(
+                    f"feature {f.name!r} reads unknown column(s) {', '.join(map(repr, missing))} "
+                    f"(not in {where} nor a feature of the set)"
+                )
+        if problems:
+            raise SpecError(f"FeatureSet {self.name!r}: " + "; ".join(problems))

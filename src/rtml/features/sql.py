@@ -1,0 +1,81 @@
+"""``SQL``: a scalar SQL expression over each record, in DuckDB's dialect."""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Literal
+
+import duckdb
+import numpy as np
+import pandas as pd
+from pydantic import field_validator
+
+from rtml.errors import SpecError
+from rtml.features.base import RowFeature
+
+__all__ = ["SQL"]
+
+_QUOTED = re.compile(r'"((?:[^"]|"")+)"')
+_local = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    # DuckDB connections must not be shared between threads; one small in-memory one per thread.
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:")
+        _local.con = con
+    return con
+
+
+class SQL(RowFeature):
+    """A scalar SQL expression of the record's columns, column names double-quoted.
+
+    Any scalar DuckDB expression works: arithmetic, ``CASE WHEN``, casts, string and date
+    functions. The expression sees the raw columns and the features defined before it.
+
+    >>> import pandas as pd
+    >>> feature = SQL("amount_x_hour", '"transactionAmount" * "localHour"')
+    >>> feature.columns()
+    ('transactionAmount', 'localHour')
+    >>> frame = pd.DataFrame({"transactionAmount": [10.0, 2.5], "localHour": [3, 4]})
+    >>> feature.compute(frame).tolist()
+    [30.0, 10.0]
+    >>> SQL("night", 'CASE WHEN "localHour" <= 6 THEN 1 ELSE 0 END').compute(frame).tolist()
+    [1, 1]
+    """
+
+    kind: Literal["sql"] = "sql"
+    expr: str
+
+    _positional = ("name", "expr")
+
+    @field_validator("expr")
+    @classmethod
+    def _not_empty(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("expected a SQL expression, got an empty string")
+        if ";" in value:
+            raise ValueError("expected one scalar expression, not statements (found ';')")
+        return value
+
+    def columns(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.replace('""', '"') for m in _QUOTED.findall(self.expr)))
+
+    def compute(self, frame: pd.DataFrame) -> np.ndarray:
+        con = _connection()
+        con.register("__rtml_rows", frame)
+        try:
+            result = con.execute(f'SELECT ({self.expr}) AS "__value" FROM __rtml_rows').fetchnumpy()
+        except duckdb.Error as exc:
+            raise SpecError(f"SQL feature {self.name!r}: {self.expr!r} failed: {exc}") from None
+        finally:
+            con.unregister("__rtml_rows")
+        values = result["__value"]
+        if isinstance(values, np.ma.MaskedArray):
+            # NULLs come back masked; a float column with NaN (or objects with None) keeps them.
+            if values.dtype.kind in "iubf":
+                return values.astype("float64").filled(np.nan)  # type: ignore[no-any-return]
+            return values.astype(object).filled(None)  # type: ignore[no-any-return]
+        return np.asarray(values)

@@ -1,0 +1,44 @@
+"""``Metric``: a measure of a model over a sliding window of its latest labelled predictions."""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, ClassVar
+
+__all__ = ["Metric"]
+
+
+class Metric:
+    """Base of evaluation metrics: ``update(y_true, score)`` then ``get()``.
+
+    Subclasses set ``name`` (how ``evaluate("WindowedAUC")`` finds them) and implement ``get``
+    over ``self.window``, the last ``window_size`` pairs ``(y_true, score)``.
+
+    >>> class WindowedMean(Metric):
+    ...     name = "WindowedMeanScore"
+    ...     def get(self):
+    ...         return sum(s for _, s in self.window) / len(self.window) if self.window else None
+    >>> m = WindowedMean(window_size=2)
+    >>> for y, s in [(0, 0.1), (1, 0.5), (1, 0.9)]:
+    ...     m.update(y, s)
+    >>> round(m.get(), 2)
+    0.7
+    """
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, window_size: int = 1000) -> None:
+        if window_size < 1:
+            raise ValueError(f"window_size must be at least 1, got {window_size}")
+        self.window_size = window_size
+        self.window: deque[tuple[Any, float]] = deque(maxlen=window_size)
+
+    @classmethod
+    def kind_name(cls) -> str:
+        return cls.name or cls.__name__
+
+    def update(self, y_true: Any, score: float) -> None:
+        self.window.append((y_true, score))
+
+    def get(self) -> float | None:
+        raise NotImplementedError

@@ -1,0 +1,63 @@
+"""``ModelSpec``: the declaration of an online model, and what a built model can do."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
+
+from rtml.spec import Spec
+
+__all__ = ["ModelSpec", "OnlineModel", "Prediction"]
+
+Task = Literal["classification", "regression", "anomaly_detection"]
+
+
+class Prediction(dict):  # type: ignore[type-arg]
+    """One model output: ``score``, ``predicted_class`` and ``class_probabilities``.
+
+    >>> Prediction.from_probabilities({0: 0.25, 1: 0.75})
+    {'score': 0.75, 'predicted_class': 1, 'class_probabilities': {0: 0.25, 1: 0.75}}
+    """
+
+    @classmethod
+    def from_probabilities(cls, probabilities: dict[Any, float]) -> Prediction:
+        probs = {k: float(v) for k, v in probabilities.items()}
+        score = probs.get(1, probs.get(True, 0.0))
+        predicted = max(probs, key=lambda k: probs[k]) if probs else 0
+        return cls(score=score, predicted_class=predicted, class_probabilities=probs)
+
+    @classmethod
+    def from_value(cls, value: float) -> Prediction:
+        value = float(value) if value is not None and not math.isnan(float(value)) else 0.0
+        return cls(score=value, predicted_class=value, class_probabilities={})
+
+
+@runtime_checkable
+class OnlineModel(Protocol):
+    """What a built model does: predict on a record, learn from a record and its label."""
+
+    def predict_one(self, x: dict[str, Any]) -> Prediction: ...
+
+    def learn_one(self, x: dict[str, Any], y: Any) -> None: ...
+
+
+class ModelSpec(Spec):
+    """Base of every model kind: a frozen declaration that :meth:`build` turns into a learner.
+
+    Subclasses set ``kind`` (the algorithm's name, TurboML's where it has one) and ``task``.
+
+    >>> import rtml
+    >>> spec = rtml.models.LogisticRegression()
+    >>> spec.task
+    'classification'
+    >>> model = spec.build()
+    >>> model.learn_one({"amount": 1.0}, 1)
+    >>> 0.0 <= model.predict_one({"amount": 1.0})["score"] <= 1.0
+    True
+    """
+
+    task: ClassVar[Task] = "classification"
+
+    def build(self) -> OnlineModel:
+        """A new, untrained learner for this spec."""
+        raise NotImplementedError

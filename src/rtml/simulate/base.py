@@ -1,0 +1,40 @@
+"""``Simulator``: something that pushes records into a backend as a live stream."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+from rtml.backends.base import Backend
+
+__all__ = ["SimulationResult", "Simulator"]
+
+
+@dataclass
+class SimulationResult:
+    """What a run pushed: records per dataset, and the position to resume from."""
+
+    pushed: dict[str, int] = field(default_factory=dict)
+    position: int = 0
+    finished: bool = False
+
+
+class Simulator(ABC):
+    """Base of simulators: :meth:`run` pushes batches into a backend's datasets.
+
+    >>> import pandas as pd, rtml
+    >>> class Countdown(Simulator):
+    ...     def run(self, backend, **options):
+    ...         ds = backend.dataset("ticks")
+    ...         n = ds.push([{"id": i} for i in range(3)])
+    ...         return SimulationResult(pushed={"ticks": n}, position=n, finished=True)
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> _ = backend.create_dataset("ticks", key="id", schema={"id": "int"})
+    >>> Countdown().run(backend).pushed
+    {'ticks': 3}
+    """
+
+    @abstractmethod
+    def run(self, backend: Backend, **options: Any) -> SimulationResult:
+        """Push records into ``backend`` until done (or a limit); resumable where supported."""
