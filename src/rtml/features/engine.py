@@ -93,6 +93,7 @@ class FeatureEngine:
         self._states: dict[str, _FeatureState] = {f.name: _FeatureState() for f in self._window_features}
         self._watermark: int | None = None
         self._since_sweep = 0
+        self._extra_lateness = 0
 
     # ---- state -------------------------------------------------------------------------
     def snapshot(self) -> bytes:
@@ -138,9 +139,7 @@ class FeatureEngine:
         fs = self.feature_set
         ts = self.event_times(frame)
         if len(ts):
-            start = ts[0] if self._watermark is None else self._watermark
-            running = np.maximum.accumulate(np.concatenate(([start], ts)))[:-1]
-            late = np.flatnonzero(ts < running - fs.lateness_ns)
+            late = np.flatnonzero(_behind(ts, self._watermark) > fs.lateness_ns)
             if late.size:
                 rows = late.tolist()
                 raise LateRecordsError(
@@ -151,9 +150,21 @@ class FeatureEngine:
                 )
         return ts
 
-    def process(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Feature values of each record of ``frame`` (in arrival order): key + feature columns."""
-        return self._run(frame, commit=True)
+    def process(self, frame: pd.DataFrame, enforce_lateness: bool = True) -> pd.DataFrame:
+        """Feature values of each record of ``frame`` (in arrival order): key + feature columns.
+
+        With ``enforce_lateness=False`` (history loaded in bulk) no record is refused as late:
+        the window state keeps whatever the batch's disorder needs.
+        """
+        if enforce_lateness:
+            return self._run(frame, commit=True)
+        ts = self.event_times(frame)
+        disorder = _disorder(ts, self._watermark)
+        self._extra_lateness = max(0, disorder - self.feature_set.lateness_ns)
+        try:
+            return self._run(frame, commit=True, ts=ts)
+        finally:
+            self._extra_lateness = 0
 
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What :meth:`process` would give for each record on its own, changing no state.
@@ -163,8 +174,9 @@ class FeatureEngine:
         """
         return self._run(frame, commit=False)
 
-    def _run(self, frame: pd.DataFrame, commit: bool) -> pd.DataFrame:
-        ts = self.check(frame) if commit else self.event_times(frame)
+    def _run(self, frame: pd.DataFrame, commit: bool, ts: np.ndarray | None = None) -> pd.DataFrame:
+        if ts is None:
+            ts = self.check(frame) if commit else self.event_times(frame)
         work = frame.reset_index(drop=True).copy(deep=False)
         for f in self._order:
             if isinstance(f, RowFeature):
@@ -190,7 +202,8 @@ class FeatureEngine:
         return to_nanos(frame[fs.timestamp], fs.timestamp_format)
 
     def _horizon(self, f: WindowFeature, watermark: int) -> int:
-        return watermark - self.feature_set.lateness_ns - f.delay_ns - f.window_ns
+        lateness = self.feature_set.lateness_ns + self._extra_lateness
+        return watermark - lateness - f.delay_ns - f.window_ns
 
     def _window_values(
         self, f: WindowFeature, work: pd.DataFrame, ts: np.ndarray, commit: bool
@@ -279,6 +292,17 @@ class FeatureEngine:
                         state.joined.pop(event, None)
                 if not window.ts:
                     del state.windows[k]
+
+
+def _behind(ts: np.ndarray, watermark: int | None) -> np.ndarray:
+    """How far each event time is behind the latest one seen before it (0 if not behind)."""
+    start = ts[0] if watermark is None else watermark
+    running = np.maximum.accumulate(np.concatenate(([start], ts)))[:-1]
+    return np.maximum(running - ts, 0)
+
+
+def _disorder(ts: np.ndarray, watermark: int | None) -> int:
+    return int(_behind(ts, watermark).max()) if len(ts) else 0
 
 
 def _key_column(series: pd.Series) -> list[Any]:

@@ -107,6 +107,8 @@ class FeatureSet(Spec):
             if f.name in visiting:
                 cycle = [*visiting[visiting.index(f.name) :], f.name]
                 raise ValueError(f"features form a cycle: {' -> '.join(cycle)}")
+            if f.name in f.columns():
+                raise ValueError(f"feature {f.name!r} reads a column of its own name")
             visiting.append(f.name)
             for column in f.columns():
                 if column in by_name:

@@ -6,7 +6,6 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rtml.backends.base import Backend, Inputs, Labels
@@ -195,13 +194,9 @@ class LocalBackend(Backend):
             if entry.dataset in sources:
                 m.engine.apply_source(entry.dataset, entry.frame, self.dataset(entry.dataset).key)
             if entry.dataset == feature_set.dataset:
-                frame = entry.frame
-                if entry.history:
-                    # History has no arrival order of its own: it is taken in event-time order
-                    # (ties in row order), so unsorted history is never refused as late.
-                    times = m.engine.event_times(frame)
-                    frame = frame.iloc[np.argsort(times, kind="stable")]
-                m.frames.append(m.engine.process(frame))
+                # History arrives in row order and is never refused as late: whatever its
+                # disorder, the windows keep what it needs.
+                m.frames.append(m.engine.process(entry.frame, enforce_lateness=not entry.history))
         return m
 
     def features(self, name: str) -> pd.DataFrame:

@@ -1,0 +1,41 @@
+# Each target creates its own virtualenv (.venv) with the python on PATH; PYTHON= overrides.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip --disable-pip-version-check -q
+
+.PHONY: demo test lint typecheck docs bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+$(VENV)/.installed-test: pyproject.toml examples/plugin/pyproject.toml | $(BIN)/python
+	$(PIP) install -e ".[dev,serve,plot]"
+	$(PIP) install -e examples/plugin
+	touch $@
+
+demo: | $(BIN)/python
+	$(PIP) install -e .
+	$(BIN)/python examples/quickstart.py
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/mypy
+	$(BIN)/mkdocs build --strict -q -d $(VENV)/site
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests examples benchmarks
+
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+docs: $(VENV)/.installed-test
+	$(BIN)/mkdocs build --strict
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/features.py
+
+clean:
+	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis
