@@ -67,8 +67,12 @@ def reference(fs: FeatureSet, key: str, log: list[tuple[str, pd.DataFrame]]) -> 
     return pd.DataFrame(out, columns=[key, *(f.name for f in fs.features)])
 
 
-def _value(f: Any, event: dict[str, Any], arrived: list[dict[str, Any]],
-           joined: dict[str, dict[Any, dict[str, Any]]]) -> Any:
+def _value(
+    f: Any,
+    event: dict[str, Any],
+    arrived: list[dict[str, Any]],
+    joined: dict[str, dict[Any, dict[str, Any]]],
+) -> Any:
     if isinstance(f, SQL):
         row = pd.DataFrame([{c: event[c] for c in f.columns()}])
         return duckdb.query_df(row, "r", f"SELECT ({f.expr}) AS v FROM r").fetchall()[0][0]
@@ -81,7 +85,9 @@ def _value(f: Any, event: dict[str, Any], arrived: list[dict[str, Any]],
     for position, other in enumerate(arrived):  # arrived already includes the event itself
         if not all(_same_key(other[b], event[b]) for b in f.by):
             continue
-        inside = left < other["__t"] <= right if f.closed == "right" else left <= other["__t"] <= right
+        inside = (
+            left < other["__t"] <= right if f.closed == "right" else left <= other["__t"] <= right
+        )
         if inside:
             members.append((other["__t"], position, other))
     members.sort(key=lambda m: (m[0], m[1]))  # event time, ties in arrival order

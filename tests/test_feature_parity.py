@@ -35,19 +35,25 @@ def streams(draw: Any) -> dict[str, Any]:
     jitter = draw(st.lists(st.integers(0, LATENESS - 5), min_size=n, max_size=n))
     base = np.cumsum(steps)
     ts = [int(b - j) + 1_700_000_000 for b, j in zip(base, jitter, strict=True)]
-    events = pd.DataFrame({
-        "id": range(n),
-        "k": draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)),
-        "k2": draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),
-        "ts": ts,
-        "v": draw(st.lists(values, min_size=n, max_size=n)),
-    })
+    events = pd.DataFrame(
+        {
+            "id": range(n),
+            "k": draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)),
+            "k2": draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),
+            "ts": ts,
+            "v": draw(st.lists(values, min_size=n, max_size=n)),
+        }
+    )
     events["v"] = events["v"].astype("float64")
     labelled = draw(st.lists(st.booleans(), min_size=n, max_size=n))
-    labels = pd.DataFrame({
-        "id": [i for i in range(n) if labelled[i]],
-        "y": draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n, max_size=n))[: sum(labelled)],
-    })
+    labels = pd.DataFrame(
+        {
+            "id": [i for i in range(n) if labelled[i]],
+            "y": draw(st.lists(st.sampled_from([0.0, 1.0]), min_size=n, max_size=n))[
+                : sum(labelled)
+            ],
+        }
+    )
     # Where each label arrives among the events: before, with or after its event.
     label_after = draw(st.lists(st.integers(-3, 10), min_size=len(labels), max_size=len(labels)))
     return {"events": events, "labels": labels, "label_after": label_after}
@@ -57,22 +63,49 @@ def streams(draw: Any) -> dict[str, Any]:
 def feature_sets(draw: Any) -> FeatureSet:
     features: list[Any] = []
     for i in range(draw(st.integers(1, 5))):
-        features.append(Aggregate(
-            f"agg{i}", column="v", op=draw(st.sampled_from(OPS)),
-            by=draw(st.sampled_from([["k"], ["k", "k2"]])),
-            window=draw(st.sampled_from(["1s", "5s", "10s", "1m"])),
-            delay=draw(st.sampled_from([None, None, "3s", "10s"])),
-            closed=draw(st.sampled_from(["both", "right"])),
-        ))
-    features.append(Aggregate("risk_cnt", column="y", op="count", by="k", window="30s",
-                              delay=draw(st.sampled_from([None, "5s"])), source="labels"))
-    features.append(Aggregate("risk_sum", column="y", op="sum", by="k", window="30s",
-                              delay=draw(st.sampled_from([None, "5s"])), source="labels"))
+        features.append(
+            Aggregate(
+                f"agg{i}",
+                column="v",
+                op=draw(st.sampled_from(OPS)),
+                by=draw(st.sampled_from([["k"], ["k", "k2"]])),
+                window=draw(st.sampled_from(["1s", "5s", "10s", "1m"])),
+                delay=draw(st.sampled_from([None, None, "3s", "10s"])),
+                closed=draw(st.sampled_from(["both", "right"])),
+            )
+        )
+    features.append(
+        Aggregate(
+            "risk_cnt",
+            column="y",
+            op="count",
+            by="k",
+            window="30s",
+            delay=draw(st.sampled_from([None, "5s"])),
+            source="labels",
+        )
+    )
+    features.append(
+        Aggregate(
+            "risk_sum",
+            column="y",
+            op="sum",
+            by="k",
+            window="30s",
+            delay=draw(st.sampled_from([None, "5s"])),
+            source="labels",
+        )
+    )
     features.append(SQL("risk", 'CASE WHEN "risk_cnt" > 0 THEN "risk_sum" / "risk_cnt" END'))
     features.append(Aggregate("avg_of_sql", column="risk", op="avg", by="k", window="10s"))
     features.append(UDF("abs_v", fn=abs_or_none, args=["v"]))
-    return FeatureSet(name="fs", dataset="events", timestamp="ts", features=features,
-                      allowed_lateness=f"{LATENESS}s")
+    return FeatureSet(
+        name="fs",
+        dataset="events",
+        timestamp="ts",
+        features=features,
+        allowed_lateness=f"{LATENESS}s",
+    )
 
 
 def abs_or_none(v: float | None) -> float | None:
@@ -118,7 +151,9 @@ def assert_same(got: pd.DataFrame, want: pd.DataFrame, what: str) -> None:
             assert close(a, b), f"{what}: {column} of event {want[KEY][i]}: {a!r} != {b!r}"
 
 
-def live(fs: FeatureSet, log: list[tuple[str, pd.DataFrame]], materialize_first: bool) -> pd.DataFrame:
+def live(
+    fs: FeatureSet, log: list[tuple[str, pd.DataFrame]], materialize_first: bool
+) -> pd.DataFrame:
     backend = rtml.connect("local", path=":memory:")
     backend.create_dataset("events", key="id", schema=EVENT_SCHEMA)
     backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
@@ -146,8 +181,9 @@ def test_history_backfill_equals_reference(stream, fs) -> None:
     events, labels = stream["events"], stream["labels"]
     backend = rtml.connect("local", path=":memory:")
     backend.create_dataset("events", key="id", df=events)
-    backend.create_dataset("labels", key="id", df=labels.astype({"y": "float64"}),
-                           schema=LABEL_SCHEMA)
+    backend.create_dataset(
+        "labels", key="id", df=labels.astype({"y": "float64"}), schema=LABEL_SCHEMA
+    )
     backend.materialize(fs)
     want = reference(fs, KEY, [("labels", labels), ("events", events)])
     assert_same(backend.features("fs"), want, "history backfill")

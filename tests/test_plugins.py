@@ -63,12 +63,17 @@ def test_every_hook_has_a_builtin_implementation_and_a_docs_entry() -> None:
 def test_throwaway_plugin_adds_a_kind_that_works_end_to_end(backend) -> None:
     with registered_plugin(FeaturePlugin(), name="shouting"):
         assert rtml.plugins.registry().features["shout"].plugin == "shouting"
-        backend.create_dataset("names", key="id", df=pd.DataFrame(
-            {"id": [1, 2], "ts": [1, 2], "who": ["ann", "bo"]}))
-        fs = rtml.FeatureSet.from_dict({
-            "name": "loud", "dataset": "names", "timestamp": "ts",
-            "features": [{"kind": "shout", "name": "who_up", "column": "who"}],
-        })
+        backend.create_dataset(
+            "names", key="id", df=pd.DataFrame({"id": [1, 2], "ts": [1, 2], "who": ["ann", "bo"]})
+        )
+        fs = rtml.FeatureSet.from_dict(
+            {
+                "name": "loud",
+                "dataset": "names",
+                "timestamp": "ts",
+                "features": [{"kind": "shout", "name": "who_up", "column": "who"}],
+            }
+        )
         backend.materialize(fs)
         assert backend.features("loud")["who_up"].tolist() == ["ANN", "BO"]
     assert "shout" not in rtml.plugins.registry().features
@@ -103,7 +108,7 @@ def test_builtin_kind_name_cannot_be_taken() -> None:
         def register_features(self, register):
             register(Clash)
 
-    with pytest.raises(rtml.PluginError, match="rtml.plugins.builtin_features"):
+    with pytest.raises(rtml.PluginError, match=r"rtml.plugins.builtin_features"):
         rtml.plugins.register_plugin(Plugin(), name="clash")
 
 
@@ -139,7 +144,10 @@ def _install_fake_distribution(root: Path, name: str, module_source: str) -> Non
 
 
 def test_entry_point_plugin_is_loaded(tmp_path, monkeypatch, fresh_plugins) -> None:
-    _install_fake_distribution(tmp_path, "rtml_fake_ok", """
+    _install_fake_distribution(
+        tmp_path,
+        "rtml_fake_ok",
+        """
         import rtml
         from typing import Literal
 
@@ -159,7 +167,8 @@ def test_entry_point_plugin_is_loaded(tmp_path, monkeypatch, fresh_plugins) -> N
         @rtml.hookimpl
         def register_features(register):
             register(Echo)
-    """)
+    """,
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     assert rtml.plugins.registry().features["echo"].plugin == "rtml_fake_ok"
 

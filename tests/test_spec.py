@@ -95,14 +95,19 @@ def test_bad_names_are_refused() -> None:
 
 def test_feature_name_used_twice() -> None:
     with pytest.raises(rtml.SpecError, match="used twice: x"):
-        FeatureSet(name="f", dataset="d", timestamp="ts",
-                   features=[SQL("x", '"a"'), SQL("x", '"b"')])
+        FeatureSet(
+            name="f", dataset="d", timestamp="ts", features=[SQL("x", '"a"'), SQL("x", '"b"')]
+        )
 
 
 def test_cycle_between_features_is_named() -> None:
     with pytest.raises(rtml.SpecError) as info:
-        FeatureSet(name="f", dataset="d", timestamp="ts",
-                   features=[SQL("a", '"b" + 1'), SQL("b", '"c" + 1'), SQL("c", '"a" + 1')])
+        FeatureSet(
+            name="f",
+            dataset="d",
+            timestamp="ts",
+            features=[SQL("a", '"b" + 1'), SQL("b", '"c" + 1'), SQL("c", '"a" + 1')],
+        )
     assert "cycle" in str(info.value)
     for name in "abc":
         assert name in str(info.value)
@@ -114,15 +119,22 @@ def test_feature_reading_its_own_name_is_refused() -> None:
 
 
 def test_features_may_come_in_any_order() -> None:
-    fs = FeatureSet(name="f", dataset="d", timestamp="ts",
-                    features=[SQL("b", '"a" * 2'), SQL("a", '"raw" + 1')])
+    fs = FeatureSet(
+        name="f", dataset="d", timestamp="ts", features=[SQL("b", '"a" * 2'), SQL("a", '"raw" + 1')]
+    )
     assert [f.name for f in fs.ordered()] == ["a", "b"]
 
 
 def test_unknown_feature_kind_in_json() -> None:
     with pytest.raises(rtml.SpecError, match="unknown feature kind 'nope'"):
-        FeatureSet.from_dict({"name": "f", "dataset": "d", "timestamp": "ts",
-                              "features": [{"kind": "nope", "name": "x"}]})
+        FeatureSet.from_dict(
+            {
+                "name": "f",
+                "dataset": "d",
+                "timestamp": "ts",
+                "features": [{"kind": "nope", "name": "x"}],
+            }
+        )
 
 
 def test_udf_with_lambda_cannot_be_saved_but_works() -> None:

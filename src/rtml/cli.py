@@ -10,13 +10,18 @@ from rich.table import Table
 
 from rtml.errors import RtmlError
 
-app = typer.Typer(help="rtml: real-time ML systems. Inspect plugins and run the engine.",
-                  no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="rtml: real-time ML systems. Inspect plugins and run the engine.",
+    no_args_is_help=True,
+    add_completion=False,
+)
 console = Console()
 
 
 @app.command()
-def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+def plugins(
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+) -> None:
     """Show each plugin and the kinds it registers."""
     from rtml.plugins import registry
 
@@ -32,7 +37,9 @@ def plugins(as_json: bool = typer.Option(False, "--json", help="Print JSON inste
     table.add_column("plugin")
     table.add_column("registers")
     for plugin, categories in sorted(found.items()):
-        text = "; ".join(f"{cat}: {', '.join(sorted(names))}" for cat, names in sorted(categories.items()))
+        text = "; ".join(
+            f"{cat}: {', '.join(sorted(names))}" for cat, names in sorted(categories.items())
+        )
         table.add_row(plugin, text)
     console.print(table)
 

@@ -60,7 +60,9 @@ def format_validation_error(spec_name: str, exc: ValidationError, allowed: list[
             if kind == "literal_error":
                 expected = f"expected {error.get('ctx', {}).get('expected', 'an allowed value')}"
             what = expected if kind == "missing" else f"{expected} (got {error.get('input')!r})"
-        lines.append(f"{spec_name}: field {field!r}: {what}" if error["loc"] else f"{spec_name}: {what}")
+        lines.append(
+            f"{spec_name}: field {field!r}: {what}" if error["loc"] else f"{spec_name}: {what}"
+        )
     return "\n".join(lines)
 
 

@@ -165,7 +165,7 @@ class Backend(ABC):
     @abstractmethod
     def deployments(self) -> list[str]: ...
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional: most backends hold nothing to release
         """Release what the backend holds (files, connections)."""
 
     def __enter__(self) -> Backend:

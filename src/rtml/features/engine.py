@@ -16,7 +16,7 @@ import pickle
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -35,9 +35,10 @@ _SWEEP_EVERY = 100_000  # records between sweeps of keys that were not touched r
 class LateRecordsError(SchemaError):
     """Records arrived further behind the latest event time than the allowed lateness."""
 
-    def __init__(self, message: str, rows: list[int]) -> None:
+    def __init__(self, message: str, rows: list[int], reason: str) -> None:
         super().__init__(message)
         self.rows = rows
+        self.reason = reason
 
 
 @dataclass
@@ -90,7 +91,9 @@ class FeatureEngine:
         self.max_pending = max_pending
         self._order = feature_set.ordered()
         self._window_features = [f for f in self._order if isinstance(f, WindowFeature)]
-        self._states: dict[str, _FeatureState] = {f.name: _FeatureState() for f in self._window_features}
+        self._states: dict[str, _FeatureState] = {
+            f.name: _FeatureState() for f in self._window_features
+        }
         self._watermark: int | None = None
         self._since_sweep = 0
         self._extra_lateness = 0
@@ -102,11 +105,13 @@ class FeatureEngine:
 
     def restore(self, data: bytes) -> None:
         """Continue from a :meth:`snapshot`: later batches give what they would have given."""
-        self._states, self._watermark, self._since_sweep = pickle.loads(data)  # noqa: S301
+        self._states, self._watermark, self._since_sweep = pickle.loads(data)
 
     def state_size(self) -> dict[str, int]:
         """Records retained in window state, per window feature (observable memory bound)."""
-        return {name: sum(len(w.ts) for w in s.windows.values()) for name, s in self._states.items()}
+        return {
+            name: sum(len(w.ts) for w in s.windows.values()) for name, s in self._states.items()
+        }
 
     @property
     def watermark(self) -> int | None:
@@ -142,11 +147,15 @@ class FeatureEngine:
             late = np.flatnonzero(_behind(ts, self._watermark) > fs.lateness_ns)
             if late.size:
                 rows = late.tolist()
+                reason = (
+                    f"more than allowed_lateness={fs.allowed_lateness} (feature set {fs.name!r}) "
+                    f"behind the latest event time; expected a later time"
+                )
                 raise LateRecordsError(
-                    f"dataset {fs.dataset!r}: field {fs.timestamp!r} in row(s) {rows[:10]} is more "
-                    f"than allowed_lateness={fs.allowed_lateness} behind the latest event time; "
-                    f"expected a later time (feature set {fs.name!r})",
+                    f"dataset {fs.dataset!r}: field {fs.timestamp!r} in row(s) {rows[:10]} is "
+                    f"{reason}",
                     rows,
+                    reason,
                 )
         return ts
 
@@ -179,10 +188,10 @@ class FeatureEngine:
             ts = self.check(frame) if commit else self.event_times(frame)
         work = frame.reset_index(drop=True).copy(deep=False)
         for f in self._order:
-            if isinstance(f, RowFeature):
-                work[f.name] = f.compute(work)
-            else:
+            if isinstance(f, WindowFeature):
                 work[f.name] = self._window_values(f, work, ts, commit)
+            else:
+                work[f.name] = cast(RowFeature, f).compute(work)
         out = work[[self.key, *(f.name for f in self.feature_set.features)]]
         out.index = frame.index
         if not commit:
@@ -253,7 +262,12 @@ class FeatureEngine:
         return _column(f, values)
 
     def _peek(
-        self, f: WindowFeature, state: _FeatureState, window: _Window, t: int, row: Any,
+        self,
+        f: WindowFeature,
+        state: _FeatureState,
+        window: _Window,
+        t: int,
+        row: Any,
         empty: tuple[Any, ...],
     ) -> Any:
         """The value with the record inserted, then the window put back as it was."""
@@ -263,11 +277,16 @@ class FeatureEngine:
         try:
             right = t - f.delay_ns
             left = right - f.window_ns
-            lo = bisect_right(window.ts, left) if f.closed == "right" else bisect_left(window.ts, left)
+            lo = (
+                bisect_right(window.ts, left)
+                if f.closed == "right"
+                else bisect_left(window.ts, left)
+            )
             inside = window.rows[lo : bisect_right(window.ts, right)]
             if f.source:
                 inside = [
-                    state.joined.get(k, state.pending.get(k, empty)) if k == row
+                    state.joined.get(k, state.pending.get(k, empty))
+                    if k == row
                     else state.joined.get(k, empty)
                     for k in inside
                 ]

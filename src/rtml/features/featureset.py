@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from pydantic import SerializeAsAny, field_validator, model_validator
@@ -126,7 +126,7 @@ class FeatureSet(Spec):
         return tuple(dict.fromkeys(found))
 
     def check_columns(
-        self, columns: Iterable[str], source_columns: dict[str, Iterable[str]] | None = None
+        self, columns: Iterable[str], source_columns: Mapping[str, Iterable[str]] | None = None
     ) -> None:
         """Raise :class:`SpecError` naming each feature that reads a column that does not exist."""
         available = set(columns)

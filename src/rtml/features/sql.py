@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 import numpy as np
@@ -72,10 +72,11 @@ class SQL(RowFeature):
             raise SpecError(f"SQL feature {self.name!r}: {self.expr!r} failed: {exc}") from None
         finally:
             con.unregister("__rtml_rows")
-        values = result["__value"]
+        values: Any = result["__value"]
         if isinstance(values, np.ma.MaskedArray):
             # NULLs come back masked; a float column with NaN (or objects with None) keeps them.
-            if values.dtype.kind in "iubf":
-                return values.astype("float64").filled(np.nan)  # type: ignore[no-any-return]
-            return values.astype(object).filled(None)  # type: ignore[no-any-return]
+            masked: Any = values
+            if masked.dtype.kind in "iubf":
+                return np.asarray(masked.astype("float64").filled(np.nan))
+            return np.asarray(masked.astype(object).filled(None))
         return np.asarray(values)

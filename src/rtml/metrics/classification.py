@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
+from typing import Any
+
 import numpy as np
 
 from rtml.metrics.base import Metric
@@ -34,7 +37,11 @@ def exact_auc(y_true: np.ndarray, scores: np.ndarray) -> float | None:
 
 
 class WindowedAUC(Metric):
-    """Exact ROC AUC over the last ``window_size`` labelled predictions.
+    """Exact ROC AUC over the last ``window_size`` labelled predictions, updated in O(log n).
+
+    The Mann-Whitney count (pairs where the positive outscores the negative, ties one half) is
+    kept up to date as pairs enter and leave the window, with the scores of each class held
+    sorted, so every ``get`` is exact without re-sorting the window.
 
     >>> m = WindowedAUC(window_size=3)
     >>> for y, s in [(1, 0.9), (0, 0.1), (1, 0.2), (0, 0.3)]:
@@ -45,12 +52,36 @@ class WindowedAUC(Metric):
 
     name = "WindowedAUC"
 
+    def __init__(self, window_size: int = 1000) -> None:
+        super().__init__(window_size)
+        self._pos: list[float] = []
+        self._neg: list[float] = []
+        self._wins = 0.0  # twice the Mann-Whitney U, kept integral under ties
+
+    def _pairs(self, score: float, positive: bool) -> float:
+        others = self._neg if positive else self._pos
+        below, above = bisect_left(others, score), bisect_right(others, score)
+        ties = above - below
+        beaten = below if positive else len(others) - above
+        return 2.0 * beaten + ties
+
+    def update(self, y_true: Any, score: float) -> None:
+        if len(self.window) == self.window_size:
+            old_y, old_s = self.window[0]
+            old_pos = bool(old_y)
+            mine = self._pos if old_pos else self._neg
+            del mine[bisect_left(mine, old_s)]
+            self._wins -= self._pairs(old_s, old_pos)
+        positive = bool(y_true)
+        score = float(score)
+        self._wins += self._pairs(score, positive)
+        insort(self._pos if positive else self._neg, score)
+        self.window.append((y_true, score))
+
     def get(self) -> float | None:
-        if not self.window:
+        if not self._pos or not self._neg:
             return None
-        y = np.fromiter((bool(p[0]) for p in self.window), dtype=bool, count=len(self.window))
-        s = np.fromiter((p[1] for p in self.window), dtype="float64", count=len(self.window))
-        return exact_auc(y, s)
+        return self._wins / (2.0 * len(self._pos) * len(self._neg))
 
 
 class WindowedAccuracy(Metric):
@@ -68,9 +99,16 @@ class WindowedAccuracy(Metric):
     def __init__(self, window_size: int = 1000, threshold: float = 0.5) -> None:
         super().__init__(window_size)
         self.threshold = threshold
+        self._hits = 0
+
+    def _hit(self, y: Any, score: float) -> int:
+        return int(bool(y) == (score >= self.threshold))
+
+    def update(self, y_true: Any, score: float) -> None:
+        if len(self.window) == self.window_size:
+            self._hits -= self._hit(*self.window[0])
+        self._hits += self._hit(y_true, score)
+        self.window.append((y_true, score))
 
     def get(self) -> float | None:
-        if not self.window:
-            return None
-        hits = sum(bool(y) == (s >= self.threshold) for y, s in self.window)
-        return hits / len(self.window)
+        return self._hits / len(self.window) if self.window else None

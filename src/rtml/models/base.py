@@ -12,7 +12,7 @@ __all__ = ["ModelSpec", "OnlineModel", "Prediction"]
 Task = Literal["classification", "regression", "anomaly_detection"]
 
 
-class Prediction(dict):  # type: ignore[type-arg]
+class Prediction(dict[str, Any]):
     """One model output: ``score``, ``predicted_class`` and ``class_probabilities``.
 
     >>> Prediction.from_probabilities({0: 0.25, 1: 0.75})

@@ -22,7 +22,7 @@ def _local(**options: Any) -> Any:
 def _needs(module: str, extra: str, backend: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise BackendUnavailable(
-            f"the {backend} backend needs the {extra!r} extra: pip install \"rtml[{extra}]\""
+            f'the {backend} backend needs the {extra!r} extra: pip install "rtml[{extra}]"'
         )
 
 

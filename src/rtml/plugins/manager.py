@@ -66,7 +66,8 @@ class Registry:
     metrics: dict[str, Entry] = field(default_factory=dict)
 
     def category(self, name: str) -> dict[str, Entry]:
-        return getattr(self, name)  # type: ignore[no-any-return]
+        table: dict[str, Entry] = getattr(self, name)
+        return table
 
     def by_plugin(self) -> dict[str, dict[str, list[str]]]:
         """``{plugin: {category: [kind names]}}`` for display (``rtml plugins``)."""
@@ -158,12 +159,15 @@ def _validator(category: str) -> Callable[[Any], str]:
     from rtml.sources.base import DataSource
 
     bases = {"features": Feature, "models": ModelSpec, "sources": DataSource, "metrics": Metric}
-    base = bases[category]
+    base: Any = bases[category]
 
     def name_of(obj: Any) -> str:
         if not (isinstance(obj, type) and issubclass(obj, base)):
-            raise PluginError(f"register_{category} expects a subclass of {base.__name__}, got {obj!r}")
-        return str(obj.kind_name())
+            raise PluginError(
+                f"register_{category} expects a subclass of {base.__name__}, got {obj!r}"
+            )
+        kind: Any = obj  # every registrable base defines kind_name()
+        return str(kind.kind_name())
 
     return name_of
 
@@ -177,7 +181,13 @@ def _collect(pm: pluggy.PluginManager) -> Registry:
         for impl in reversed(hook.get_hookimpls()):
             plugin_name = impl.plugin_name
 
-            def register(obj: Any, factory: Any = None, _plugin: str = plugin_name) -> None:
+            def register(
+                obj: Any,
+                factory: Any = None,
+                _plugin: str = plugin_name,
+                category: str = category,
+                table: dict[str, Entry] = table,
+            ) -> None:
                 if category == "backends":
                     if not isinstance(obj, str) or not callable(factory):
                         raise PluginError(
@@ -194,7 +204,9 @@ def _collect(pm: pluggy.PluginManager) -> Registry:
                         f"{table[name].plugin!r} and {_plugin!r}"
                     )
                 if name in table:
-                    raise PluginError(f"plugin {_plugin!r} registers {category[:-1]} {name!r} twice")
+                    raise PluginError(
+                        f"plugin {_plugin!r} registers {category[:-1]} {name!r} twice"
+                    )
                 table[name] = Entry(name=name, obj=value, plugin=_plugin)
 
             try:

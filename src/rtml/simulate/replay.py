@@ -59,14 +59,22 @@ class ReplaySimulator(Simulator):
         seconds = (
             times.astype("int64") / 1e9 if pd.api.types.is_datetime64_any_dtype(times) else times
         )
-        parts = [pd.DataFrame({"time": seconds.to_numpy(dtype="float64"), "kind": 0,
-                               "row": np.arange(len(self.events))})]
+        parts = [
+            pd.DataFrame(
+                {
+                    "time": seconds.to_numpy(dtype="float64"),
+                    "kind": 0,
+                    "row": np.arange(len(self.events)),
+                }
+            )
+        ]
         if self.labels is not None and self.labels_dataset is not None:
             key = self.key or backend.dataset(self.dataset).key
             when = dict(zip(self.events[key].tolist(), parts[0]["time"].tolist(), strict=True))
             label_times = self.labels[key].map(when).to_numpy(dtype="float64") + self.delay_seconds
-            parts.append(pd.DataFrame({"time": label_times, "kind": 1,
-                                       "row": np.arange(len(self.labels))}))
+            parts.append(
+                pd.DataFrame({"time": label_times, "kind": 1, "row": np.arange(len(self.labels))})
+            )
         stream = pd.concat(parts, ignore_index=True)
         # Events before labels at equal times; labels of unknown events go last.
         stream["time"] = stream["time"].fillna(np.inf)

@@ -53,30 +53,42 @@ def _spec_round_trips(spec: Any) -> None:
     assert hash(spec) == hash(again), f"{cls.__name__}: equal specs must hash equally"
 
 
-def check_feature_kind(feature: Feature, frame: pd.DataFrame, timestamp: str = "ts",
-                       key: str = "id") -> None:
+def check_feature_kind(
+    feature: Feature, frame: pd.DataFrame, timestamp: str = "ts", key: str = "id"
+) -> None:
     """Assert that a feature kind behaves: JSON and pickle round-trips, a docstring example,
     no mutation of its input, the same values in one batch and record by record, and a state
     that pickles and restores.
     """
     _spec_round_trips(feature)
-    fs = FeatureSet(name="check", dataset="check", timestamp=timestamp, features=[feature],
-                    allowed_lateness="0s")
+    fs = FeatureSet(
+        name="check",
+        dataset="check",
+        timestamp=timestamp,
+        features=[feature],
+        allowed_lateness="0s",
+    )
     frame = frame.reset_index(drop=True)
     before = frame.copy(deep=True)
     whole = FeatureEngine(fs, key=key).process(frame)
     if isinstance(feature, RowFeature):
         feature.compute(frame)  # directly, as a third-party engine may call it
     elif isinstance(feature, WindowFeature):
-        feature.reduce(list(zip(*(frame[c].tolist() for c in feature.value_columns()))))
+        feature.reduce(
+            list(zip(*(frame[c].tolist() for c in feature.value_columns()), strict=False))
+        )
     try:
         pd.testing.assert_frame_equal(frame, before)
     except AssertionError:
         raise AssertionError(f"{type(feature).__name__} mutated its input records") from None
     one_by_one = FeatureEngine(fs, key=key)
     parts = [one_by_one.process(frame.iloc[i : i + 1]) for i in range(len(frame))]
-    pd.testing.assert_frame_equal(pd.concat(parts), whole, check_dtype=False,
-                                  obj=f"{feature.name}: one batch vs record by record")
+    pd.testing.assert_frame_equal(
+        pd.concat(parts),
+        whole,
+        check_dtype=False,
+        obj=f"{feature.name}: one batch vs record by record",
+    )
     if isinstance(feature, WindowFeature):
         half = len(frame) // 2
         first = FeatureEngine(fs, key=key)
@@ -84,15 +96,21 @@ def check_feature_kind(feature: Feature, frame: pd.DataFrame, timestamp: str = "
         restored = FeatureEngine(fs, key=key)
         restored.restore(first.snapshot())
         pd.testing.assert_frame_equal(
-            restored.process(frame.iloc[half:]), whole.iloc[half:], check_dtype=False,
+            restored.process(frame.iloc[half:]),
+            whole.iloc[half:],
+            check_dtype=False,
             obj=f"{feature.name}: restored engine",
         )
     elif not isinstance(feature, RowFeature):
         raise AssertionError(f"{type(feature).__name__} must derive RowFeature or WindowFeature")
 
 
-def check_model_kind(spec: ModelSpec, frame: pd.DataFrame | None = None,
-                     features: tuple[str, ...] = ("x", "y"), label: str = "label") -> None:
+def check_model_kind(
+    spec: ModelSpec,
+    frame: pd.DataFrame | None = None,
+    features: tuple[str, ...] = ("x", "y"),
+    label: str = "label",
+) -> None:
     """Assert that a model kind behaves: JSON and pickle round-trips, a docstring example,
     deterministic given a seed (built twice, same predictions), a trained model that pickles
     and predicts the same after, and no mutation of the records it reads.
@@ -115,8 +133,9 @@ def check_model_kind(spec: ModelSpec, frame: pd.DataFrame | None = None,
     model, first = run()
     _, second = run()
     if "seed" not in type(spec).model_fields or getattr(spec, "seed", None) is not None:
-        np.testing.assert_allclose(first, second, err_msg=f"{type(spec).__name__} is not "
-                                   "deterministic (set its seed)")
+        np.testing.assert_allclose(
+            first, second, err_msg=f"{type(spec).__name__} is not deterministic (set its seed)"
+        )
     clone = pickle.loads(pickle.dumps(model))
     probe = rows[: min(20, len(rows))]
     assert [clone.predict_one(x)["score"] for x in probe] == [

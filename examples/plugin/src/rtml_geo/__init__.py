@@ -37,8 +37,13 @@ class Haversine(rtml.features.RowFeature):
         return (self.lat1, self.lon1, self.lat2, self.lon2)
 
     def compute(self, frame: pd.DataFrame) -> np.ndarray:
-        lat1, lon1, lat2, lon2 = (np.radians(frame[c].to_numpy(dtype=float)) for c in self.columns())
-        a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        lat1, lon1, lat2, lon2 = (
+            np.radians(frame[c].to_numpy(dtype=float)) for c in self.columns()
+        )
+        a = (
+            np.sin((lat2 - lat1) / 2) ** 2
+            + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+        )
         return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -89,7 +89,9 @@ class LocalBackend(Backend):
         elif df is not None:
             columns = infer_schema(df, key)
         else:
-            raise SchemaError(f"dataset {name!r}: give a DataFrame (df=...) or a schema (schema=...)")
+            raise SchemaError(
+                f"dataset {name!r}: give a DataFrame (df=...) or a schema (schema=...)"
+            )
         if key not in columns:
             raise SchemaError(
                 f"dataset {name!r}: key {key!r} is not a column (columns: {', '.join(columns)})"
@@ -125,7 +127,7 @@ class LocalBackend(Backend):
             try:
                 m.engine.check(frame)
             except LateRecordsError as exc:
-                problems += [Problem(r, m.spec.timestamp, str(exc).split("; ")[-1]) for r in exc.rows]
+                problems += [Problem(r, m.spec.timestamp, exc.reason) for r in exc.rows]
             except (SchemaError, TypeError, ValueError):
                 continue  # a wrong type or null here is reported by the schema check
         return problems
@@ -226,7 +228,7 @@ class LocalBackend(Backend):
             m = self._feature_sets[source]
             frame = pd.DataFrame([record])
             values = m.engine.preview(frame)
-            return {**record, **values.iloc[0].to_dict()}
+            return {**record, **{str(k): v for k, v in values.iloc[0].items()}}
         self.dataset(source)
         return dict(record)
 
@@ -283,7 +285,7 @@ class LocalBackend(Backend):
         joined = rows.merge(
             label_frame[[label_key, labels.field]], left_on=key, right_on=label_key, how="inner"
         )
-        for row in joined.to_dict("records"):
+        for row in cast(list[dict[str, Any]], joined.to_dict("records")):
             deployment.model.learn_one(deployment.features_of(row), row[labels.field])
 
     def _with_raw(self, feature_set: str) -> pd.DataFrame:

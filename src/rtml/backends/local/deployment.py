@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -17,7 +17,12 @@ if TYPE_CHECKING:
 __all__ = ["LocalDeployment"]
 
 _OUTPUT_COLUMNS = [
-    "key", "score", "predicted_class", "class_probabilities", "event_time", "model_version",
+    "key",
+    "score",
+    "predicted_class",
+    "class_probabilities",
+    "event_time",
+    "model_version",
 ]
 
 
@@ -57,7 +62,7 @@ class LocalDeployment(Deployment):
         self._labelled: list[tuple[Any, float]] = []
 
     def __repr__(self) -> str:
-        return f"<LocalDeployment {self.name!r} model={self.spec.kind} outputs={len(self._outputs)}>"
+        return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()} outputs={len(self._outputs)}>"
 
     def features_of(self, row: dict[str, Any]) -> dict[str, Any]:
         x: dict[str, Any] = {}
@@ -75,7 +80,7 @@ class LocalDeployment(Deployment):
     def on_inputs(self, frame: pd.DataFrame) -> None:
         if self.paused or self.deleted:
             return
-        for row in frame.to_dict("records"):
+        for row in cast(list[dict[str, Any]], frame.to_dict("records")):
             x = self.features_of(row)
             k = row[self.key]
             prediction = self.model.predict_one(x)

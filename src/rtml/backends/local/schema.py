@@ -41,8 +41,10 @@ class Column:
         if isinstance(value, Column):
             return value
         if isinstance(value, dict):
-            return cls.parse(value.get("type")) if "nullable" not in value else Column(
-                cls.parse(value.get("type")).type, bool(value["nullable"])
+            return (
+                cls.parse(value.get("type"))
+                if "nullable" not in value
+                else Column(cls.parse(value.get("type")).type, bool(value["nullable"]))
             )
         if isinstance(value, str):
             text, nullable = value.strip(), True
@@ -51,7 +53,7 @@ class Column:
             elif text.endswith("?"):
                 text = text[:-1]
             if text in TYPES:
-                return Column(text, nullable)  # type: ignore[arg-type]
+                return Column(text, nullable)
         raise SchemaError(
             f"unknown column type {value!r}: expected one of {', '.join(TYPES)} "
             f"(suffix '!' for not nullable)"
@@ -71,8 +73,9 @@ def _type_of(series: pd.Series) -> ColumnType:
     present = series.dropna()
     if len(present) and all(isinstance(v, bool | np.bool_) for v in present):
         return "bool"
-    if len(present) and all(isinstance(v, int | np.integer) and not isinstance(v, bool)
-                            for v in present):
+    if len(present) and all(
+        isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present
+    ):
         return "int"
     return "string"
 
@@ -156,10 +159,9 @@ def find_problems(
                 )
     if key in df.columns:
         dupes = df[key].duplicated(keep="first").to_numpy()
+        keys = df[key].tolist()
         for row in np.flatnonzero(dupes).tolist():
-            problems.append(
-                Problem(row, key, f"duplicate key {df[key].iloc[row]!r} within the push")
-            )
+            problems.append(Problem(row, key, f"duplicate key {keys[row]!r} within the push"))
     return problems, whole
 
 
@@ -176,7 +178,7 @@ def _compatible(actual: ColumnType, wanted: ColumnType, series: pd.Series) -> bo
 
 def conform(df: pd.DataFrame, schema: dict[str, Column]) -> pd.DataFrame:
     """The validated records with the schema's column order and dtypes."""
-    out = {}
+    out: dict[str, pd.Series] = {}
     for name, column in schema.items():
         series = df[name]
         if column.type == "int":

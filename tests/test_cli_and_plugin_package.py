@@ -1,0 +1,63 @@
+"""The ``rtml`` command, and the example third-party package installed with pip."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+from typer.testing import CliRunner
+
+import rtml
+from rtml.cli import app
+
+
+def test_help_lists_the_commands() -> None:
+    result = subprocess.run([sys.executable, "-m", "rtml.cli", "--help"], capture_output=True,
+                            text=True, check=True)
+    assert "plugins" in result.stdout and "version" in result.stdout
+
+
+def test_plugins_command_shows_who_registers_what() -> None:
+    result = CliRunner().invoke(app, ["plugins", "--json"])
+    assert result.exit_code == 0
+    found = json.loads(result.stdout)
+    assert "sql" in found["rtml.plugins.builtin_features"]["features"]
+    assert found["geo"] == {"features": ["haversine"], "models": ["BaseRateClassifier"]}
+
+
+def test_plugins_command_reports_a_broken_plugin(monkeypatch) -> None:
+    monkeypatch.setenv("RTML_LOAD_PLUGINS", "not_installed_anywhere")
+    rtml.plugins.reset()
+    try:
+        result = CliRunner().invoke(app, ["plugins"])
+    finally:
+        monkeypatch.delenv("RTML_LOAD_PLUGINS")
+        rtml.plugins.reset()
+    assert result.exit_code == 1 and "not_installed_anywhere" in result.stdout
+
+
+def test_installed_plugin_kinds_work_through_the_public_api(backend) -> None:
+    rng = np.random.default_rng(3)
+    n = 200
+    df = pd.DataFrame({"id": np.arange(n), "ts": np.arange(n), "lat": rng.uniform(-60, 60, n),
+                       "lon": rng.uniform(-180, 180, n), "home_lat": 48.85, "home_lon": 2.35})
+    backend.create_dataset("tx", key="id", df=df)
+    labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    fs = rtml.FeatureSet.from_dict({
+        "name": "geo", "dataset": "tx", "timestamp": "ts",
+        "features": [{"kind": "haversine", "name": "km", "lat1": "home_lat", "lon1": "home_lon",
+                      "lat2": "lat", "lon2": "lon"}],
+    })
+    backend.materialize(fs)
+    km = backend.features("geo")["km"].to_numpy()
+    assert np.all((km >= 0) & (km <= 20_016))  # at most half the Earth's circumference
+    spec_cls = rtml.plugins.registry().models["BaseRateClassifier"].obj
+    model = backend.deploy("base", spec_cls(window=10), inputs=rtml.Inputs("geo", numerical=["km"]),
+                           labels=rtml.Labels("labels", field="y"))
+    labels.push([{"id": i, "y": int(i % 4 == 0)} for i in range(n, n + 8)])
+    backend.dataset("tx").push(df.assign(id=df["id"] + n, ts=df["ts"] + n).iloc[:8])
+    # Each event is scored, then learns its (already arrived) label: the 8th sees 7 labels.
+    assert model.outputs()["score"].tolist() == [0.0, 1.0, 0.5, 1 / 3, 0.25, 0.4, 1 / 3, 2 / 7]

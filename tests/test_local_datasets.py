@@ -1,0 +1,186 @@
+"""Datasets of the local engine: schemas, validated pushes, refusals that write nothing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rtml
+
+SCHEMA = {"id": "int", "amount": "float!", "who": "string", "ok": "bool", "at": "timestamp"}
+
+
+def make(backend) -> rtml.Dataset:
+    return backend.create_dataset("tx", key="id", schema=SCHEMA)
+
+
+GOOD = {"id": 1, "amount": 2.5, "who": "ann", "ok": True, "at": pd.Timestamp("2024-01-01")}
+
+
+def test_schema_inferred_from_a_dataframe_even_empty(backend) -> None:
+    df = pd.DataFrame(
+        {
+            "id": pd.Series([], dtype="int64"),
+            "x": pd.Series([], dtype="float64"),
+            "s": pd.Series([], dtype=object),
+        }
+    )
+    ds = backend.create_dataset("empty", key="id", df=df)
+    assert {c: col.type for c, col in ds.schema.items()} == {
+        "id": "int",
+        "x": "float",
+        "s": "string",
+    }
+    assert len(ds) == 0 and list(ds.to_pandas().columns) == ["id", "x", "s"]
+    assert ds.push([{"id": 1, "x": 1.0, "s": "a"}]) == 1
+
+
+def test_dataset_is_found_again_by_name(backend) -> None:
+    ds = make(backend)
+    assert backend.dataset("tx") is ds and backend.datasets() == ["tx"]
+    with pytest.raises(rtml.NotFound, match="no dataset named 'nope'"):
+        backend.dataset("nope")
+    with pytest.raises(rtml.SchemaError, match="already exists"):
+        make(backend)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "expected"),
+    [
+        ({"amount": "lots"}, "amount", "expected float, got 'lots'"),
+        ({"amount": None}, "amount", "got null"),
+        ({"id": None}, "id", "got null"),
+        ({"id": 1.5}, "id", "expected int"),
+        ({"ok": "yes"}, "ok", "expected bool"),
+        ({"who": 12}, "who", "expected string"),
+        ({"at": "2024-01-01"}, "at", "expected timestamp"),
+    ],
+)
+def test_bad_record_is_refused_naming_dataset_field_and_row(
+    backend, change, field, expected
+) -> None:
+    ds = make(backend)
+    ds.push([GOOD])
+    bad = [dict(GOOD, id=2), {**GOOD, "id": 3, **change}]
+    with pytest.raises(rtml.SchemaError) as info:
+        ds.push(bad)
+    message = str(info.value)
+    assert "dataset 'tx'" in message and f"field {field!r}" in message
+    assert "row 1" in message and expected in message
+    assert len(ds) == 1  # nothing of the refused push was written
+
+
+def test_missing_and_extra_columns_are_refused(backend) -> None:
+    ds = make(backend)
+    without = {k: v for k, v in GOOD.items() if k != "who"}
+    with pytest.raises(rtml.SchemaError, match=r"missing column.*'who'"):
+        ds.push([without])
+    with pytest.raises(rtml.SchemaError, match=r"unknown column.*'surprise'"):
+        ds.push([dict(GOOD, surprise=1)])
+    assert len(ds) == 0
+
+
+def test_duplicate_keys_within_a_push_and_against_stored(backend) -> None:
+    ds = make(backend)
+    with pytest.raises(rtml.SchemaError, match="duplicate key 1 within the push"):
+        ds.push([GOOD, GOOD])
+    ds.push([GOOD])
+    with pytest.raises(rtml.SchemaError, match="key 1 is already in the dataset"):
+        ds.push([GOOD])
+    assert len(ds) == 1
+
+
+def test_dead_letter_keeps_good_rows_and_the_reasons(backend) -> None:
+    ds = make(backend)
+    accepted = ds.push(
+        [GOOD, dict(GOOD, id=2, amount="x"), dict(GOOD, id=3)], on_error="dead_letter"
+    )
+    assert accepted == 2 and sorted(ds.to_pandas()["id"]) == [1, 3]
+    letters = ds.dead_letters()
+    assert len(letters) == 1 and "amount" in letters["reason"][0]
+    assert letters["record"][0]["id"] == 2
+
+
+def test_whole_push_problems_are_not_dead_lettered(backend) -> None:
+    ds = make(backend)
+    with pytest.raises(rtml.SchemaError, match="unknown column"):
+        ds.push([dict(GOOD, extra=1)], on_error="dead_letter")
+
+
+@given(
+    amounts=st.lists(
+        st.one_of(
+            st.floats(allow_nan=False, allow_infinity=False),
+            st.text(max_size=3),
+            st.none(),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_a_push_is_all_or_nothing(amounts) -> None:
+    backend = rtml.connect("local", path=":memory:")
+    ds = backend.create_dataset("tx", key="id", schema={"id": "int", "amount": "float!"})
+    records = [{"id": i, "amount": a} for i, a in enumerate(amounts)]
+    valid = all(isinstance(a, float) for a in amounts)
+    if valid:
+        assert ds.push(records) == len(records)
+        assert ds.to_pandas()["amount"].tolist() == amounts
+    else:
+        with pytest.raises(rtml.SchemaError):
+            ds.push(records)
+        assert len(ds) == 0 and ds.to_pandas().empty
+
+
+def test_late_record_is_refused_when_features_are_materialized(backend) -> None:
+    ds = backend.create_dataset("tx", key="id", schema={"id": "int", "k": "string", "ts": "int"})
+    backend.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            allowed_lateness="10s",
+            features=[rtml.features.Aggregate("n", column="id", op="count", by="k", window="1m")],
+        )
+    )
+    ds.push([{"id": 1, "k": "a", "ts": 100}])
+    with pytest.raises(rtml.SchemaError, match=r"field 'ts'.*allowed_lateness=10s"):
+        ds.push([{"id": 2, "k": "a", "ts": 95}, {"id": 3, "k": "a", "ts": 80}])
+    assert len(ds) == 1 and len(backend.features("f")) == 1
+    assert (
+        ds.push(
+            [{"id": 2, "k": "a", "ts": 95}, {"id": 3, "k": "a", "ts": 80}], on_error="dead_letter"
+        )
+        == 1
+    )
+    assert backend.features("f")["n"].tolist() == [1, 1]  # ts 100 is after ts 95: not seen
+
+
+def test_failing_udf_refuses_the_push_and_keeps_state(backend) -> None:
+    ds = backend.create_dataset(
+        "tx", key="id", schema={"id": "int", "k": "string", "ts": "int", "x": "float"}
+    )
+    backend.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            features=[
+                rtml.features.Aggregate("n", column="x", op="count", by="k", window="1m"),
+                rtml.features.UDF("inv", fn=invert, args=["x"]),
+            ],
+        )
+    )
+    ds.push([{"id": 1, "k": "a", "ts": 1, "x": 1.0}])
+    with pytest.raises(rtml.SpecError, match="ZeroDivisionError"):
+        ds.push([{"id": 2, "k": "a", "ts": 2, "x": 0.0}])
+    assert len(ds) == 1
+    ds.push([{"id": 3, "k": "a", "ts": 3, "x": 2.0}])
+    assert backend.features("f")["n"].tolist() == [1, 2]  # the refused record never counted
+
+
+def invert(x: float) -> float:
+    return 1.0 / x

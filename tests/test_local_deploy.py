@@ -1,0 +1,152 @@
+"""Deployments on the local engine: prequential predict-then-learn, joined by key."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rtml
+
+
+def stream(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    y = (x + 0.3 * rng.normal(size=n) > 0.8).astype(int)
+    events = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "ts": np.arange(n) * 10,
+            "card": rng.choice(["a", "b", "c"], n),
+            "x": x,
+        }
+    )
+    return events, pd.DataFrame({"id": np.arange(n), "y": y})
+
+
+def setup(backend, n: int = 600):
+    events, labels = stream(n)
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    backend.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            features=[
+                rtml.features.Aggregate("x_avg_1h", column="x", op="avg", by="card", window="1h")
+            ],
+        )
+    )
+    return tx, lb, events, labels
+
+
+def test_predicts_every_event_and_learns_from_labels(backend) -> None:
+    tx, lb, events, labels = setup(backend)
+    model = backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("f", numerical=["x", "x_avg_1h"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    for lo in range(0, len(events), 50):
+        tx.push(events.iloc[lo : lo + 50])
+        lb.push(labels.iloc[lo : lo + 50])
+    out = model.outputs()
+    assert out["key"].tolist() == events["id"].tolist()
+    assert set(out.columns) >= {"score", "predicted_class", "class_probabilities", "event_time"}
+    assert out["event_time"].tolist() == events["ts"].tolist()
+    auc = model.evaluate("WindowedAUC", window=200)
+    assert len(auc) == len(labels)
+    assert auc["value"].iloc[-1] > 0.9  # x separates the classes: the model must have learned
+    assert backend.deployment("m") is model and backend.deployments() == ["m"]
+
+
+def test_label_before_its_event_is_learned_after_the_prediction(backend) -> None:
+    tx, lb, events, labels = setup(backend, n=50)
+    model = backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("f", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    lb.push(labels)  # every label first
+    tx.push(events)
+    assert len(model.outputs()) == 50
+    assert len(model.evaluate("WindowedAccuracy", window=10)) == 50
+
+
+def test_predict_does_not_learn_nor_change_features(backend) -> None:
+    tx, lb, events, labels = setup(backend, n=100)
+    model = backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("f", numerical=["x", "x_avg_1h"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    tx.push(events.iloc[:80])
+    lb.push(labels.iloc[:80])
+    features_before = backend.features("f").copy()
+    record = events.iloc[80].to_dict()
+    first = model.predict(record)
+    assert model.predict(record) == first
+    pd.testing.assert_frame_equal(backend.features("f"), features_before)
+    assert len(model.outputs()) == 80
+    tx.push(events.iloc[80:81])
+    assert model.outputs()["score"].iloc[-1] == pytest.approx(first["score"])
+
+
+def test_pause_resume_delete(backend) -> None:
+    tx, _lb, events, _labels = setup(backend, n=30)
+    model = backend.deploy(
+        "m",
+        rtml.models.GaussianNB(),
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    model.pause()
+    tx.push(events.iloc[:10])
+    assert model.outputs().empty
+    model.resume()
+    tx.push(events.iloc[10:20])
+    assert len(model.outputs()) == 10
+    model.delete()
+    with pytest.raises(rtml.NotFound):
+        backend.deployment("m")
+
+
+def test_deploy_checks_its_inputs(backend) -> None:
+    setup(backend, n=5)
+    with pytest.raises(rtml.SpecError, match="'nope'"):
+        backend.deploy("m", rtml.models.GaussianNB(), inputs=rtml.Inputs("f", numerical=["nope"]))
+    with pytest.raises(rtml.SpecError, match="label field 'z'"):
+        backend.deploy(
+            "m",
+            rtml.models.GaussianNB(),
+            inputs=rtml.Inputs("f", numerical=["x"]),
+            labels=rtml.Labels("labels", field="z"),
+        )
+    with pytest.raises(rtml.NotFound, match="no metric"):
+        backend.deploy(
+            "ok", rtml.models.GaussianNB(), inputs=rtml.Inputs("f", numerical=["x"])
+        ).evaluate("Nope")
+
+
+@given(order=st.permutations(list(range(40))))
+def test_every_label_is_learned_once_whatever_the_order(order) -> None:
+    backend = rtml.connect("local", path=":memory:")
+    tx, lb, events, labels = setup(backend, n=40)
+    model = backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("f", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    # Labels arrive in any order, interleaved with the events (which arrive in time order).
+    for step, label_row in enumerate(order):
+        tx.push(events.iloc[step : step + 1])
+        lb.push(labels.iloc[label_row : label_row + 1])
+    assert len(model.outputs()) == 40
+    assert len(model.evaluate("WindowedAccuracy", window=5)) == 40
