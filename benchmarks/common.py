@@ -1,0 +1,109 @@
+"""Shared pieces of the benchmarks: generated handbook-like transactions, timing, memory."""
+
+from __future__ import annotations
+
+import resource
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import rtml
+
+DAY = 86400
+
+
+def transactions(
+    n: int, customers: int = 5000, terminals: int = 10000, seed: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n`` card transactions in time order (epoch seconds) and their fraud labels."""
+    rng = np.random.default_rng(seed)
+    days = max(1, n // 9600)
+    ts = np.sort(rng.integers(1_522_540_800, 1_522_540_800 + days * DAY, n))
+    customer = rng.integers(0, customers, n)
+    terminal = rng.integers(0, terminals, n)
+    amount = np.round(rng.gamma(2.0, 25.0, n), 2)
+    fraud = (rng.random(n) < 0.008) | (amount > 220)
+    events = pd.DataFrame(
+        {
+            "TRANSACTION_ID": np.arange(n),
+            "TX_TS": ts,
+            "CUSTOMER_ID": customer,
+            "TERMINAL_ID": terminal,
+            "TX_AMOUNT": amount,
+        }
+    )
+    labels = pd.DataFrame({"TRANSACTION_ID": np.arange(n), "TX_FRAUD": fraud.astype("int64")})
+    return events, labels
+
+
+def handbook_features(
+    dataset: str = "transactions", labels: str = "labels", timestamp: str = "TX_TS"
+) -> rtml.FeatureSet:
+    """The 15 features of the Fraud Detection Handbook protocol as one FeatureSet."""
+    A, SQL = rtml.features.Aggregate, rtml.features.SQL
+    features: list[Any] = [
+        SQL(
+            "TX_DURING_WEEKEND",
+            f'CASE WHEN dayofweek(to_timestamp("{timestamp}")) IN (0, 6) THEN 1 ELSE 0 END',
+        ),
+        SQL(
+            "TX_DURING_NIGHT", f'CASE WHEN hour(to_timestamp("{timestamp}")) <= 6 THEN 1 ELSE 0 END'
+        ),
+    ]
+    for days in (1, 7, 30):
+        features += [
+            A(
+                f"CUSTOMER_ID_NB_TX_{days}DAY_WINDOW",
+                column="TX_AMOUNT",
+                op="count",
+                by="CUSTOMER_ID",
+                window=f"{days}d",
+            ),
+            A(
+                f"CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW",
+                column="TX_AMOUNT",
+                op="avg",
+                by="CUSTOMER_ID",
+                window=f"{days}d",
+            ),
+            A(
+                f"TERMINAL_ID_NB_TX_{days}DAY_WINDOW",
+                column="TX_AMOUNT",
+                op="count",
+                by="TERMINAL_ID",
+                window=f"{days}d",
+                delay="7d",
+                closed="right",
+            ),
+            A(
+                f"TERMINAL_ID_NB_FRAUD_{days}DAY_WINDOW",
+                column="TX_FRAUD",
+                op="sum",
+                by="TERMINAL_ID",
+                window=f"{days}d",
+                delay="7d",
+                closed="right",
+                source=labels,
+            ),
+            SQL(
+                f"TERMINAL_ID_RISK_{days}DAY_WINDOW",
+                f'CASE WHEN "TERMINAL_ID_NB_TX_{days}DAY_WINDOW" > 0 THEN '
+                f'coalesce("TERMINAL_ID_NB_FRAUD_{days}DAY_WINDOW", 0) / '
+                f'"TERMINAL_ID_NB_TX_{days}DAY_WINDOW" ELSE 0 END',
+            ),
+        ]
+    return rtml.FeatureSet(name="handbook", dataset=dataset, timestamp=timestamp, features=features)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process so far, in MB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
