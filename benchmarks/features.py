@@ -78,7 +78,7 @@ def river_agg(events, limit: int) -> tuple[int, float]:
 
     def run() -> None:
         for row in rows:
-            t = dt.datetime.fromtimestamp(row["TX_TS"], tz=dt.timezone.utc)
+            t = dt.datetime.fromtimestamp(row["TX_TS"], tz=dt.UTC)
             for agg in aggs:
                 agg.learn_one(row, t=t)
                 agg.transform_one(row)

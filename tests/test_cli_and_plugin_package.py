@@ -15,8 +15,9 @@ from rtml.cli import app
 
 
 def test_help_lists_the_commands() -> None:
-    result = subprocess.run([sys.executable, "-m", "rtml.cli", "--help"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "rtml.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "plugins" in result.stdout and "version" in result.stdout
 
 
@@ -42,21 +43,45 @@ def test_plugins_command_reports_a_broken_plugin(monkeypatch) -> None:
 def test_installed_plugin_kinds_work_through_the_public_api(backend) -> None:
     rng = np.random.default_rng(3)
     n = 200
-    df = pd.DataFrame({"id": np.arange(n), "ts": np.arange(n), "lat": rng.uniform(-60, 60, n),
-                       "lon": rng.uniform(-180, 180, n), "home_lat": 48.85, "home_lon": 2.35})
+    df = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "ts": np.arange(n),
+            "lat": rng.uniform(-60, 60, n),
+            "lon": rng.uniform(-180, 180, n),
+            "home_lat": 48.85,
+            "home_lon": 2.35,
+        }
+    )
     backend.create_dataset("tx", key="id", df=df)
     labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
-    fs = rtml.FeatureSet.from_dict({
-        "name": "geo", "dataset": "tx", "timestamp": "ts",
-        "features": [{"kind": "haversine", "name": "km", "lat1": "home_lat", "lon1": "home_lon",
-                      "lat2": "lat", "lon2": "lon"}],
-    })
+    fs = rtml.FeatureSet.from_dict(
+        {
+            "name": "geo",
+            "dataset": "tx",
+            "timestamp": "ts",
+            "features": [
+                {
+                    "kind": "haversine",
+                    "name": "km",
+                    "lat1": "home_lat",
+                    "lon1": "home_lon",
+                    "lat2": "lat",
+                    "lon2": "lon",
+                }
+            ],
+        }
+    )
     backend.materialize(fs)
     km = backend.features("geo")["km"].to_numpy()
     assert np.all((km >= 0) & (km <= 20_016))  # at most half the Earth's circumference
     spec_cls = rtml.plugins.registry().models["BaseRateClassifier"].obj
-    model = backend.deploy("base", spec_cls(window=10), inputs=rtml.Inputs("geo", numerical=["km"]),
-                           labels=rtml.Labels("labels", field="y"))
+    model = backend.deploy(
+        "base",
+        spec_cls(window=10),
+        inputs=rtml.Inputs("geo", numerical=["km"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
     labels.push([{"id": i, "y": int(i % 4 == 0)} for i in range(n, n + 8)])
     backend.dataset("tx").push(df.assign(id=df["id"] + n, ts=df["ts"] + n).iloc[:8])
     # Each event is scored, then learns its (already arrived) label: the 8th sees 7 labels.

@@ -29,16 +29,16 @@ values = st.one_of(
 
 
 @st.composite
-def streams(draw: Any) -> dict[str, Any]:
-    n = draw(st.integers(1, 40))
+def streams(draw: Any, disorder: int = LATENESS - 5, max_n: int = 40) -> dict[str, Any]:
+    n = draw(st.integers(1, max_n))
     steps = draw(st.lists(st.integers(0, 15), min_size=n, max_size=n))
-    jitter = draw(st.lists(st.integers(0, LATENESS - 5), min_size=n, max_size=n))
+    jitter = draw(st.lists(st.integers(0, disorder), min_size=n, max_size=n))
     base = np.cumsum(steps)
     ts = [int(b - j) + 1_700_000_000 for b, j in zip(base, jitter, strict=True)]
     events = pd.DataFrame(
         {
             "id": range(n),
-            "k": draw(st.lists(st.sampled_from(["a", "b", "c"]), min_size=n, max_size=n)),
+            "k": draw(st.lists(st.sampled_from(["a", "b", "c", None]), min_size=n, max_size=n)),
             "k2": draw(st.lists(st.integers(0, 1), min_size=n, max_size=n)),
             "ts": ts,
             "v": draw(st.lists(values, min_size=n, max_size=n)),
@@ -210,3 +210,20 @@ def test_snapshot_restore_continues_identically(stream, fs, split) -> None:
         else:
             whole.apply_source(name, frame, key)
             restored.apply_source(name, frame, key)
+
+
+@given(stream=streams(disorder=0, max_n=80), fs=feature_sets(), cuts=st.sets(st.integers(0, 160)))
+def test_vectorized_batches_equal_the_reference(stream, fs, cuts) -> None:
+    """In-order batches take the vectorised path (from one record on, here) and must agree."""
+    log = arrival_log(stream)
+    want = reference(fs, KEY, log)
+    engine = rtml.features.FeatureEngine(fs, key="id", vectorize_from=1)
+    got = []
+    for name, frame in batches(log, sorted(cuts)):
+        if name == "events":
+            got.append(engine.process(frame))
+        else:
+            engine.apply_source(name, frame, "id")
+    assert_same(
+        pd.concat([g for g in got if len(g)] or [got[0]], ignore_index=True), want, "vectorised"
+    )

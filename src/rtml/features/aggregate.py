@@ -10,7 +10,7 @@ from pydantic import field_validator
 
 from rtml.features.base import WindowFeature
 
-__all__ = ["OPS", "Aggregate", "is_null"]
+__all__ = ["OPS", "Aggregate", "is_null", "sample_var"]
 
 OPS = ("sum", "count", "avg", "min", "max", "std", "var", "count_distinct")
 
@@ -20,7 +20,8 @@ def is_null(value: Any) -> bool:
     return value is None or value != value
 
 
-def _sample_var(xs: list[float]) -> float | None:
+def sample_var(xs: list[float]) -> float | None:
+    """Sample variance (n - 1), ``None`` for fewer than two values."""
     n = len(xs)
     if n < 2:
         return None
@@ -71,7 +72,11 @@ class Aggregate(WindowFeature):
         return (self.column,)
 
     def reduce(self, values: Sequence[tuple[Any, ...]]) -> Any:
-        present = [v[0] for v in values if not is_null(v[0])]
+        return self.reduce_column([v[0] for v in values])
+
+    def reduce_column(self, values: Sequence[Any]) -> Any:
+        """The aggregate of one column's values (NULLs skipped), oldest first."""
+        present = [v for v in values if not is_null(v)]
         op = self.op
         if op == "count":
             return len(present)
@@ -87,7 +92,7 @@ class Aggregate(WindowFeature):
             return min(present)
         if op == "max":
             return max(present)
-        var = _sample_var([float(x) for x in present])
+        var = sample_var([float(x) for x in present])
         if var is None:
             return None
         return var if op == "var" else math.sqrt(var)

@@ -1,21 +1,23 @@
-"""The feature engine: one algorithm for the backfill over history and for live micro-batches.
+"""The feature engine: one semantics for the backfill over history and for live micro-batches.
 
-Every batch, whatever its size, is processed record by record in arrival order for the window
-features (each record inserted into its key's window, then the window read), and vectorised for
-the row features. Because the per-record steps are the same whatever the batch boundaries, the
-backfill (history as one batch) and any sequence of live pushes give the same values.
+Window features are computed per :class:`~rtml.features.window_state.Group` (features sharing
+their key columns, source and value columns). A batch is processed in one of two ways that give
+the same values:
 
-Window state keeps, per feature and key, the retained records sorted by event time (ties in
-arrival order). Records older than ``watermark - allowed_lateness - delay - window`` can never
-be read again and are evicted, so memory is bounded by window contents, not stream length.
+- record by record, in arrival order: each record inserted into its key's window, then the
+  window read (any batch; the only way for out-of-order batches and custom window kinds);
+- vectorised (:mod:`rtml.features.vectorized`), for batches of built-in aggregates whose
+  records come in event-time order: the windows are located by binary search over all records
+  at once and reduced with numpy.
+
+Records older than ``watermark - allowed_lateness - delay - window`` can never be read again and
+are evicted, so memory is bounded by window contents, not stream length.
 """
 
 from __future__ import annotations
 
 import pickle
 from bisect import bisect_left, bisect_right
-from collections.abc import Hashable
-from dataclasses import dataclass, field
 from typing import Any, cast
 
 import numpy as np
@@ -26,10 +28,13 @@ from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
 from rtml.features.timestamps import to_nanos
+from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
+from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
 
 __all__ = ["FeatureEngine", "LateRecordsError"]
 
 _SWEEP_EVERY = 100_000  # records between sweeps of keys that were not touched recently
+VECTORIZE_FROM = 64  # batches at least this large, in event-time order, are vectorised
 
 
 class LateRecordsError(SchemaError):
@@ -39,33 +44,6 @@ class LateRecordsError(SchemaError):
         super().__init__(message)
         self.rows = rows
         self.reason = reason
-
-
-@dataclass
-class _Window:
-    """Retained records of one key: event times (sorted) and their values."""
-
-    ts: list[int] = field(default_factory=list)
-    rows: list[Any] = field(default_factory=list)
-
-    def evict_before(self, horizon: int) -> list[Any]:
-        cut = bisect_left(self.ts, horizon)
-        if not cut:
-            return []
-        gone = self.rows[:cut]
-        del self.ts[:cut]
-        del self.rows[:cut]
-        return gone
-
-
-@dataclass
-class _FeatureState:
-    """State of one window feature: windows per key; joined source values when ``source``."""
-
-    windows: dict[Hashable, _Window] = field(default_factory=dict)
-    joined: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
-    pending: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
-    retained: set[Hashable] = field(default_factory=set)
 
 
 class FeatureEngine:
@@ -85,15 +63,23 @@ class FeatureEngine:
     [1]
     """
 
-    def __init__(self, feature_set: FeatureSet, key: str, max_pending: int = 10_000_000) -> None:
+    def __init__(
+        self,
+        feature_set: FeatureSet,
+        key: str,
+        max_pending: int = 10_000_000,
+        vectorize_from: int = VECTORIZE_FROM,
+    ) -> None:
         self.feature_set = feature_set
         self.key = key
         self.max_pending = max_pending
+        self.vectorize_from = vectorize_from
         self._order = feature_set.ordered()
-        self._window_features = [f for f in self._order if isinstance(f, WindowFeature)]
-        self._states: dict[str, _FeatureState] = {
-            f.name: _FeatureState() for f in self._window_features
-        }
+        window_features = [f for f in self._order if isinstance(f, WindowFeature)]
+        self._groups, self._where = group_features(window_features, key)
+        self._members: list[list[WindowFeature]] = [[] for _ in self._groups]
+        for f in window_features:
+            self._members[self._where[f.name][0]].append(f)
         self._watermark: int | None = None
         self._since_sweep = 0
         self._extra_lateness = 0
@@ -101,17 +87,15 @@ class FeatureEngine:
     # ---- state -------------------------------------------------------------------------
     def snapshot(self) -> bytes:
         """The engine's state as bytes (for checkpoints)."""
-        return pickle.dumps((self._states, self._watermark, self._since_sweep), protocol=5)
+        return pickle.dumps((self._groups, self._watermark, self._since_sweep), protocol=5)
 
     def restore(self, data: bytes) -> None:
         """Continue from a :meth:`snapshot`: later batches give what they would have given."""
-        self._states, self._watermark, self._since_sweep = pickle.loads(data)
+        self._groups, self._watermark, self._since_sweep = pickle.loads(data)
 
     def state_size(self) -> dict[str, int]:
         """Records retained in window state, per window feature (observable memory bound)."""
-        return {
-            name: sum(len(w.ts) for w in s.windows.values()) for name, s in self._states.items()
-        }
+        return {name: self._groups[index].size() for name, (index, _) in self._where.items()}
 
     @property
     def watermark(self) -> int | None:
@@ -121,21 +105,31 @@ class FeatureEngine:
     # ---- joined sources ----------------------------------------------------------------
     def apply_source(self, source: str, frame: pd.DataFrame, key: str) -> None:
         """Records of a joined dataset (e.g. labels) arrive: later windows see their values."""
-        for f in self._window_features:
-            if f.source != source:
+        for group in self._groups:
+            if group.source != source:
                 continue
-            state = self._states[f.name]
-            columns = [frame[c].tolist() for c in f.value_columns()]
+            columns = [frame[c].tolist() for c in group.source_columns]
             for k, *values in zip(frame[key].tolist(), *columns, strict=True):
-                if k in state.retained:
-                    state.joined[k] = tuple(values)
+                if k in group.retained:
+                    group.joined[k] = tuple(values)
                 else:
-                    state.pending[k] = tuple(values)
-                    if len(state.pending) > self.max_pending:
-                        # Oldest first: a label whose event never came is the first to go.
-                        del state.pending[next(iter(state.pending))]
+                    group.pending[k] = tuple(values)
+                    if len(group.pending) > self.max_pending:
+                        # Oldest first: a value whose event never came is the first to go.
+                        del group.pending[next(iter(group.pending))]
 
     # ---- events ------------------------------------------------------------------------
+    def event_times(self, frame: pd.DataFrame) -> np.ndarray:
+        """The batch's event times in nanoseconds; :class:`SchemaError` if any is null."""
+        fs = self.feature_set
+        if frame[fs.timestamp].isna().any():
+            rows = np.flatnonzero(frame[fs.timestamp].isna().to_numpy()).tolist()
+            raise SchemaError(
+                f"dataset {fs.dataset!r}: field {fs.timestamp!r} is null in row(s) {rows[:10]}: "
+                f"expected an event time"
+            )
+        return to_nanos(frame[fs.timestamp], fs.timestamp_format)
+
     def check(self, frame: pd.DataFrame) -> np.ndarray:
         """Event times of ``frame``; :class:`LateRecordsError` if any record is too late.
 
@@ -168,8 +162,7 @@ class FeatureEngine:
         if enforce_lateness:
             return self._run(frame, commit=True)
         ts = self.event_times(frame)
-        disorder = _disorder(ts, self._watermark)
-        self._extra_lateness = max(0, disorder - self.feature_set.lateness_ns)
+        self._extra_lateness = max(0, _disorder(ts, self._watermark) - self.feature_set.lateness_ns)
         try:
             return self._run(frame, commit=True, ts=ts)
         finally:
@@ -187,130 +180,135 @@ class FeatureEngine:
         if ts is None:
             ts = self.check(frame) if commit else self.event_times(frame)
         work = frame.reset_index(drop=True).copy(deep=False)
+        done: set[int] = set()
+        in_order = commit and _in_order(ts, self._watermark)
         for f in self._order:
-            if isinstance(f, WindowFeature):
-                work[f.name] = self._window_values(f, work, ts, commit)
-            else:
+            if not isinstance(f, WindowFeature):
                 work[f.name] = cast(RowFeature, f).compute(work)
+                continue
+            index = self._where[f.name][0]
+            if index in done:
+                continue
+            done.add(index)
+            values = self._group_values(index, work, ts, commit, in_order)
+            for member, column in zip(self._members[index], values, strict=True):
+                work[member.name] = column
         out = work[[self.key, *(f.name for f in self.feature_set.features)]]
         out.index = frame.index
-        if not commit:
-            return out
-        if len(ts):
+        if commit and len(ts):
             top = int(ts.max())
             self._watermark = top if self._watermark is None else max(self._watermark, top)
-        self._since_sweep += len(work)
-        if self._since_sweep >= _SWEEP_EVERY:
-            self._sweep()
+            self._since_sweep += len(work)
+            if self._since_sweep >= _SWEEP_EVERY:
+                self._sweep()
         return out
 
-    def event_times(self, frame: pd.DataFrame) -> np.ndarray:
-        fs = self.feature_set
-        if frame[fs.timestamp].isna().any():
-            raise SchemaError(f"dataset {fs.dataset!r}: field {fs.timestamp!r} is null")
-        return to_nanos(frame[fs.timestamp], fs.timestamp_format)
+    def _lateness(self) -> int:
+        return self.feature_set.lateness_ns + self._extra_lateness
 
-    def _horizon(self, f: WindowFeature, watermark: int) -> int:
-        lateness = self.feature_set.lateness_ns + self._extra_lateness
-        return watermark - lateness - f.delay_ns - f.window_ns
+    def _group_values(
+        self, index: int, work: pd.DataFrame, ts: np.ndarray, commit: bool, in_order: bool
+    ) -> list[Any]:
+        group, members = self._groups[index], self._members[index]
+        if (
+            in_order
+            and len(ts) >= self.vectorize_from
+            and all(can_vectorize(f, work) for f in members)
+        ):
+            final = (
+                int(ts.max()) if self._watermark is None else max(self._watermark, int(ts.max()))
+            )
+            try:
+                columns = vectorized_group(
+                    group, members, self._where, work, ts, self.key, final - self._lateness()
+                )
+                return [_column(f, c) for f, c in zip(members, columns, strict=True)]
+            except NotNumeric:
+                pass  # nothing was stored yet: the record-by-record path takes the batch
+        columns = self._per_record(group, members, work, ts, commit)
+        return [_column(f, c) for f, c in zip(members, columns, strict=True)]
 
-    def _window_values(
-        self, f: WindowFeature, work: pd.DataFrame, ts: np.ndarray, commit: bool
-    ) -> Any:
-        state = self._states[f.name]
-        keys = _key_tuples(work, f.by)
-        events = work[self.key].tolist()
-        if f.source:
-            rows: list[Any] = events
-        else:
-            rows = list(zip(*(work[c].tolist() for c in f.value_columns()), strict=True))
-        width, delay = f.window_ns, f.delay_ns
-        right_open_left = f.closed == "right"
+    def _per_record(
+        self,
+        group: Group,
+        members: list[WindowFeature],
+        work: pd.DataFrame,
+        ts: np.ndarray,
+        commit: bool,
+    ) -> list[Any]:
+        keys = key_tuples(work, group.by)
+        stored = [work[c].tolist() for c in group.columns]
+        positions = [self._where[f.name][1] for f in members]
+        empty: tuple[Any, ...] = (None,) * len(group.source_columns)
         watermark = self._watermark
-        values: list[Any] = []
-        empty: tuple[Any, ...] = (None,) * len(f.value_columns())
+        outputs: list[list[Any]] = [[] for _ in members]
         for i, t in enumerate(ts.tolist()):
-            watermark = t if watermark is None else max(watermark, t)
-            window = state.windows.get(keys[i])
-            if window is None:
-                window = _Window()
-                if commit:
-                    state.windows[keys[i]] = window
-            if not commit:
-                values.append(self._peek(f, state, window, t, rows[i], empty))
-                continue
-            gone = window.evict_before(self._horizon(f, watermark))
-            if f.source:
-                for k in gone:
-                    state.retained.discard(k)
-                    state.joined.pop(k, None)
-                k = events[i]
-                state.retained.add(k)
-                if k in state.pending:
-                    state.joined[k] = state.pending.pop(k)
+            window = group.window(keys[i], create=commit)
+            row = [column[i] for column in stored]
+            if commit:
+                watermark = t if watermark is None else max(watermark, t)
+                gone = window.evict_before(watermark - self._lateness() - group.reach)
+                if group.source:
+                    group.forget(gone)
+                    event = row[0]
+                    group.retained.add(event)
+                    if event in group.pending:
+                        group.joined[event] = group.pending.pop(event)
             pos = bisect_right(window.ts, t)
             window.ts.insert(pos, t)
-            window.rows.insert(pos, rows[i])
-            right = t - delay
-            left = right - width
-            lo = bisect_right(window.ts, left) if right_open_left else bisect_left(window.ts, left)
-            hi = bisect_right(window.ts, right)
-            inside = window.rows[lo:hi]
-            if f.source:
-                inside = [state.joined.get(k, empty) for k in inside]
-            values.append(f.reduce(inside))
-        return _column(f, values)
+            for column, value in zip(window.cols, row, strict=True):
+                column.insert(pos, value)
+            try:
+                for out, f, at in zip(outputs, members, positions, strict=True):
+                    out.append(self._reduce(group, window, f, at, t, empty, commit))
+            finally:
+                if not commit:  # a preview leaves the window as it was
+                    del window.ts[pos]
+                    for column in window.cols:
+                        del column[pos]
+        return outputs
 
-    def _peek(
+    def _reduce(
         self,
+        group: Group,
+        window: KeyWindow,
         f: WindowFeature,
-        state: _FeatureState,
-        window: _Window,
+        at: tuple[int, ...],
         t: int,
-        row: Any,
         empty: tuple[Any, ...],
+        commit: bool,
     ) -> Any:
-        """The value with the record inserted, then the window put back as it was."""
-        pos = bisect_right(window.ts, t)
-        window.ts.insert(pos, t)
-        window.rows.insert(pos, row)
-        try:
-            right = t - f.delay_ns
-            left = right - f.window_ns
-            lo = (
-                bisect_right(window.ts, left)
-                if f.closed == "right"
-                else bisect_left(window.ts, left)
-            )
-            inside = window.rows[lo : bisect_right(window.ts, right)]
-            if f.source:
-                inside = [
-                    state.joined.get(k, state.pending.get(k, empty))
-                    if k == row
-                    else state.joined.get(k, empty)
-                    for k in inside
-                ]
-            return f.reduce(inside)
-        finally:
-            del window.ts[pos]
-            del window.rows[pos]
+        right = t - f.delay_ns
+        left = right - f.window_ns
+        lo = bisect_right(window.ts, left) if f.closed == "right" else bisect_left(window.ts, left)
+        hi = bisect_right(window.ts, right)
+        if group.source:
+            joined, pending = group.joined, group.pending
+            if commit:
+                rows = [joined.get(e, empty) for e in window.cols[0][lo:hi]]
+            else:  # a preview: the record's own value may still be pending
+                rows = [joined.get(e) or pending.get(e, empty) for e in window.cols[0][lo:hi]]
+            if isinstance(f, Aggregate):
+                return f.reduce_column([r[at[0]] for r in rows])
+            return f.reduce([tuple(r[i] for i in at) for r in rows])
+        if isinstance(f, Aggregate):
+            return f.reduce_column(window.cols[at[0]][lo:hi])
+        return f.reduce(list(zip(*(window.cols[i][lo:hi] for i in at), strict=True)))
 
     def _sweep(self) -> None:
         """Evict expired records of keys that were not touched since they expired."""
         self._since_sweep = 0
         if self._watermark is None:
             return
-        for f in self._window_features:
-            state = self._states[f.name]
-            horizon = self._horizon(f, self._watermark)
-            for k in list(state.windows):
-                window = state.windows[k]
-                for event in window.evict_before(horizon):
-                    if f.source:
-                        state.retained.discard(event)
-                        state.joined.pop(event, None)
+        for group in self._groups:
+            horizon = self._watermark - self._lateness() - group.reach
+            for k in list(group.windows):
+                window = group.windows[k]
+                gone = window.evict_before(horizon)
+                if group.source:
+                    group.forget(gone)
                 if not window.ts:
-                    del state.windows[k]
+                    del group.windows[k]
 
 
 def _behind(ts: np.ndarray, watermark: int | None) -> np.ndarray:
@@ -324,23 +322,20 @@ def _disorder(ts: np.ndarray, watermark: int | None) -> int:
     return int(_behind(ts, watermark).max()) if len(ts) else 0
 
 
-def _key_column(series: pd.Series) -> list[Any]:
-    # NULL keys form one group, as in SQL's PARTITION BY (NaN objects never compare equal).
-    values = series.tolist()
-    if series.hasnans:
-        return [None if v is None or v != v else v for v in values]
-    return values
+def _in_order(ts: np.ndarray, watermark: int | None) -> bool:
+    """Every event at or after the latest time seen before it, the batch's first included."""
+    if not len(ts):
+        return True
+    if watermark is not None and ts[0] < watermark:
+        return False
+    return bool(np.all(ts[1:] >= ts[:-1]))
 
 
-def _key_tuples(frame: pd.DataFrame, by: tuple[str, ...]) -> list[Hashable]:
-    if len(by) == 1:
-        return _key_column(frame[by[0]])
-    return list(zip(*(_key_column(frame[c]) for c in by), strict=True))
-
-
-def _column(f: WindowFeature, values: list[Any]) -> Any:
+def _column(f: WindowFeature, values: Any) -> Any:
     if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
         return np.asarray(values, dtype="int64")
+    if isinstance(values, np.ndarray) and values.dtype.kind == "f":
+        return values
     try:
         return np.asarray([np.nan if v is None else v for v in values], dtype="float64")
     except (TypeError, ValueError):
