@@ -27,6 +27,8 @@ from rtml.errors import SchemaError
 from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
+from rtml.features.sql import SQL
+from rtml.features.sql_eval import evaluate_sql
 from rtml.features.timestamps import to_nanos
 from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
 from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
@@ -80,6 +82,7 @@ class FeatureEngine:
         self._members: list[list[WindowFeature]] = [[] for _ in self._groups]
         for f in window_features:
             self._members[self._where[f.name][0]].append(f)
+        self._stages = _stages(self._order, self._where)
         self._watermark: int | None = None
         self._since_sweep = 0
         self._extra_lateness = 0
@@ -180,19 +183,20 @@ class FeatureEngine:
         if ts is None:
             ts = self.check(frame) if commit else self.event_times(frame)
         work = frame.reset_index(drop=True).copy(deep=False)
-        done: set[int] = set()
         in_order = commit and _in_order(ts, self._watermark)
-        for f in self._order:
-            if not isinstance(f, WindowFeature):
-                work[f.name] = cast(RowFeature, f).compute(work)
-                continue
-            index = self._where[f.name][0]
-            if index in done:
-                continue
-            done.add(index)
-            values = self._group_values(index, work, ts, commit, in_order)
-            for member, column in zip(self._members[index], values, strict=True):
-                work[member.name] = column
+        for sql, rows, groups in self._stages:
+            # A stage reads only earlier stages: its columns are added in one go (adding
+            # DataFrame columns one by one costs more than computing them on small batches).
+            made: dict[str, Any] = {}
+            for f, values in zip(sql, evaluate_sql(sql, work), strict=True):
+                made[f.name] = values
+            for row_feature in rows:
+                made[row_feature.name] = row_feature.compute(work)
+            for index in groups:
+                columns = self._group_values(index, work, ts, commit, in_order)
+                for member, column in zip(self._members[index], columns, strict=True):
+                    made[member.name] = column
+            work = pd.concat([work, pd.DataFrame(made, index=work.index)], axis=1)
         out = work[[self.key, *(f.name for f in self.feature_set.features)]]
         out.index = frame.index
         if commit and len(ts):
@@ -309,6 +313,33 @@ class FeatureEngine:
                     group.forget(gone)
                 if not window.ts:
                     del group.windows[k]
+
+
+def _stages(
+    order: list[Any], where: dict[str, tuple[int, tuple[int, ...]]]
+) -> list[tuple[list[SQL], list[RowFeature], list[int]]]:
+    """The features by dependency depth: each stage reads only what earlier stages made, so its
+    SQL features go to DuckDB in one query."""
+    depth: dict[str, int] = {}
+    for f in order:  # order is topological: dependencies come first
+        depth[f.name] = 1 + max((depth[c] for c in f.columns() if c in depth), default=-1)
+    stages: list[tuple[list[SQL], list[RowFeature], list[int]]] = []
+    for level in range(max(depth.values(), default=-1) + 1):
+        sql: list[SQL] = []
+        rows: list[RowFeature] = []
+        groups: list[int] = []
+        for f in order:
+            if depth[f.name] != level:
+                continue
+            if isinstance(f, WindowFeature):
+                if where[f.name][0] not in groups:
+                    groups.append(where[f.name][0])
+            elif type(f) is SQL:
+                sql.append(f)
+            else:
+                rows.append(cast(RowFeature, f))
+        stages.append((sql, rows, groups))
+    return stages
 
 
 def _behind(ts: np.ndarray, watermark: int | None) -> np.ndarray:

@@ -3,30 +3,17 @@
 from __future__ import annotations
 
 import re
-import threading
-from typing import Any, Literal
+from typing import Literal
 
-import duckdb
 import numpy as np
 import pandas as pd
 from pydantic import field_validator
 
-from rtml.errors import SpecError
 from rtml.features.base import RowFeature
 
 __all__ = ["SQL"]
 
 _QUOTED = re.compile(r'"((?:[^"]|"")+)"')
-_local = threading.local()
-
-
-def _connection() -> duckdb.DuckDBPyConnection:
-    # DuckDB connections must not be shared between threads; one small in-memory one per thread.
-    con = getattr(_local, "con", None)
-    if con is None:
-        con = duckdb.connect(":memory:")
-        _local.con = con
-    return con
 
 
 class SQL(RowFeature):
@@ -64,19 +51,6 @@ class SQL(RowFeature):
         return tuple(dict.fromkeys(m.replace('""', '"') for m in _QUOTED.findall(self.expr)))
 
     def compute(self, frame: pd.DataFrame) -> np.ndarray:
-        con = _connection()
-        con.register("__rtml_rows", frame)
-        try:
-            result = con.execute(f'SELECT ({self.expr}) AS "__value" FROM __rtml_rows').fetchnumpy()
-        except duckdb.Error as exc:
-            raise SpecError(f"SQL feature {self.name!r}: {self.expr!r} failed: {exc}") from None
-        finally:
-            con.unregister("__rtml_rows")
-        values: Any = result["__value"]
-        if isinstance(values, np.ma.MaskedArray):
-            # NULLs come back masked; a float column with NaN (or objects with None) keeps them.
-            masked: Any = values
-            if masked.dtype.kind in "iubf":
-                return np.asarray(masked.astype("float64").filled(np.nan))
-            return np.asarray(masked.astype(object).filled(None))
-        return np.asarray(values)
+        from rtml.features.sql_eval import evaluate_sql
+
+        return evaluate_sql([self], frame)[0]

@@ -204,8 +204,8 @@ def _values(
         column = np.empty(total, dtype="float64")
         if group.source:
             events = state_cols[0] + work[group.columns[0]].tolist()
-            looked_up = [group.joined.get(e) for e in events]
-            laid = _floats([None if v is None else v[index] for v in looked_up])
+            get = group.joined.get
+            laid = _floats([v[index] if (v := get(e)) is not None else None for e in events])
             column[np.concatenate((state_pos, batch_pos))] = laid
         else:
             name = group.columns[index]
@@ -216,6 +216,13 @@ def _values(
 
 
 def _floats(values: Any) -> np.ndarray:
+    if isinstance(values, list):
+        try:  # the common case: numbers and NaN, no None, no text
+            quick = np.asarray(values, dtype="float64")
+            if not any(isinstance(v, bool | np.bool_) for v in values[:1]):
+                return quick
+        except (TypeError, ValueError):
+            pass
     series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
     try:
         numbers = pd.to_numeric(series, errors="raise")

@@ -1,0 +1,106 @@
+"""Evaluating several SQL features over a batch in one DuckDB query.
+
+DuckDB answers a query in about 0.2 ms at best, so a feature set evaluates all the SQL features
+that are ready at the same point in one query; a batch of a few records is passed as query
+parameters (cheaper than registering a DataFrame, which costs about 1 ms).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from rtml.errors import SpecError
+from rtml.features.sql import SQL
+
+__all__ = ["evaluate_sql"]
+
+SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
+_local = threading.local()
+
+
+def _connection() -> duckdb.DuckDBPyConnection:
+    # DuckDB connections must not be shared between threads; one small in-memory one per thread.
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:")
+        _local.con = con
+    return con
+
+
+def _duckdb_type(series: pd.Series) -> str | None:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(dtype):
+        return "DOUBLE"
+    if pd.api.types.is_datetime64_any_dtype(dtype) and getattr(dtype, "tz", None) is None:
+        return "TIMESTAMP"
+    textual = pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+    if textual and all(isinstance(v, str) or v is None for v in series.tolist()):
+        return "VARCHAR"
+    return None
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, list[Any]] | None:
+    columns = list(dict.fromkeys(c for f in features for c in f.columns()))
+    if not columns or any(c not in frame.columns for c in columns):
+        return None
+    types = [_duckdb_type(frame[c]) for c in columns]
+    if any(t is None for t in types):
+        return None
+    row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"
+    values = ", ".join([row] * len(frame))
+    names = ", ".join(_quote(c) for c in columns)
+    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+    params: list[Any] = []
+    table = [frame[c].tolist() for c in columns]
+    for record in zip(*table, strict=True):
+        params.extend(None if v != v else v for v in record)  # NaN/NaT are SQL NULL
+    return f"SELECT {select} FROM (VALUES {values}) AS __rtml_rows({names})", params
+
+
+def _as_array(values: Any) -> np.ndarray:
+    if isinstance(values, np.ma.MaskedArray):
+        # NULLs come back masked; numbers become NaN, anything else None.
+        masked: Any = values
+        if masked.dtype.kind in "iubf":
+            return np.asarray(masked.astype("float64").filled(np.nan))
+        return np.asarray(masked.astype(object).filled(None))
+    return np.asarray(values)
+
+
+def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
+    """The values of each feature over ``frame``'s records, in row order."""
+    if not features:
+        return []
+    con = _connection()
+    try:
+        prepared = _parameter_query(features, frame) if 0 < len(frame) <= SMALL_BATCH else None
+        if prepared is not None:
+            result = con.execute(*prepared).fetchnumpy()
+        else:
+            select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+            con.register("__rtml_rows", frame)
+            try:
+                result = con.execute(f"SELECT {select} FROM __rtml_rows").fetchnumpy()
+            finally:
+                con.unregister("__rtml_rows")
+    except duckdb.Error as exc:
+        if len(features) > 1:  # find which one failed, to name it
+            for f in features:
+                evaluate_sql([f], frame)
+        raise SpecError(
+            f"SQL feature {features[0].name!r}: {features[0].expr!r} failed: {exc}"
+        ) from None
+    return [_as_array(result[f"__{i}"]) for i in range(len(features))]
