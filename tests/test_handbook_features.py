@@ -1,14 +1,14 @@
 """The handbook's 15 features as one FeatureSet, checked against an independent computation
-(pandas rolling windows for the customers, a brute-force scan for the delayed terminal risk)."""
+(brute-force scans of the records in arrival order)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 import pytest
+from benchmarks.common import handbook_features, transactions
 
 import rtml
-from benchmarks.common import handbook_features, transactions
 
 DAY = 86400
 
