@@ -72,6 +72,13 @@ class Spec(BaseModel):
     Subclasses declare ``kind`` as a ``Literal`` (the tag that names them in JSON and in the
     plugin registry) and may list ``_positional`` field names so that they can be written as
     ``SQL("name", "expr")`` as well as with keywords.
+
+    >>> import rtml
+    >>> spec = rtml.features.SQL("x2", '"x" * 2')
+    >>> spec.model_dump(mode="json")
+    {'name': 'x2', 'kind': 'sql', 'expr': '"x" * 2'}
+    >>> rtml.features.SQL.from_dict({"name": "x2", "expr": '"x" * 2'}) == spec
+    True
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)

@@ -62,7 +62,14 @@ class Labels(Spec):
 
 
 class Dataset(ABC):
-    """A named, keyed collection of records that grows by pushes."""
+    """A named, keyed collection of records that grows by pushes.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> ds = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    >>> ds.push([{"id": 1, "y": 0}, {"id": 2, "y": 1}]), len(ds), ds.key
+    (2, 2, 'id')
+    """
 
     name: str
     key: str
@@ -85,7 +92,20 @@ class Dataset(ABC):
 
 
 class Deployment(ABC):
-    """A model deployed on a backend: predicts on every input, learns on every label."""
+    """A model deployed on a backend: predicts on every input, learns on every label.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    >>> labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    >>> model = backend.deploy("m", rtml.models.GaussianNB(), inputs=rtml.Inputs("tx", numerical=["x"]),
+    ...                        labels=rtml.Labels("labels", field="y"))
+    >>> tx.push([{"id": 1, "x": 0.5}]), labels.push([{"id": 1, "y": 1}])
+    (1, 1)
+    >>> model.outputs()[["key", "score", "model_version"]]
+       key  score  model_version
+    0    1    0.0              1
+    """
 
     name: str
 

@@ -30,7 +30,12 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class Feature(Spec):
-    """Base of every feature kind. Subclass :class:`RowFeature` or :class:`WindowFeature`."""
+    """Base of every feature kind. Subclass :class:`RowFeature` or :class:`WindowFeature`.
+
+    >>> import rtml
+    >>> isinstance(rtml.features.SQL("x2", '"x" * 2'), Feature)
+    True
+    """
 
     name: str
 
@@ -50,7 +55,20 @@ class Feature(Spec):
 
 
 class RowFeature(Feature):
-    """A feature computed from each record alone; subclasses implement :meth:`compute`."""
+    """A feature computed from each record alone; subclasses implement :meth:`compute`.
+
+    >>> from typing import Literal
+    >>> import pandas as pd
+    >>> class Upper(RowFeature):
+    ...     kind: Literal["upper"] = "upper"
+    ...     column: str
+    ...     def columns(self):
+    ...         return (self.column,)
+    ...     def compute(self, frame):
+    ...         return frame[self.column].str.upper().to_numpy()
+    >>> Upper(name="who_up", column="who").compute(pd.DataFrame({"who": ["ann"]})).tolist()
+    ['ANN']
+    """
 
     def compute(self, frame: pd.DataFrame) -> np.ndarray | pd.Series:
         """One value per row of ``frame`` (raw columns plus earlier features), in row order."""
@@ -63,6 +81,17 @@ class WindowFeature(Feature):
     At an event with time ``t`` the window holds the records of the same ``by`` value with time
     in ``[t - delay - window, t - delay]`` (``closed="both"``, the default) or
     ``(t - delay - window, t - delay]`` (``closed="right"``), that arrived no later than the event.
+
+    >>> from typing import Literal
+    >>> class Last(WindowFeature):
+    ...     kind: Literal["last"] = "last"
+    ...     column: str
+    ...     def value_columns(self):
+    ...         return (self.column,)
+    ...     def reduce(self, values):
+    ...         return values[-1][0] if values else None
+    >>> Last(name="last_amount", column="amount", by="card", window="1h").reduce([(3.0,), (4.0,)])
+    4.0
     """
 
     by: tuple[str, ...]

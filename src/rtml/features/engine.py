@@ -40,7 +40,19 @@ VECTORIZE_FROM = 64  # batches at least this large, in event-time order, are vec
 
 
 class LateRecordsError(SchemaError):
-    """Records arrived further behind the latest event time than the allowed lateness."""
+    """Records arrived further behind the latest event time than the allowed lateness.
+
+    >>> import pandas as pd, rtml
+    >>> fs = rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", allowed_lateness="10s",
+    ...     features=[rtml.features.SQL("one", "1")])
+    >>> engine = FeatureEngine(fs, key="id")
+    >>> _ = engine.process(pd.DataFrame({"id": [1], "ts": [100]}))
+    >>> try:
+    ...     engine.process(pd.DataFrame({"id": [2, 3], "ts": [95, 50]}))
+    ... except LateRecordsError as exc:
+    ...     print(exc.rows)
+    [1]
+    """
 
     def __init__(self, message: str, rows: list[int], reason: str) -> None:
         super().__init__(message)

@@ -22,7 +22,7 @@ def to_nanos(series: pd.Series, fmt: str) -> np.ndarray:
     [3000000000]
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        values = series.dt.tz_convert("UTC") if getattr(series.dt, "tz", None) else series
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
         return values.astype("datetime64[ns]").to_numpy().view("int64")
     if fmt == "datetime":
         return to_nanos(pd.to_datetime(series), "auto")

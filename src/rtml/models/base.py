@@ -34,7 +34,12 @@ class Prediction(dict[str, Any]):
 
 @runtime_checkable
 class OnlineModel(Protocol):
-    """What a built model does: predict on a record, learn from a record and its label."""
+    """What a built model does: predict on a record, learn from a record and its label.
+
+    >>> import rtml
+    >>> isinstance(rtml.models.GaussianNB().build(), OnlineModel)
+    True
+    """
 
     def predict_one(self, x: dict[str, Any]) -> Prediction: ...
 

@@ -43,7 +43,11 @@ _registry: Registry | None = None
 
 @dataclass(frozen=True)
 class Entry:
-    """One registered kind: its name, the object registered and the plugin that registered it."""
+    """One registered kind: its name, the object registered and the plugin that registered it.
+
+    >>> registry().models["GaussianNB"].plugin
+    'rtml.plugins.builtin_models'
+    """
 
     name: str
     obj: Any

@@ -13,7 +13,11 @@ __all__ = ["SimulationResult", "Simulator"]
 
 @dataclass
 class SimulationResult:
-    """What a run pushed: records per dataset, and the position to resume from."""
+    """What a run pushed: records per dataset, and the position to resume from.
+
+    >>> SimulationResult(pushed={"tx": 10}, position=10)
+    SimulationResult(pushed={'tx': 10}, position=10, finished=False)
+    """
 
     pushed: dict[str, int] = field(default_factory=dict)
     position: int = 0

@@ -14,7 +14,12 @@ __all__ = ["Batch", "DataSource"]
 
 @dataclass(frozen=True)
 class Batch:
-    """Records read from a source and the position just after them (resume from it)."""
+    """Records read from a source and the position just after them (resume from it).
+
+    >>> import pandas as pd
+    >>> Batch(pd.DataFrame({"x": [1, 2]}), position=2).position
+    2
+    """
 
     frame: pd.DataFrame
     position: int

@@ -31,6 +31,14 @@ class LocalDeployment(Deployment):
 
     Inputs waiting for their label and labels waiting for their input are kept up to
     ``max_pending`` each (oldest dropped first), so memory stays bounded.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    >>> model = backend.deploy("m", rtml.models.LogisticRegression(),
+    ...                        inputs=rtml.Inputs("tx", numerical=["x"]))
+    >>> model.predict({"id": 9, "x": 1.0})["score"]  # nothing learned yet
+    0.5
     """
 
     def __init__(
