@@ -52,11 +52,34 @@ FEATURE_EXAMPLES = {
     "haversine": [],  # the example plugin's kind has its own tests in its package's docs
 }
 
+M = rtml.models
 MODEL_EXAMPLES = {
-    "LogisticRegression": [rtml.models.LogisticRegression()],
-    "HoeffdingTreeClassifier": [rtml.models.HoeffdingTreeClassifier(grace_period=50)],
-    "GaussianNB": [rtml.models.GaussianNB()],
-    "HST": [rtml.models.HST(n_trees=3, height=4, seed=7)],
+    "LogisticRegression": [M.LogisticRegression(), M.LogisticRegression(weight_pos=20.0)],
+    "LinearRegression": [M.LinearRegression(l2=0.01)],
+    "OnlineLinearClassifier": [
+        M.OnlineLinearClassifier(class_weight="balanced"),
+        M.OnlineLinearClassifier(optimizer="sgd", class_weight=3.0),
+    ],
+    "HoeffdingTreeClassifier": [M.HoeffdingTreeClassifier(grace_period=50)],
+    "HoeffdingAdaptiveTreeClassifier": [M.HoeffdingAdaptiveTreeClassifier(grace_period=50, seed=3)],
+    "HoeffdingTreeRegressor": [M.HoeffdingTreeRegressor(grace_period=50)],
+    "AdaptiveRandomForestClassifier": [M.AdaptiveRandomForestClassifier(n_models=3, seed=5)],
+    "AMFClassifier": [M.AMFClassifier(n_estimators=3, seed=5)],
+    "GaussianNB": [M.GaussianNB()],
+    "RandomSampler": [
+        M.RandomSampler(
+            base_model=M.HoeffdingTreeClassifier(grace_period=30), desired_dist=[0.6, 0.4], seed=2
+        ),
+        M.RandomSampler(base_model=M.GaussianNB(), sampling_method="under", seed=2),
+    ],
+    "LeveragingBaggingClassifier": [
+        M.LeveragingBaggingClassifier(base_model=M.GaussianNB(), n_models=3, seed=4)
+    ],
+    "AdaBoostClassifier": [
+        M.AdaBoostClassifier(base_model=M.HoeffdingTreeClassifier(), n_models=2, seed=4)
+    ],
+    "HST": [M.HST(n_trees=3, height=4, seed=7)],
+    "OneClassSVM": [M.OneClassSVM(nu=0.2)],
     "BaseRateClassifier": [],
 }
 

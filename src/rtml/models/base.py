@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from rtml.spec import Spec
 
-__all__ = ["ModelSpec", "OnlineModel", "Prediction"]
+__all__ = ["BatchModel", "ModelSpec", "OnlineModel", "Prediction", "Task"]
 
 Task = Literal["classification", "regression", "anomaly_detection"]
 
@@ -44,6 +44,21 @@ class OnlineModel(Protocol):
     def predict_one(self, x: dict[str, Any]) -> Prediction: ...
 
     def learn_one(self, x: dict[str, Any], y: Any) -> None: ...
+
+
+@runtime_checkable
+class BatchModel(Protocol):
+    """A model that also predicts and learns whole batches (numpy speed); deployments then
+    predict each pushed batch before learning any of it.
+
+    >>> import rtml
+    >>> isinstance(rtml.models.OnlineLinearClassifier().build(), BatchModel)
+    True
+    """
+
+    def predict_many(self, frame: Any) -> Any: ...
+
+    def learn_many(self, frame: Any, y: Any) -> None: ...
 
 
 class ModelSpec(Spec):

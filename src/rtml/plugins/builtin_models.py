@@ -2,11 +2,28 @@
 
 from collections.abc import Callable
 
-from rtml.models import HST, GaussianNB, HoeffdingTreeClassifier, LogisticRegression
+from rtml import models
 from rtml.plugins.hookspecs import hookimpl
+
+KINDS = (
+    models.LogisticRegression,
+    models.LinearRegression,
+    models.OnlineLinearClassifier,
+    models.HoeffdingTreeClassifier,
+    models.HoeffdingAdaptiveTreeClassifier,
+    models.HoeffdingTreeRegressor,
+    models.AdaptiveRandomForestClassifier,
+    models.AMFClassifier,
+    models.GaussianNB,
+    models.RandomSampler,
+    models.LeveragingBaggingClassifier,
+    models.AdaBoostClassifier,
+    models.HST,
+    models.OneClassSVM,
+)
 
 
 @hookimpl
 def register_models(register: Callable[[type], None]) -> None:
-    for kind in (LogisticRegression, HoeffdingTreeClassifier, GaussianNB, HST):
+    for kind in KINDS:
         register(kind)

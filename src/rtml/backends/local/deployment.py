@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, cast
 
+import numpy as np
 import pandas as pd
 
 from rtml.backends.base import Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
-from rtml.models.base import ModelSpec, Prediction
+from rtml.models.base import BatchModel, ModelSpec, Prediction
 
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
@@ -64,65 +65,138 @@ class LocalDeployment(Deployment):
         self.paused = False
         self.deleted = False
         self._backend = backend
-        self._outputs: list[dict[str, Any]] = []
+        self._outputs: list[pd.DataFrame] = []
         self._pending_x: OrderedDict[Any, tuple[dict[str, Any], float]] = OrderedDict()
         self._pending_y: OrderedDict[Any, Any] = OrderedDict()
         self._labelled: list[tuple[Any, float]] = []
 
     def __repr__(self) -> str:
-        return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()} outputs={len(self._outputs)}>"
+        return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
 
     def features_of(self, row: dict[str, Any]) -> dict[str, Any]:
+        """A record's model inputs: numbers as floats (missing ones left out), text as text."""
         x: dict[str, Any] = {}
         for c in self.inputs.numerical:
             v = row.get(c)
-            x[c] = 0.0 if v is None or v != v else float(v)
+            if v is not None and v == v:
+                x[c] = float(v)
         for c in self.inputs.categorical:
-            x[c] = str(row.get(c))
+            v = row.get(c)
+            if v is not None and v == v:
+                x[c] = str(v)
         return x
+
+    def _inputs_of(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        numerical = [
+            frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in self.inputs.numerical
+        ]
+        categorical = [frame[c].tolist() for c in self.inputs.categorical]
+        names = [*self.inputs.numerical, *self.inputs.categorical]
+        rows = []
+        for values in zip(*(a.tolist() for a in numerical), *categorical, strict=True):
+            rows.append(
+                {
+                    name: (str(v) if i >= len(numerical) else v)
+                    for i, (name, v) in enumerate(zip(names, values, strict=True))
+                    if v is not None and v == v
+                }
+            )
+        return rows if names else [{} for _ in range(len(frame))]
 
     def _learn(self, x: dict[str, Any], y: Any, score: float) -> None:
         self.model.learn_one(x, y)
         self._labelled.append((y, score))
 
+    def _remember(self, k: Any, x: Any, score: float) -> None:
+        self._pending_x[k] = (x, score)
+        if len(self._pending_x) > self.max_pending:
+            self._pending_x.popitem(last=False)
+
     def on_inputs(self, frame: pd.DataFrame) -> None:
-        if self.paused or self.deleted:
+        if self.paused or self.deleted or not len(frame):
             return
-        for row in cast(list[dict[str, Any]], frame.to_dict("records")):
-            x = self.features_of(row)
-            k = row[self.key]
-            prediction = self.model.predict_one(x)
-            self._outputs.append(
+        keys = frame[self.key].tolist()
+        if isinstance(self.model, BatchModel):
+            predictions = self._predict_batch(frame, keys)
+        else:
+            predictions = self._predict_records(frame, keys)
+        scores, classes, probabilities = predictions
+        times = frame[self.timestamp].tolist() if self.timestamp else [None] * len(keys)
+        self._outputs.append(
+            pd.DataFrame(
                 {
-                    "key": k,
-                    **prediction,
-                    "event_time": row.get(self.timestamp) if self.timestamp else None,
+                    "key": keys,
+                    "score": scores,
+                    "predicted_class": classes,
+                    "class_probabilities": probabilities,
+                    "event_time": times,
                     "model_version": self.version,
                 }
             )
+        )
+
+    def _predict_records(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[list, list, list]:
+        # Prequential, record by record: predict, then learn at once if the label is there.
+        scores, classes, probabilities = [], [], []
+        for k, x in zip(keys, self._inputs_of(frame), strict=True):
+            prediction = self.model.predict_one(x)
+            scores.append(prediction["score"])
+            classes.append(prediction["predicted_class"])
+            probabilities.append(prediction["class_probabilities"])
             if k in self._pending_y:
                 self._learn(x, self._pending_y.pop(k), prediction["score"])
             elif self.labels is not None:
-                self._pending_x[k] = (x, prediction["score"])
-                if len(self._pending_x) > self.max_pending:
-                    self._pending_x.popitem(last=False)
+                self._remember(k, x, prediction["score"])
+        return scores, classes, probabilities
+
+    def _predict_batch(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[Any, Any, list]:
+        # The whole batch is predicted before any of it is learned.
+        model = cast(BatchModel, self.model)
+        inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
+        scores = np.asarray(model.predict_many(inputs), dtype="float64")
+        classes = (scores >= 0.5).astype("int64")
+        probabilities = [{0: 1.0 - s, 1: s} for s in scores.tolist()]
+        ready = [i for i, k in enumerate(keys) if k in self._pending_y]
+        if ready:
+            y = [self._pending_y.pop(keys[i]) for i in ready]
+            model.learn_many(inputs.iloc[ready], y)
+            self._labelled.extend(zip(y, scores[ready].tolist(), strict=True))
+        if self.labels is not None:
+            waiting = sorted(set(range(len(keys))) - set(ready))
+            rows = inputs.iloc[waiting].to_dict("records")
+            for i, row in zip(waiting, rows, strict=True):
+                self._remember(keys[i], row, float(scores[i]))
+        return scores, classes, probabilities
 
     def on_labels(self, frame: pd.DataFrame, key: str) -> None:
         if self.paused or self.deleted or self.labels is None:
             return
+        matched: list[tuple[Any, Any, float]] = []
         for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
             if y is None or y != y:
                 continue
             if k in self._pending_x:
                 x, score = self._pending_x.pop(k)
-                self._learn(x, y, score)
+                matched.append((x, y, score))
             else:
                 self._pending_y[k] = y
                 if len(self._pending_y) > self.max_pending:
                     self._pending_y.popitem(last=False)
+        if not matched:
+            return
+        if isinstance(self.model, BatchModel):
+            self.model.learn_many(pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched])
+            self._labelled.extend((y, score) for _, y, score in matched)
+        else:
+            for x, y, score in matched:
+                self._learn(x, y, score)
 
     def outputs(self) -> pd.DataFrame:
-        return pd.DataFrame(self._outputs, columns=_OUTPUT_COLUMNS)
+        if not self._outputs:
+            return pd.DataFrame(columns=_OUTPUT_COLUMNS)
+        if len(self._outputs) > 1:  # compact, so that reading many times stays cheap
+            self._outputs = [pd.concat(self._outputs, ignore_index=True)]
+        return self._outputs[0].copy()
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         from rtml.plugins import registry
