@@ -2,44 +2,124 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sklearn.metrics import accuracy_score, roc_auc_score
+from sklearn import metrics as sk
 
-from rtml.metrics import WindowedAccuracy, WindowedAUC
-
-pairs = st.lists(
-    st.tuples(
-        st.integers(0, 1), st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1e-9, 2e-9]), st.floats(0, 1))
-    ),
-    min_size=1,
-    max_size=300,
+import rtml
+from rtml.metrics import (
+    WindowedAccuracy,
+    WindowedAUC,
+    WindowedAveragePrecision,
+    WindowedF1,
+    WindowedLogLoss,
+    WindowedMAE,
+    WindowedMSE,
+    WindowedPrecision,
+    WindowedRecall,
+    WindowedRMSE,
 )
+
+scores = st.one_of(st.sampled_from([0.0, 0.5, 1.0, 1e-9, 2e-9]), st.floats(0, 1))
+pairs = st.lists(st.tuples(st.integers(0, 1), scores), min_size=1, max_size=200)
+
+
+def windows(pairs, window):
+    for i in range(len(pairs)):
+        yield i, pairs[max(0, i + 1 - window) : i + 1]
+
+
+def run(metric, pairs):
+    values = []
+    for y, s in pairs:
+        metric.update(y, s)
+        values.append(metric.get())
+    return values
+
+
+def both_classes(last) -> bool:
+    return len({p[0] for p in last}) == 2
 
 
 @given(pairs=pairs, window=st.integers(1, 60))
 def test_windowed_auc_is_exact(pairs, window) -> None:
-    metric = WindowedAUC(window_size=window)
-    for i, (y, s) in enumerate(pairs):
-        metric.update(y, s)
-        last = pairs[max(0, i + 1 - window) : i + 1]
-        ys = [p[0] for p in last]
-        if len(set(ys)) < 2:
-            assert metric.get() is None
+    got = run(WindowedAUC(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        if not both_classes(last):
+            assert got[i] is None
         else:
-            assert metric.get() == pytest.approx(roc_auc_score(ys, [p[1] for p in last]), abs=1e-12)
+            want = sk.roc_auc_score([p[0] for p in last], [p[1] for p in last])
+            assert got[i] == pytest.approx(want, abs=1e-12)
 
 
 @given(pairs=pairs, window=st.integers(1, 60))
-def test_windowed_accuracy(pairs, window) -> None:
-    metric = WindowedAccuracy(window_size=window)
-    for _i, (y, s) in enumerate(pairs):
-        metric.update(y, s)
-    last = pairs[-window:]
-    assert metric.get() == pytest.approx(
-        accuracy_score([p[0] for p in last], [int(p[1] >= 0.5) for p in last])
-    )
+def test_windowed_average_precision(pairs, window) -> None:
+    got = run(WindowedAveragePrecision(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        ys = [p[0] for p in last]
+        if not any(ys):
+            assert got[i] is None
+        else:
+            want = sk.average_precision_score(ys, [p[1] for p in last])
+            assert got[i] == pytest.approx(want, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("metric", "reference"),
+    [
+        (WindowedAccuracy, sk.accuracy_score),
+        (WindowedPrecision, sk.precision_score),
+        (WindowedRecall, sk.recall_score),
+        (WindowedF1, sk.f1_score),
+    ],
+)
+@given(pairs=pairs, window=st.integers(1, 60))
+def test_thresholded_metrics(metric, reference, pairs, window) -> None:
+    got = run(metric(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        ys, predicted = [p[0] for p in last], [int(p[1] >= 0.5) for p in last]
+        if got[i] is None:
+            assert metric is not WindowedAccuracy
+            continue
+        assert got[i] == pytest.approx(
+            reference(
+                ys, predicted, **({} if metric is WindowedAccuracy else {"zero_division": 0})
+            ),
+            abs=1e-12,
+        )
+
+
+@given(pairs=pairs, window=st.integers(1, 60))
+def test_windowed_log_loss(pairs, window) -> None:
+    got = run(WindowedLogLoss(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        clipped = [min(max(p[1], 1e-15), 1 - 1e-15) for p in last]
+        want = sk.log_loss([p[0] for p in last], clipped, labels=[0, 1])
+        assert got[i] == pytest.approx(want, rel=1e-9, abs=1e-12)
+
+
+values = st.floats(-1e6, 1e6, allow_nan=False)
+
+
+@pytest.mark.parametrize(
+    ("metric", "reference"),
+    [
+        (WindowedMAE, sk.mean_absolute_error),
+        (WindowedMSE, sk.mean_squared_error),
+        (WindowedRMSE, lambda y, p: math.sqrt(sk.mean_squared_error(y, p))),
+    ],
+)
+@given(
+    pairs=st.lists(st.tuples(values, values), min_size=1, max_size=200), window=st.integers(1, 60)
+)
+def test_regression_metrics(metric, reference, pairs, window) -> None:
+    got = run(metric(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        want = reference([p[0] for p in last], [p[1] for p in last])
+        assert got[i] == pytest.approx(want, rel=1e-9, abs=1e-6)
 
 
 def test_tiny_fraud_scores_are_not_binned() -> None:
@@ -48,3 +128,17 @@ def test_tiny_fraud_scores_are_not_binned() -> None:
         metric.update(0, 1e-6 + i * 1e-9)
         metric.update(1, 2e-6 + i * 1e-9)
     assert metric.get() == 1.0
+
+
+def test_every_builtin_metric_is_registered() -> None:
+    names = set(rtml.plugins.registry().metrics)
+    assert {
+        "WindowedAUC",
+        "WindowedAveragePrecision",
+        "WindowedLogLoss",
+        "WindowedRMSE",
+        "WindowedF1",
+        "WindowedPrecision",
+        "WindowedRecall",
+        "WindowedMAE",
+    } <= names

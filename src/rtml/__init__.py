@@ -8,6 +8,7 @@ True
 
 from rtml import features, metrics, models, plugins, simulate, sources
 from rtml.backends import Backend, Dataset, Deployment, Inputs, Labels, connect
+from rtml.compare import Comparison, compare
 from rtml.errors import (
     BackendUnavailable,
     NotFound,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Backend",
     "BackendUnavailable",
+    "Comparison",
     "DataSource",
     "Dataset",
     "Deployment",
@@ -44,6 +46,7 @@ __all__ = [
     "Spec",
     "SpecError",
     "__version__",
+    "compare",
     "connect",
     "features",
     "hookimpl",

@@ -1,4 +1,4 @@
-"""Evaluation metrics over a sliding window of labelled predictions.
+"""Evaluation metrics over a sliding window of labelled predictions, updated incrementally.
 
 >>> from rtml.metrics import WindowedAUC
 >>> WindowedAUC.kind_name()
@@ -6,6 +6,29 @@
 """
 
 from rtml.metrics.base import Metric
-from rtml.metrics.classification import WindowedAccuracy, WindowedAUC, exact_auc
+from rtml.metrics.classification import (
+    WindowedAccuracy,
+    WindowedAUC,
+    WindowedAveragePrecision,
+    WindowedF1,
+    WindowedLogLoss,
+    WindowedPrecision,
+    WindowedRecall,
+    exact_auc,
+)
+from rtml.metrics.regression import WindowedMAE, WindowedMSE, WindowedRMSE
 
-__all__ = ["Metric", "WindowedAUC", "WindowedAccuracy", "exact_auc"]
+__all__ = [
+    "Metric",
+    "WindowedAUC",
+    "WindowedAccuracy",
+    "WindowedAveragePrecision",
+    "WindowedF1",
+    "WindowedLogLoss",
+    "WindowedMAE",
+    "WindowedMSE",
+    "WindowedPrecision",
+    "WindowedRMSE",
+    "WindowedRecall",
+    "exact_auc",
+]

@@ -21,8 +21,9 @@ class Prediction(dict[str, Any]):
 
     @classmethod
     def from_probabilities(cls, probabilities: dict[Any, float]) -> Prediction:
-        probs = {k: float(v) for k, v in probabilities.items()}
-        score = probs.get(1, probs.get(True, 0.0))
+        # River's binary learners answer with False/True: classes are reported as 0/1.
+        probs = {(int(k) if isinstance(k, bool) else k): float(v) for k, v in probabilities.items()}
+        score = probs.get(1, 0.0)
         predicted = max(probs, key=lambda k: probs[k]) if probs else 0
         return cls(score=score, predicted_class=predicted, class_probabilities=probs)
 

@@ -79,6 +79,7 @@ class RandomSampler(_Wrapper):
 
         inner = self._inner()
         dist = dict(enumerate(self.desired_dist))
+        estimator: Any
         if self.sampling_method == "under":
             estimator = imblearn.RandomUnderSampler(inner.estimator, dist, seed=self.seed)
         elif self.sampling_method == "over":

@@ -23,7 +23,7 @@ class AdaptiveRandomForestClassifier(ModelSpec):
     kind: Literal["AdaptiveRandomForestClassifier"] = "AdaptiveRandomForestClassifier"
     n_classes: int = Field(2, ge=2)
     n_models: int = Field(10, ge=1)
-    max_features: Literal["sqrt", "log2"] | int | float = "sqrt"
+    max_features: Literal["sqrt", "log2"] | int = "sqrt"
     lambda_value: int = Field(6, ge=1)
     grace_period: int = Field(50, ge=1)
     seed: int | None = None

@@ -19,10 +19,15 @@ __all__ = ["LinearLearner", "OnlineLinearClassifier"]
 
 
 class OnlineLinearClassifier(ModelSpec):
-    """Logistic regression learned by mini-batch Adagrad (or SGD) on standardised features.
+    """Logistic regression learned by mini-batch SGD (or Adagrad) on standardised features.
+
+    With its defaults (SGD at 0.01 per record, like River's ``LogisticRegression``) it reaches
+    River's AUC on the same stream while predicting and learning thousands of rows per numpy call.
 
     ``class_weight="balanced"`` weighs each positive record by the running ratio of negatives to
-    positives (at most ``max_weight``); a number fixes the positive weight. Categorical (text)
+    positives (at most ``max_weight``); a number fixes the positive weight. A batch is learned
+    in gradient steps of ``step_size`` records (vectorised within a step): small steps learn
+    more from few records, large ones go faster. Categorical (text)
     inputs are one-hot encoded as they appear. rtml's own kind: not a TurboML algorithm.
 
     >>> import numpy as np, pandas as pd
@@ -38,11 +43,12 @@ class OnlineLinearClassifier(ModelSpec):
     """
 
     kind: Literal["OnlineLinearClassifier"] = "OnlineLinearClassifier"
-    optimizer: Literal["adagrad", "sgd"] = "adagrad"
-    learning_rate: float = Field(0.05, gt=0)
+    optimizer: Literal["sgd", "adagrad"] = "sgd"
+    learning_rate: float = Field(0.01, gt=0)
     l2: float = Field(0.0, ge=0)
     class_weight: Literal["balanced"] | float | None = None
     max_weight: float = Field(100.0, ge=1)
+    step_size: int = Field(1000, ge=1)
 
     def build(self) -> LinearLearner:
         return LinearLearner(self)
@@ -111,7 +117,7 @@ class LinearLearner:
         return 1.0 / (1.0 + np.exp(-np.clip(z, -35, 35)))
 
     def learn_many(self, frame: pd.DataFrame, y: Any) -> None:
-        """One Adagrad (or SGD) step on the batch, after updating the running scaling."""
+        """Adagrad (or SGD) steps over the batch, after updating the running scaling."""
         labels = np.asarray(y, dtype="float64")
         if not len(labels):
             return
@@ -120,9 +126,13 @@ class LinearLearner:
         self.positives += int((labels > 0.5).sum())
         self.negatives += int((labels <= 0.5).sum())
         weights = np.ones(len(labels))
-        weight = self._positive_weight()
-        weights[labels > 0.5] = weight
-        x = self._scaled(matrix)
+        weights[labels > 0.5] = self._positive_weight()
+        scaled = self._scaled(matrix)
+        size = self.spec.step_size
+        for lo in range(0, len(labels), size):
+            self._step(scaled[lo : lo + size], labels[lo : lo + size], weights[lo : lo + size])
+
+    def _step(self, x: np.ndarray, labels: np.ndarray, weights: np.ndarray) -> None:
         z = x @ self.weights + self.bias
         error = (1.0 / (1.0 + np.exp(-np.clip(z, -35, 35))) - labels) * weights
         grad = x.T @ error / len(labels) + self.spec.l2 * self.weights
@@ -134,8 +144,9 @@ class LinearLearner:
             self.weights -= rate * grad / (np.sqrt(self.squared) + 1e-8)
             self.bias -= rate * grad_bias / (np.sqrt(self.squared_bias) + 1e-8)
         else:
-            self.weights -= rate * grad
-            self.bias -= rate * grad_bias
+            # Plain SGD takes the rate per record, as a record-by-record learner would.
+            self.weights -= rate * grad * len(labels)
+            self.bias -= rate * grad_bias * len(labels)
 
     def _positive_weight(self) -> float:
         setting = self.spec.class_weight

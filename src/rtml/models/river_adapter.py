@@ -9,18 +9,28 @@ from rtml.models.base import Prediction
 __all__ = ["RiverModel", "one_hot"]
 
 
-def one_hot(x: dict[str, Any]) -> dict[str, Any]:
-    """Text values become indicator features ``"column=value": 1.0``; numbers pass through.
+def one_hot(x: dict[str, Any], seen: dict[str, dict[str, None]]) -> dict[str, Any]:
+    """Text values become indicators ``"column=value"``: 1.0 for the value present, 0.0 for every
+    other value seen so far in that column (so that a scaler sees them vary); numbers pass.
 
-    >>> one_hot({"amount": 3.0, "country": "FR"})
+    >>> seen = {}
+    >>> one_hot({"amount": 3.0, "country": "FR"}, seen)
     {'amount': 3.0, 'country=FR': 1.0}
+    >>> one_hot({"amount": 1.0, "country": "DE"}, seen)
+    {'amount': 1.0, 'country=FR': 0.0, 'country=DE': 1.0}
     """
     if not any(isinstance(v, str) for v in x.values()):
         return x
-    return {
-        (f"{k}={v}" if isinstance(v, str) else k): (1.0 if isinstance(v, str) else v)
-        for k, v in x.items()
-    }
+    out: dict[str, Any] = {}
+    for k, v in x.items():
+        if not isinstance(v, str):
+            out[k] = v
+            continue
+        values = seen.setdefault(k, {})
+        values[v] = None
+        for known in values:
+            out[f"{k}={known}"] = 1.0 if known == v else 0.0
+    return out
 
 
 class RiverModel:
@@ -40,9 +50,10 @@ class RiverModel:
         self.estimator = estimator
         self.task = task
         self.encode_categorical = encode_categorical
+        self.categories: dict[str, dict[str, None]] = {}
 
     def _x(self, x: dict[str, Any]) -> dict[str, Any]:
-        return one_hot(x) if self.encode_categorical else x
+        return one_hot(x, self.categories) if self.encode_categorical else x
 
     def predict_one(self, x: dict[str, Any]) -> Prediction:
         x = self._x(x)

@@ -2,11 +2,24 @@
 
 from collections.abc import Callable
 
-from rtml.metrics import WindowedAccuracy, WindowedAUC
+from rtml import metrics
 from rtml.plugins.hookspecs import hookimpl
+
+KINDS = (
+    metrics.WindowedAUC,
+    metrics.WindowedAccuracy,
+    metrics.WindowedPrecision,
+    metrics.WindowedRecall,
+    metrics.WindowedF1,
+    metrics.WindowedAveragePrecision,
+    metrics.WindowedLogLoss,
+    metrics.WindowedMAE,
+    metrics.WindowedMSE,
+    metrics.WindowedRMSE,
+)
 
 
 @hookimpl
 def register_metrics(register: Callable[[type], None]) -> None:
-    register(WindowedAUC)
-    register(WindowedAccuracy)
+    for kind in KINDS:
+        register(kind)

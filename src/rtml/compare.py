@@ -1,0 +1,110 @@
+"""``rtml.compare``: a metric over time for several deployments, aligned, as a table and chart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rtml.backends.base import Deployment
+from rtml.errors import BackendUnavailable
+
+__all__ = ["Comparison", "compare"]
+
+
+@dataclass
+class Comparison:
+    """A metric for several deployments: ``table`` has one column per deployment, one row per
+    labelled prediction (row ``i``: the metric over the window ending at the i-th label).
+
+    >>> import pandas as pd
+    >>> c = Comparison("WindowedAUC", 100, pd.DataFrame({"a": [0.5, 0.7], "b": [0.6, None]}))
+    >>> c.summary()
+       last  mean  labelled
+    a   0.7   0.6         2
+    b   0.6   0.6         1
+    """
+
+    metric: str
+    window: int
+    table: pd.DataFrame
+
+    def summary(self) -> pd.DataFrame:
+        """Per deployment: the latest value, the mean over time and how many labels it saw."""
+        return pd.DataFrame(
+            {
+                "last": {
+                    c: self.table[c].dropna().iloc[-1] if self.table[c].notna().any() else None
+                    for c in self.table
+                },
+                "mean": self.table.mean(),
+                "labelled": self.table.notna().sum(),
+            }
+        )
+
+    def figure(self) -> Any:
+        """A plotly figure of the metric over time (needs the ``plot`` extra)."""
+        try:
+            import plotly.graph_objects as go
+        except ImportError:
+            raise BackendUnavailable('charts need plotly: pip install "rtml[plot]"') from None
+        fig = go.Figure()
+        for name in self.table.columns:
+            fig.add_trace(
+                go.Scatter(x=self.table.index, y=self.table[name], mode="lines", name=name)
+            )
+        fig.update_layout(
+            title=f"{self.metric} over the last {self.window:,} labelled predictions",
+            xaxis_title="labelled predictions",
+            yaxis_title=self.metric,
+            template="plotly_white",
+        )
+        return fig
+
+    def save(self, path: str | Path) -> Path:
+        """Write the chart (``.html``, or ``.png`` when kaleido is installed) or the table
+        (``.csv``)."""
+        target = Path(path)
+        if target.suffix == ".csv":
+            self.table.to_csv(target, index_label="labelled")
+        elif target.suffix == ".html":
+            self.figure().write_html(target, include_plotlyjs="cdn")
+        elif target.suffix == ".png":
+            try:
+                self.figure().write_image(target)
+            except (ValueError, ImportError) as exc:
+                raise BackendUnavailable(
+                    f"PNG export needs kaleido (pip install kaleido): {exc}"
+                ) from None
+        else:
+            raise ValueError(f"save to .html, .png or .csv, not {target.suffix!r}")
+        return target
+
+
+def compare(
+    deployments: Sequence[Deployment], metric: str = "WindowedAUC", window: int = 1000
+) -> Comparison:
+    """The metric over time for each deployment, aligned by number of labelled predictions.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    >>> labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    >>> kw = dict(inputs=rtml.Inputs("tx", numerical=["x"]), labels=rtml.Labels("labels", field="y"))
+    >>> a = backend.deploy("a", rtml.models.GaussianNB(), **kw)
+    >>> b = backend.deploy("b", rtml.models.LogisticRegression(), **kw)
+    >>> _ = labels.push([{"id": i, "y": i % 2} for i in range(40)])
+    >>> _ = tx.push([{"id": i, "x": float(i % 2)} for i in range(40)])
+    >>> rtml.compare([a, b], metric="WindowedAUC", window=10).table.columns.tolist()
+    ['a', 'b']
+    """
+    columns = {}
+    for deployment in deployments:
+        values = deployment.evaluate(metric, window=window)
+        columns[deployment.name] = values["value"].reset_index(drop=True)
+    table = pd.DataFrame(columns).astype("float64")
+    table.index = pd.RangeIndex(1, len(table) + 1, name="labelled")
+    return Comparison(metric, window, table)

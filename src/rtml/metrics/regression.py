@@ -1,0 +1,87 @@
+"""Regression metrics over a sliding window: mean absolute and squared errors."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import Any
+
+from rtml.metrics.base import Metric
+
+__all__ = ["WindowedMAE", "WindowedMSE", "WindowedRMSE"]
+
+
+class _WindowedMeanError(Metric):
+    """Mean of a per-pair error over the window, kept as a running sum (re-summed exactly
+    once per window length so rounding cannot drift)."""
+
+    def __init__(self, window_size: int = 1000) -> None:
+        super().__init__(window_size)
+        self._errors: deque[float] = deque(maxlen=window_size)
+        self._total = 0.0
+        self._since_exact = 0
+
+    def error(self, y_true: float, prediction: float) -> float:
+        raise NotImplementedError
+
+    def update(self, y_true: Any, score: float) -> None:
+        value = self.error(float(y_true), float(score))
+        if len(self._errors) == self.window_size:
+            self._total -= self._errors[0]
+        self._errors.append(value)
+        self._total += value
+        self._since_exact += 1
+        if self._since_exact >= self.window_size:
+            self._total, self._since_exact = math.fsum(self._errors), 0
+        self.window.append((y_true, score))
+
+    def get(self) -> float | None:
+        return self._total / len(self._errors) if self._errors else None
+
+
+class WindowedMAE(_WindowedMeanError):
+    """Mean absolute error over the window.
+
+    >>> m = WindowedMAE(window_size=2)
+    >>> for y, p in [(1.0, 3.0), (2.0, 2.5), (0.0, 1.0)]:
+    ...     m.update(y, p)
+    >>> m.get()
+    0.75
+    """
+
+    name = "WindowedMAE"
+
+    def error(self, y_true: float, prediction: float) -> float:
+        return abs(y_true - prediction)
+
+
+class WindowedMSE(_WindowedMeanError):
+    """Mean squared error over the window.
+
+    >>> m = WindowedMSE(window_size=2)
+    >>> for y, p in [(1.0, 3.0), (2.0, 2.5), (0.0, 1.0)]:
+    ...     m.update(y, p)
+    >>> m.get()
+    0.625
+    """
+
+    name = "WindowedMSE"
+
+    def error(self, y_true: float, prediction: float) -> float:
+        return (y_true - prediction) ** 2
+
+
+class WindowedRMSE(WindowedMSE):
+    """Root mean squared error over the window.
+
+    >>> m = WindowedRMSE(window_size=1)
+    >>> m.update(1.0, 4.0)
+    >>> m.get()
+    3.0
+    """
+
+    name = "WindowedRMSE"
+
+    def get(self) -> float | None:
+        mse = super().get()
+        return None if mse is None else math.sqrt(mse)
