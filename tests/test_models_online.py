@@ -142,3 +142,51 @@ def test_compare_aligns_deployments() -> None:
     assert comparison.summary().loc["m", "labelled"] > 2900
     figure = comparison.figure()
     assert len(figure.data) == 2
+
+
+def test_pretraining_on_history_learns_before_going_live() -> None:
+    events, labels = fraud_like(20_000)
+    for spec in (rtml.models.LogisticRegression(), rtml.models.OnlineLinearClassifier()):
+        backend = rtml.connect("local", path=":memory:")
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:15_000])
+        backend.create_dataset("labels", key="id", df=labels.iloc[:15_000])
+        kw = dict(
+            inputs=rtml.Inputs("tx", numerical=["a", "b", "c", "d"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        warm = backend.deploy("warm", spec, pretrain=True, **kw)
+        cold = backend.deploy("cold", spec, **kw)
+        tx.push(events.iloc[15_000:15_500])
+        y = labels["y"].to_numpy()[15_000:15_500]
+        assert warm.outputs()["score"].nunique() > 1
+        assert exact_auc(y, warm.outputs()["score"].to_numpy()) > 0.75
+        assert exact_auc(y, cold.outputs()["score"].to_numpy()) < 0.7  # knows nothing yet
+
+
+class MeanScore(rtml.metrics.Metric):
+    """The mean score over the window.
+
+    >>> 1
+    1
+    """
+
+    name = "WindowedMeanScore"
+
+    def get(self):
+        return sum(s for _, s in self.window) / len(self.window) if self.window else None
+
+
+class MetricPlugin:
+    @rtml.hookimpl
+    def register_metrics(self, register):
+        register(MeanScore)
+
+
+def test_a_plugin_metric_evaluates_a_deployment() -> None:
+    from rtml.testing import registered_plugin
+
+    model, _, _ = deploy(rtml.models.GaussianNB(), n=2000)
+    with registered_plugin(MetricPlugin(), name="mean-score"):
+        values = model.evaluate("WindowedMeanScore", window=100)["value"]
+    scores = model.outputs()["score"].to_numpy()
+    assert values.iloc[-1] == pytest.approx(scores[-100:].mean())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
@@ -285,8 +285,7 @@ class LocalBackend(Backend):
         joined = rows.merge(
             label_frame[[label_key, labels.field]], left_on=key, right_on=label_key, how="inner"
         )
-        for row in cast(list[dict[str, Any]], joined.to_dict("records")):
-            deployment.model.learn_one(deployment.features_of(row), row[labels.field])
+        deployment.learn(joined, joined[labels.field])
 
     def _with_raw(self, feature_set: str) -> pd.DataFrame:
         m = self._materialized(feature_set)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 from rtml.backends.base import Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
 from rtml.models.base import BatchModel, ModelSpec, Prediction
+from rtml.models.river_adapter import RiverModel
 
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
@@ -87,21 +89,42 @@ class LocalDeployment(Deployment):
         return x
 
     def _inputs_of(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        """Each row's model inputs, as :meth:`features_of` gives them (vectorised)."""
         numerical = [
-            frame[c].to_numpy(dtype="float64", na_value=np.nan) for c in self.inputs.numerical
+            frame[c].to_numpy(dtype="float64", na_value=np.nan).tolist()
+            for c in self.inputs.numerical
         ]
-        categorical = [frame[c].tolist() for c in self.inputs.categorical]
+        categorical = [
+            [None if v is None or v != v else str(v) for v in frame[c].tolist()]
+            for c in self.inputs.categorical
+        ]
         names = [*self.inputs.numerical, *self.inputs.categorical]
-        rows = []
-        for values in zip(*(a.tolist() for a in numerical), *categorical, strict=True):
-            rows.append(
-                {
-                    name: (str(v) if i >= len(numerical) else v)
-                    for i, (name, v) in enumerate(zip(names, values, strict=True))
-                    if v is not None and v == v
-                }
-            )
-        return rows if names else [{} for _ in range(len(frame))]
+        if not names:
+            return [{} for _ in range(len(frame))]
+        rows = [
+            dict(zip(names, v, strict=True)) for v in zip(*numerical, *categorical, strict=True)
+        ]
+        if any(np.isnan(column).any() for column in map(np.asarray, numerical)) or any(
+            None in column for column in categorical
+        ):
+            # Missing values are left out of the record (River's learners skip them).
+            rows = [{k: v for k, v in row.items() if v is not None and v == v} for row in rows]
+        return rows
+
+    def learn(self, frame: pd.DataFrame, y: Any, batch_size: int = 1000) -> None:
+        """Train on history (rows with the input columns, and their labels) without scoring:
+        what ``deploy(..., pretrain=True)`` does with the store's rows and labels."""
+        labels = list(y)
+        if isinstance(self.model, BatchModel):
+            inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
+            for lo in range(0, len(labels), batch_size):
+                self.model.learn_many(
+                    inputs.iloc[lo : lo + batch_size], labels[lo : lo + batch_size]
+                )
+            return
+        for x, label in zip(self._inputs_of(frame), labels, strict=True):
+            if label is not None and label == label:
+                self.model.learn_one(x, label)
 
     def _learn(self, x: dict[str, Any], y: Any, score: float) -> None:
         self.model.learn_one(x, y)
@@ -138,16 +161,55 @@ class LocalDeployment(Deployment):
     def _predict_records(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[list, list, list]:
         # Prequential, record by record: predict, then learn at once if the label is there.
         scores, classes, probabilities = [], [], []
+        pending_y, labelled = self._pending_y, self._labelled
+        predict, learn = self._record_functions()
+        waiting = self.labels is not None
         for k, x in zip(keys, self._inputs_of(frame), strict=True):
-            prediction = self.model.predict_one(x)
-            scores.append(prediction["score"])
-            classes.append(prediction["predicted_class"])
-            probabilities.append(prediction["class_probabilities"])
-            if k in self._pending_y:
-                self._learn(x, self._pending_y.pop(k), prediction["score"])
-            elif self.labels is not None:
-                self._remember(k, x, prediction["score"])
+            score, predicted, probs = predict(x)
+            scores.append(score)
+            classes.append(predicted)
+            probabilities.append(probs)
+            if k in pending_y:
+                y = pending_y.pop(k)
+                learn(x, y)
+                labelled.append((y, score))
+            elif waiting:
+                self._remember(k, x, score)
         return scores, classes, probabilities
+
+    def _record_functions(
+        self,
+    ) -> tuple[
+        Callable[[dict[str, Any]], tuple[Any, Any, Any]], Callable[[dict[str, Any], Any], None]
+    ]:
+        """predict(x) -> (score, class, probabilities) and learn(x, y): River's own methods
+        called directly on the hot path when nothing needs encoding; else the generic ones."""
+        model = self.model
+        direct = (
+            isinstance(model, RiverModel)
+            and model.task == "classification"
+            and not (model.encode_categorical and self.inputs.categorical)
+        )
+        if not direct:
+
+            def predict(x: dict[str, Any]) -> tuple[Any, Any, Any]:
+                p = self.model.predict_one(x)
+                return p["score"], p["predicted_class"], p["class_probabilities"]
+
+            return predict, self.model.learn_one
+        estimator = cast(RiverModel, model).estimator
+        proba = estimator.predict_proba_one
+
+        def predict_direct(x: dict[str, Any]) -> tuple[Any, Any, Any]:
+            p = proba(x)
+            if not p:
+                return 0.0, 0, {0: 1.0, 1: 0.0}
+            if True in p or False in p:  # River's binary answer: report classes 0 and 1
+                score = p.get(True, 0.0)
+                return score, int(score > p.get(False, 0.0)), {0: p.get(False, 0.0), 1: score}
+            return p.get(1, 0.0), max(p, key=p.__getitem__), p
+
+        return predict_direct, estimator.learn_one
 
     def _predict_batch(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[Any, Any, list]:
         # The whole batch is predicted before any of it is learned.
