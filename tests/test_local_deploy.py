@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rtml
@@ -134,6 +134,7 @@ def test_deploy_checks_its_inputs(backend) -> None:
         ).evaluate("Nope")
 
 
+@settings(max_examples=20)
 @given(order=st.permutations(list(range(40))))
 def test_every_label_is_learned_once_whatever_the_order(order) -> None:
     backend = rtml.connect("local", path=":memory:")

@@ -1,9 +1,11 @@
-"""The embedded local engine: datasets, materialized feature sets and deployments in-process."""
+"""The embedded local engine: datasets, materialized feature sets and deployed models, durable
+in a DuckDB store (see :mod:`rtml.backends.local.store`) or in memory."""
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -12,37 +14,55 @@ from rtml.backends.base import Backend, Inputs, Labels
 from rtml.backends.local.dataset import LocalDataset, describe
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.schema import Column, Problem, conform, find_problems, infer_schema
-from rtml.errors import BackendUnavailable, NotFound, SchemaError, SpecError
+from rtml.backends.local.store import Op, Store, quote
+from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec
 
 __all__ = ["LocalBackend"]
 
-
-@dataclass
-class _LogEntry:
-    dataset: str
-    frame: pd.DataFrame
-    history: bool  # loaded with create_dataset: counts as arrived before any live push
+_SQL_TYPES = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+}
 
 
 @dataclass
 class _Materialized:
     spec: FeatureSet
     engine: FeatureEngine
-    frames: list[pd.DataFrame] = field(default_factory=list)
+
+    @property
+    def table(self) -> str:
+        return f"fs__{self.spec.name}"
 
 
 def _names(items: dict[str, Any]) -> str:
     return ", ".join(sorted(items)) or "none"
 
 
-class LocalBackend(Backend):
-    """The embedded engine: no server, no account.
+def _model_from_json(data: dict[str, Any]) -> ModelSpec:
+    from rtml.plugins import registry
 
-    This version keeps its state in the process (``path=":memory:"``); the durable store under
-    ``./.rtml`` is the next step of the local-backend work.
+    kinds = registry().models
+    if data.get("kind") not in kinds:
+        raise SpecError(f"unknown model kind {data.get('kind')!r} in the store")
+    spec: ModelSpec = kinds[data["kind"]].obj.from_dict(data)
+    return spec
+
+
+class LocalBackend(Backend):
+    """The embedded engine: no server, no account; state under ``path`` (``$RTML_HOME``, else
+    ``./.rtml``), or in memory with ``path=":memory:"``.
+
+    Every accepted push is durable when ``push`` returns. In-memory state (feature windows,
+    models, pending joins) is checkpointed every ``checkpoint_every`` records; reopening the
+    store restores the last checkpoint and replays what came after, so every record counts
+    exactly once even after a crash. One process owns a store at a time.
 
     >>> import pandas as pd, rtml
     >>> backend = rtml.connect("local", path=":memory:")
@@ -59,18 +79,141 @@ class LocalBackend(Backend):
 
     name = "local"
 
-    def __init__(self, path: str | None = None) -> None:
-        where = path if path is not None else os.environ.get("RTML_HOME", ".rtml")
-        if where != ":memory:":
-            raise BackendUnavailable(
-                f"the durable local store ({where!r}) is not available in this version of rtml; "
-                f"use rtml.connect('local', path=':memory:')"
-            )
-        self.path = where
+    def __init__(self, path: str | None = None, checkpoint_every: int = 100_000) -> None:
+        self.path = path if path is not None else os.environ.get("RTML_HOME", ".rtml")
+        self.checkpoint_every = checkpoint_every
+        self.store = Store(self.path)
+        self._objects: dict[int, Any] = {}  # specs of this process's operations, by sequence
+        self._memory_checkpoint: dict[str, Any] | None = None
+        try:
+            self._recover()
+        except BaseException:
+            self.store.close()
+            raise
+
+    def close(self) -> None:
+        """Write what waits in memory, checkpoint, and release the store."""
+        if getattr(self, "store", None) is not None and not self.store.closed:
+            self.checkpoint()
+            self.store.close()
+
+    def __repr__(self) -> str:
+        return f"<LocalBackend {self.path!r}>"
+
+    # ---- recovery -------------------------------------------------------------------------
+    def _reset(self) -> None:
         self._datasets: dict[str, LocalDataset] = {}
-        self._log: list[_LogEntry] = []
         self._feature_sets: dict[str, _Materialized] = {}
         self._deployments: dict[str, LocalDeployment] = {}
+        self._replaying = False
+        self._since_checkpoint = 0
+        # Derived rows (feature values, outputs, labelled pairs) wait here and are written in
+        # batches; operations after ``derived_through`` have theirs recomputed on recovery.
+        self._derived: list[tuple[str, pd.DataFrame, int]] = []
+        self._derived_rows = 0
+        self._write_derived = True
+
+    def _recover(self) -> None:
+        """Rebuild the in-memory state: the last checkpoint, then the operations after it."""
+        self._reset()
+        checkpoint = self._memory_checkpoint or self.store.read_checkpoint()
+        covered = checkpoint["seq"] if checkpoint else 0
+        derived_through = self.store.meta("derived_through")
+        self._replaying = True
+        try:
+            restored = checkpoint is None
+            for op in self.store.ops():
+                if not restored and op.seq > covered:
+                    self._restore(checkpoint)
+                    restored = True
+                self._write_derived = op.seq > derived_through
+                self._apply(op, replay_effects=op.seq > covered)
+            if not restored:
+                self._restore(checkpoint)
+        finally:
+            self._replaying = False
+            self._write_derived = True
+        self.flush()
+
+    def _restore(self, checkpoint: dict[str, Any] | None) -> None:
+        if checkpoint is None:
+            return
+        for name, state in checkpoint["features"].items():
+            if name in self._feature_sets:
+                self._feature_sets[name].engine.restore(state)
+        for name, state in checkpoint["deployments"].items():
+            if name in self._deployments:
+                self._deployments[name].restore(state)
+
+    def _apply(self, op: Op, replay_effects: bool) -> None:
+        """Redo one logged operation in memory (its records are already stored)."""
+        detail = op.detail
+        if op.op == "create_dataset":
+            schema = {c: Column.parse(t) for c, t in detail["schema"].items()}
+            self._datasets[op.name] = LocalDataset(self, op.name, detail["key"], schema)
+        elif op.op == "push" and replay_effects:
+            dataset = self._datasets[op.name]
+            self._propagate(dataset, dataset.to_rows(op.seq), op.seq, op.history)
+        elif op.op == "materialize":
+            spec = self._objects.get(op.seq) or FeatureSet.from_dict(detail)
+            assert isinstance(spec, FeatureSet)
+            self._feature_sets[spec.name] = (
+                self._backfill(spec, before=op.seq)
+                if replay_effects
+                else _Materialized(spec, self._engine(spec))
+            )
+        elif op.op == "deploy":
+            deployment = self._objects.get(op.seq) or self._deployment_from(op.name, detail)
+            self._deployments[op.name] = deployment
+            if replay_effects and detail.get("pretrain"):
+                self._pretrain(deployment, before=op.seq)
+        elif op.op in ("pause", "resume") and op.name in self._deployments:
+            self._deployments[op.name].paused = op.op == "pause"
+        elif op.op == "delete" and op.name in self._deployments:
+            self._deployments.pop(op.name).deleted = True
+
+    # ---- checkpoints ----------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write the derived rows waiting in memory (reads call this first)."""
+        last = self.store.next_seq() - 1
+        if not self._derived and self.store.meta("derived_through") >= last:
+            return
+        by_table: dict[str, list[pd.DataFrame]] = {}
+        for table, frame, seq in self._derived:
+            by_table.setdefault(table, []).append(frame.assign(_rtml_seq=seq))
+        with self.store.transaction():
+            for table, frames in by_table.items():
+                self.store.append(table, pd.concat(frames, ignore_index=True))
+            self.store.set_meta("derived_through", last)
+        self._derived, self._derived_rows = [], 0
+
+    def _emit(self, table: str, frame: pd.DataFrame, seq: int) -> None:
+        if not self._write_derived or not len(frame):
+            return
+        self._derived.append((table, frame, seq))
+        self._derived_rows += len(frame)
+
+    def _maybe_flush(self) -> None:
+        # After an operation committed, never inside one (DuckDB does not nest transactions).
+        if self._derived_rows >= 50_000 or len(self._derived) >= 2_000:
+            self.flush()
+
+    def checkpoint(self) -> None:
+        """Save the in-memory state now (it is also saved every ``checkpoint_every`` records)."""
+        self.flush()
+        state = {
+            "seq": self.store.next_seq() - 1,
+            "features": {n: m.engine.snapshot() for n, m in self._feature_sets.items()},
+            "deployments": {n: d.state() for n, d in self._deployments.items()},
+        }
+        if self.store.directory is None:
+            import pickle
+
+            # A memory store keeps its checkpoint as bytes: restoring must not share objects.
+            self._memory_checkpoint = pickle.loads(pickle.dumps(state, protocol=5))
+        else:
+            self.store.write_checkpoint(state)
+        self._since_checkpoint = 0
 
     # ---- datasets ------------------------------------------------------------------------
     def create_dataset(
@@ -96,6 +239,9 @@ class LocalBackend(Backend):
             raise SchemaError(
                 f"dataset {name!r}: key {key!r} is not a column (columns: {', '.join(columns)})"
             )
+        reserved = [c for c in columns if c.startswith("_rtml")]
+        if reserved:
+            raise SchemaError(f"dataset {name!r}: column names starting with _rtml are reserved")
         columns[key] = Column(columns[key].type, nullable=False)
         history = None
         if df is not None and len(df):
@@ -104,11 +250,18 @@ class LocalBackend(Backend):
             if problems or whole:
                 raise SchemaError(describe(name, problems, whole))
             history = conform(frame, columns)
-        dataset = LocalDataset(name, key, columns, self._accept, self._precheck)
+        detail = {
+            "key": key,
+            "schema": {c: f"{t.type}{'' if t.nullable else '!'}" for c, t in columns.items()},
+        }
+        dataset = LocalDataset(self, name, key, columns)
+        with self.store.operation("create_dataset", name, detail):
+            self.store.create_table(
+                dataset.table, {c: _SQL_TYPES[t.type] for c, t in columns.items()}, key=key
+            )
         self._datasets[name] = dataset
         if history is not None:
-            dataset._append(history)
-            self._log.append(_LogEntry(name, history, history=True))
+            self._write_push(dataset, history, history=True)
         return dataset
 
     def dataset(self, name: str) -> LocalDataset:
@@ -119,7 +272,8 @@ class LocalBackend(Backend):
     def datasets(self) -> list[str]:
         return list(self._datasets)
 
-    def _precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
+    def precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
+        """Records the feature sets would refuse (too late), as problems of the push."""
         problems: list[Problem] = []
         for m in self._feature_sets.values():
             if m.spec.dataset != dataset.name or m.spec.timestamp not in frame.columns:
@@ -132,41 +286,81 @@ class LocalBackend(Backend):
                 continue  # a wrong type or null here is reported by the schema check
         return problems
 
-    def _accept(self, dataset: LocalDataset, frame: pd.DataFrame) -> None:
-        self._log.append(_LogEntry(dataset.name, frame, history=False))
-        dataset._append(frame)
-        try:
-            self._propagate(dataset, frame)
-        except Exception:
-            # A feature or model failed on this push: take it back out and rebuild the state
-            # from the log so that nothing of the refused push remains.
-            self._log.pop()
-            dataset._frames.pop()
-            dataset._keys.difference_update(frame[dataset.key].tolist())
-            for fs_name in list(self._feature_sets):
-                self._feature_sets[fs_name] = self._replay(self._feature_sets[fs_name].spec)
-            raise
+    def accept(
+        self,
+        dataset: LocalDataset,
+        frame: pd.DataFrame,
+        letters: list[tuple[dict[str, Any], str]],
+    ) -> None:
+        """Store validated records (and refused ones as dead letters) in one operation."""
+        if not len(frame) and not letters:
+            return
+        self._write_push(dataset, frame, history=False, letters=letters)
 
-    def _propagate(self, dataset: LocalDataset, frame: pd.DataFrame) -> None:
+    def _write_push(
+        self,
+        dataset: LocalDataset,
+        frame: pd.DataFrame,
+        history: bool,
+        letters: list[tuple[dict[str, Any], str]] | None = None,
+    ) -> None:
+        try:
+            with self.store.operation("push", dataset.name, history=history) as seq:
+                self.store.append(dataset.table, frame, seq)
+                for record, reason in letters or []:
+                    self.store.con.execute(
+                        "INSERT INTO rtml_dead_letters VALUES (?, ?, ?, ?)",
+                        [seq, dataset.name, json.dumps(record), reason],
+                    )
+                self._propagate(dataset, frame, seq, history)
+        except BaseException:
+            # Nothing of the push was stored; the in-memory state may have moved: rebuild it.
+            self._derived, self._derived_rows = [], 0
+            self._recover()
+            raise
+        self._since_checkpoint += len(frame)
+        if self._since_checkpoint >= self.checkpoint_every:
+            self.checkpoint()
+        else:
+            self._maybe_flush()
+
+    def _propagate(
+        self, dataset: LocalDataset, frame: pd.DataFrame, seq: int, history: bool
+    ) -> None:
+        """A push's effects: joined sources, feature values, predictions, learning."""
+        if not len(frame):
+            return
         for m in self._feature_sets.values():
             if dataset.name in m.spec.sources():
                 m.engine.apply_source(dataset.name, frame, dataset.key)
         for m in self._feature_sets.values():
             if m.spec.dataset == dataset.name:
-                values = m.engine.process(frame)
-                m.frames.append(values)
-                self._feed(m.spec.name, frame.join(values.drop(columns=[dataset.key])))
-        self._feed(dataset.name, frame)
+                values = m.engine.process(frame, enforce_lateness=not history)
+                self._emit(m.table, values, seq)
+                self._feed(m.spec.name, frame.join(values.drop(columns=[dataset.key])), seq)
+        self._feed(dataset.name, frame, seq)
         for d in self._deployments.values():
             if d.labels is not None and d.labels.dataset == dataset.name:
                 d.on_labels(frame, dataset.key)
+                self._flush(d, seq)
 
-    def _feed(self, source: str, frame: pd.DataFrame) -> None:
+    def _feed(self, source: str, frame: pd.DataFrame, seq: int) -> None:
         for d in self._deployments.values():
             if d.inputs.source == source:
                 d.on_inputs(frame)
+                self._flush(d, seq)
+
+    def _flush(self, deployment: LocalDeployment, seq: int) -> None:
+        outputs, labelled = deployment.take_writes()
+        if outputs is not None:
+            self._emit(deployment.outputs_table, outputs, seq)
+        if labelled is not None:
+            self._emit(deployment.labelled_table, labelled, seq)
 
     # ---- feature sets --------------------------------------------------------------------
+    def _engine(self, spec: FeatureSet) -> FeatureEngine:
+        return FeatureEngine(spec, key=self.dataset(spec.dataset).key)
+
     def materialize(self, feature_set: FeatureSet) -> None:
         if not isinstance(feature_set, FeatureSet):
             raise SpecError(f"materialize expects a FeatureSet, got {type(feature_set).__name__}")
@@ -180,33 +374,58 @@ class LocalBackend(Backend):
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
-        self._feature_sets[feature_set.name] = self._replay(feature_set)
+        detail = self._json_of(feature_set, f"feature set {feature_set.name!r}")
+        try:
+            with self.store.operation("materialize", feature_set.name, detail) as seq:
+                self._objects[seq] = feature_set
+                m = self._backfill(feature_set, before=seq)
+                self._feature_sets[feature_set.name] = m
+        except BaseException:
+            self._derived, self._derived_rows = [], 0
+            self._recover()
+            raise
+        self.checkpoint()  # a backfill is costly to replay
 
-    def _replay(self, feature_set: FeatureSet) -> _Materialized:
-        """Compute a feature set over the log, in the order the records arrived."""
-        dataset = self.dataset(feature_set.dataset)
-        m = _Materialized(feature_set, FeatureEngine(feature_set, key=dataset.key))
-        sources = feature_set.sources()
-        # History loaded at creation counts as arrived before any live push; joined sources'
-        # history first, so that history events see the labels known at load time.
-        ordered = [e for e in self._log if e.history and e.dataset in sources]
-        ordered += [e for e in self._log if e.history and e.dataset == feature_set.dataset]
-        ordered += [e for e in self._log if not e.history]
-        for entry in ordered:
-            if entry.dataset in sources:
-                m.engine.apply_source(entry.dataset, entry.frame, self.dataset(entry.dataset).key)
-            if entry.dataset == feature_set.dataset:
-                # History arrives in row order and is never refused as late: whatever its
-                # disorder, the windows keep what it needs.
-                m.frames.append(m.engine.process(entry.frame, enforce_lateness=not entry.history))
+    def _json_of(self, spec: Any, what: str) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = spec.model_dump(mode="json")
+        except Exception as exc:
+            if self.store.directory is None:
+                return {}  # a memory store never reopens: the object itself is kept
+            raise SpecError(f"{what} cannot be stored: {exc}") from None
+        return data
+
+    def _backfill(self, spec: FeatureSet, before: int) -> _Materialized:
+        """Compute a feature set over the stored pushes before operation ``before``, in the
+        order they arrived: sources' history first, then the dataset's history, then live."""
+        m = _Materialized(spec, self._engine(spec))
+        sources = spec.sources()
+        ops = self.store.con.execute(
+            "SELECT seq, name, history FROM rtml_ops WHERE op = 'push' AND seq < ? ORDER BY seq",
+            [before],
+        ).fetchall()
+        ordered = [o for o in ops if o[2] and o[1] in sources]
+        ordered += [o for o in ops if o[2] and o[1] == spec.dataset]
+        ordered += [o for o in ops if not o[2] and (o[1] in sources or o[1] == spec.dataset)]
+        for seq, name, history in ordered:
+            dataset = self.dataset(name)
+            frame = dataset.to_rows(seq)
+            if name in sources:
+                m.engine.apply_source(name, frame, dataset.key)
+            if name == spec.dataset:
+                # History arrives in row order and is never refused as late.
+                values = m.engine.process(frame, enforce_lateness=not history)
+                self._emit(m.table, values, seq)
         return m
 
     def features(self, name: str) -> pd.DataFrame:
         m = self._materialized(name)
-        if not m.frames:
+        self.flush()
+        stored = self.store.read(m.table)
+        if stored.empty:
             columns = [self.dataset(m.spec.dataset).key, *(f.name for f in m.spec.features)]
             return pd.DataFrame(columns=columns)
-        return pd.concat(m.frames, ignore_index=True)
+        return stored
 
     def feature_sets(self) -> list[str]:
         return list(self._feature_sets)
@@ -218,7 +437,8 @@ class LocalBackend(Backend):
     def _materialized(self, name: str) -> _Materialized:
         if name not in self._feature_sets:
             raise NotFound(
-                f"no materialized feature set named {name!r} (existing: {_names(self._feature_sets)})"
+                f"no materialized feature set named {name!r} "
+                f"(existing: {_names(self._feature_sets)})"
             )
         return self._feature_sets[name]
 
@@ -226,8 +446,7 @@ class LocalBackend(Backend):
         """A record with the feature values it would get now, without changing any state."""
         if source in self._feature_sets:
             m = self._feature_sets[source]
-            frame = pd.DataFrame([record])
-            values = m.engine.preview(frame)
+            values = m.engine.preview(pd.DataFrame([record]))
             return {**record, **{str(k): v for k, v in values.iloc[0].items()}}
         self.dataset(source)
         return dict(record)
@@ -245,6 +464,31 @@ class LocalBackend(Backend):
             raise SpecError(f"deployment {name!r} already exists")
         if not isinstance(model, ModelSpec):
             raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
+        if pretrain and labels is None:
+            raise SpecError(f"deployment {name!r}: pretrain needs labels")
+        deployment = self._new_deployment(name, model, inputs, labels)
+        detail = {
+            "model": self._json_of(model, f"model of {name!r}"),
+            "inputs": inputs.model_dump(mode="json"),
+            "labels": None if labels is None else labels.model_dump(mode="json"),
+            "pretrain": pretrain,
+        }
+        try:
+            with self.store.operation("deploy", name, detail) as seq:
+                self._objects[seq] = deployment
+                if pretrain:
+                    self._pretrain(deployment, before=seq)
+                self._deployments[name] = deployment
+        except BaseException:
+            self._derived, self._derived_rows = [], 0
+            self._recover()
+            raise
+        self.checkpoint()
+        return deployment
+
+    def _new_deployment(
+        self, name: str, model: ModelSpec, inputs: Inputs, labels: Labels | None
+    ) -> LocalDeployment:
         if inputs.source in self._feature_sets:
             fs = self._feature_sets[inputs.source].spec
             dataset = self.dataset(fs.dataset)
@@ -264,34 +508,48 @@ class LocalBackend(Backend):
                 f"deployment {name!r}: label field {labels.field!r} is not in dataset "
                 f"{labels.dataset!r}"
             )
-        deployment = LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)
-        if pretrain:
-            self._pretrain(deployment, inputs, labels, dataset.key)
-        self._deployments[name] = deployment
-        return deployment
+        return LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)
 
-    def _pretrain(
-        self, deployment: LocalDeployment, inputs: Inputs, labels: Labels | None, key: str
-    ) -> None:
-        if labels is None:
-            raise SpecError(f"deployment {deployment.name!r}: pretrain needs labels")
-        rows = (
-            self.dataset(inputs.source).to_pandas()
-            if inputs.source in self._datasets
-            else self._with_raw(inputs.source)
-        )
-        label_frame = self.dataset(labels.dataset).to_pandas()
-        label_key = self.dataset(labels.dataset).key
+    def _deployment_from(self, name: str, detail: dict[str, Any]) -> LocalDeployment:
+        labels = Labels(**detail["labels"]) if detail["labels"] else None
+        inputs = Inputs(**detail["inputs"])
+        return self._new_deployment(name, _model_from_json(detail["model"]), inputs, labels)
+
+    def _pretrain(self, deployment: LocalDeployment, before: int) -> None:
+        inputs, labels = deployment.inputs, deployment.labels
+        assert labels is not None
+        rows = self._rows_with_features(inputs.source, before)
+        label_dataset = self.dataset(labels.dataset)
+        label_frame = self._stored_before(label_dataset.table, before)
+        if rows.empty or label_frame.empty:
+            return
         joined = rows.merge(
-            label_frame[[label_key, labels.field]], left_on=key, right_on=label_key, how="inner"
+            label_frame[[label_dataset.key, labels.field]],
+            left_on=deployment.key,
+            right_on=label_dataset.key,
+            how="inner",
+            suffixes=("", "__label"),
         )
         deployment.learn(joined, joined[labels.field])
 
-    def _with_raw(self, feature_set: str) -> pd.DataFrame:
-        m = self._materialized(feature_set)
-        raw = self.dataset(m.spec.dataset).to_pandas()
-        values = self.features(feature_set)
-        return raw.join(values.drop(columns=[self.dataset(m.spec.dataset).key]))
+    def _stored_before(self, table: str, before: int) -> pd.DataFrame:
+        if not self.store.has_table(table):
+            return pd.DataFrame()
+        return self.store.con.execute(
+            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} WHERE _rtml_seq < ? ORDER BY rowid",
+            [before],
+        ).fetchdf()
+
+    def _rows_with_features(self, source: str, before: int) -> pd.DataFrame:
+        if source in self._datasets:
+            return self._stored_before(self.dataset(source).table, before)
+        m = self._materialized(source)
+        dataset = self.dataset(m.spec.dataset)
+        raw = self._stored_before(dataset.table, before)
+        values = self._stored_before(m.table, before)
+        if raw.empty or values.empty:
+            return pd.DataFrame()
+        return raw.merge(values, on=dataset.key, how="inner")
 
     def deployment(self, name: str) -> LocalDeployment:
         if name not in self._deployments:
@@ -301,5 +559,15 @@ class LocalBackend(Backend):
     def deployments(self) -> list[str]:
         return list(self._deployments)
 
-    def forget_deployment(self, name: str) -> None:
-        self._deployments.pop(name, None)
+    def set_paused(self, name: str, paused: bool) -> None:
+        deployment = self.deployment(name)
+        with self.store.operation("pause" if paused else "resume", name):
+            deployment.paused = paused
+
+    def delete_deployment(self, name: str) -> None:
+        deployment = self.deployment(name)
+        with self.store.operation("delete", name):
+            self.store.drop(deployment.outputs_table)
+            self.store.drop(deployment.labelled_table)
+        self._deployments.pop(name)
+        deployment.deleted = True

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Literal
+import json
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
 from rtml.backends.base import Dataset, Records
 from rtml.backends.local.schema import Column, Problem, conform, empty_frame, find_problems
+from rtml.backends.local.store import to_json_safe
 from rtml.errors import SchemaError
+
+if TYPE_CHECKING:
+    from rtml.backends.local.backend import LocalBackend
 
 __all__ = ["LocalDataset"]
 
@@ -57,51 +61,61 @@ class LocalDataset(Dataset):
     """
 
     def __init__(
-        self,
-        name: str,
-        key: str,
-        schema: dict[str, Column],
-        on_accept: Callable[[LocalDataset, pd.DataFrame], None],
-        precheck: Callable[[LocalDataset, pd.DataFrame], list[Problem]],
+        self, backend: LocalBackend, name: str, key: str, schema: dict[str, Column]
     ) -> None:
         self.name = name
         self.key = key
         self._schema = schema
-        self._frames: list[pd.DataFrame] = []
-        self._keys: set[Any] = set()
-        self._dead_letters: list[dict[str, Any]] = []
-        self._on_accept = on_accept
-        self._precheck = precheck
+        self._backend = backend
+
+    @property
+    def table(self) -> str:
+        return f"ds__{self.name}"
 
     @property
     def schema(self) -> dict[str, Column]:
         return dict(self._schema)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._backend.store.count(self.table)
 
     def __repr__(self) -> str:
         return f"<LocalDataset {self.name!r} key={self.key!r} records={len(self)}>"
 
     def to_pandas(self) -> pd.DataFrame:
-        if not self._frames:
+        stored = self._backend.store.read(self.table)
+        if stored.empty:
             return empty_frame(self._schema)
-        return pd.concat(self._frames, ignore_index=True)
+        return conform(stored, self._schema)
+
+    def to_rows(self, seq: int) -> pd.DataFrame:
+        """The records of one push, in the order they were pushed."""
+        return conform(self._backend.store.read(self.table, seq=seq), self._schema)
 
     def dead_letters(self) -> pd.DataFrame:
         """Records refused by pushes with ``on_error="dead_letter"``, with the reason."""
-        return pd.DataFrame(self._dead_letters, columns=["record", "reason"])
+        rows = self._backend.store.con.execute(
+            "SELECT record, reason FROM rtml_dead_letters WHERE dataset = ? ORDER BY seq",
+            [self.name],
+        ).fetchall()
+        return pd.DataFrame(
+            [(json.loads(record), reason) for record, reason in rows], columns=["record", "reason"]
+        )
 
     def validate(self, frame: pd.DataFrame) -> tuple[list[Problem], list[str]]:
         problems, whole = find_problems(frame, self._schema, self.key)
         if self.key in frame.columns:
-            for row, value in enumerate(frame[self.key].tolist()):
-                if value in self._keys:
+            keys = frame[self.key].tolist()
+            stored = self._backend.store.existing_keys(
+                self.table, self.key, [k for k in keys if k is not None and k == k]
+            )
+            for row, value in enumerate(keys):
+                if value in stored:
                     problems.append(
                         Problem(row, self.key, f"key {value!r} is already in the dataset")
                     )
         if not whole:
-            problems += self._precheck(self, frame)
+            problems += self._backend.precheck(self, frame)
         return problems, whole
 
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
@@ -111,24 +125,18 @@ class LocalDataset(Dataset):
         problems, whole = self.validate(frame)
         if whole or (problems and on_error == "raise"):
             raise SchemaError(describe(self.name, problems, whole))
+        letters: list[tuple[dict[str, Any], str]] = []
         if problems:
             bad = sorted({p.row for p in problems})
-            reasons = {row: "; ".join(str(p) for p in problems if p.row == row) for row in bad}
             for row in bad:
-                self._dead_letters.append(
-                    {"record": frame.iloc[row].to_dict(), "reason": reasons[row]}
-                )
+                reason = "; ".join(str(p) for p in problems if p.row == row)
+                record = {str(k): to_json_safe(v) for k, v in frame.iloc[row].to_dict().items()}
+                letters.append((record, reason))
             frame = frame.drop(index=bad).reset_index(drop=True)
             # Rows dropped can change what is late or duplicated: validate the rest again.
             problems, whole = self.validate(frame)
             if problems or whole:
                 raise SchemaError(describe(self.name, problems, whole))
-        if frame.empty:
-            return 0
-        accepted = conform(frame, self._schema)
-        self._on_accept(self, accepted)
+        accepted = conform(frame, self._schema) if len(frame) else frame
+        self._backend.accept(self, accepted, letters)
         return len(accepted)
-
-    def _append(self, frame: pd.DataFrame) -> None:
-        self._frames.append(frame)
-        self._keys.update(frame[self.key].tolist())

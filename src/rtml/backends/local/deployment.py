@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -18,6 +19,13 @@ if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
 
 __all__ = ["LocalDeployment"]
+
+
+def _probabilities(text: Any) -> dict[Any, float]:
+    if not isinstance(text, str):
+        return {}
+    return {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in json.loads(text).items()}
+
 
 _OUTPUT_COLUMNS = [
     "key",
@@ -67,10 +75,11 @@ class LocalDeployment(Deployment):
         self.paused = False
         self.deleted = False
         self._backend = backend
-        self._outputs: list[pd.DataFrame] = []
+        # Written by the backend in the transaction of the push that produced them.
+        self.new_outputs: list[pd.DataFrame] = []
         self._pending_x: OrderedDict[Any, tuple[dict[str, Any], float]] = OrderedDict()
         self._pending_y: OrderedDict[Any, Any] = OrderedDict()
-        self._labelled: list[tuple[Any, float]] = []
+        self.new_labelled: list[tuple[Any, float]] = []
 
     def __repr__(self) -> str:
         return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
@@ -128,7 +137,7 @@ class LocalDeployment(Deployment):
 
     def _learn(self, x: dict[str, Any], y: Any, score: float) -> None:
         self.model.learn_one(x, y)
-        self._labelled.append((y, score))
+        self.new_labelled.append((y, score))
 
     def _remember(self, k: Any, x: Any, score: float) -> None:
         self._pending_x[k] = (x, score)
@@ -145,7 +154,7 @@ class LocalDeployment(Deployment):
             predictions = self._predict_records(frame, keys)
         scores, classes, probabilities = predictions
         times = frame[self.timestamp].tolist() if self.timestamp else [None] * len(keys)
-        self._outputs.append(
+        self.new_outputs.append(
             pd.DataFrame(
                 {
                     "key": keys,
@@ -161,7 +170,7 @@ class LocalDeployment(Deployment):
     def _predict_records(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[list, list, list]:
         # Prequential, record by record: predict, then learn at once if the label is there.
         scores, classes, probabilities = [], [], []
-        pending_y, labelled = self._pending_y, self._labelled
+        pending_y, labelled = self._pending_y, self.new_labelled
         predict, learn = self._record_functions()
         waiting = self.labels is not None
         for k, x in zip(keys, self._inputs_of(frame), strict=True):
@@ -222,7 +231,7 @@ class LocalDeployment(Deployment):
         if ready:
             y = [self._pending_y.pop(keys[i]) for i in ready]
             model.learn_many(inputs.iloc[ready], y)
-            self._labelled.extend(zip(y, scores[ready].tolist(), strict=True))
+            self.new_labelled.extend(zip(y, scores[ready].tolist(), strict=True))
         if self.labels is not None:
             waiting = sorted(set(range(len(keys))) - set(ready))
             rows = inputs.iloc[waiting].to_dict("records")
@@ -248,17 +257,36 @@ class LocalDeployment(Deployment):
             return
         if isinstance(self.model, BatchModel):
             self.model.learn_many(pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched])
-            self._labelled.extend((y, score) for _, y, score in matched)
+            self.new_labelled.extend((y, score) for _, y, score in matched)
         else:
             for x, y, score in matched:
                 self._learn(x, y, score)
 
+    @property
+    def outputs_table(self) -> str:
+        return f"out__{self.name}"
+
+    @property
+    def labelled_table(self) -> str:
+        return f"lab__{self.name}"
+
     def outputs(self) -> pd.DataFrame:
-        if not self._outputs:
+        self._backend.flush()
+        stored = self._backend.store.read(self.outputs_table)
+        if stored.empty:
             return pd.DataFrame(columns=_OUTPUT_COLUMNS)
-        if len(self._outputs) > 1:  # compact, so that reading many times stays cheap
-            self._outputs = [pd.concat(self._outputs, ignore_index=True)]
-        return self._outputs[0].copy()
+        stored["class_probabilities"] = pd.Series(
+            [_probabilities(text) for text in stored["class_probabilities"].tolist()],
+            index=stored.index,
+            dtype=object,
+        )
+        return stored[_OUTPUT_COLUMNS]
+
+    def labelled(self) -> pd.DataFrame:
+        """The labelled predictions in the order their labels joined: ``y`` and ``score``."""
+        self._backend.flush()
+        stored = self._backend.store.read(self.labelled_table)
+        return stored if not stored.empty else pd.DataFrame(columns=["y", "score"])
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         from rtml.plugins import registry
@@ -268,23 +296,56 @@ class LocalDeployment(Deployment):
             raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")
         m = metrics[metric].obj(window_size=window)
         values = []
-        for y, score in self._labelled:
+        pairs = self.labelled()
+        for y, score in zip(pairs["y"].tolist(), pairs["score"].tolist(), strict=True):
             m.update(y, score)
             values.append(m.get())
         return pd.DataFrame({"index": range(len(values)), "value": values})
+
+    def take_writes(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+        """The outputs and labelled pairs made since the last call, for the backend to store."""
+        outputs = pd.concat(self.new_outputs, ignore_index=True) if self.new_outputs else None
+        if outputs is not None:
+            outputs["class_probabilities"] = [
+                json.dumps({str(k): v for k, v in p.items()})
+                for p in outputs["class_probabilities"].tolist()
+            ]
+        labelled = (
+            pd.DataFrame(self.new_labelled, columns=["y", "score"]).astype({"score": "float64"})
+            if self.new_labelled
+            else None
+        )
+        self.new_outputs, self.new_labelled = [], []
+        return outputs, labelled
+
+    def state(self) -> dict[str, Any]:
+        """What a checkpoint keeps of this deployment (the model and the pending joins)."""
+        return {
+            "model": self.model,
+            "pending_x": self._pending_x,
+            "pending_y": self._pending_y,
+            "paused": self.paused,
+            "version": self.version,
+        }
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.model = state["model"]
+        self._pending_x = state["pending_x"]
+        self._pending_y = state["pending_y"]
+        self.paused = state["paused"]
+        self.version = state["version"]
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         row = self._backend.preview_inputs(self.inputs.source, record)
         return self.model.predict_one(self.features_of(row))
 
     def pause(self) -> None:
-        self.paused = True
+        self._backend.set_paused(self.name, True)
 
     def resume(self) -> None:
         if self.deleted:
             raise RtmlError(f"deployment {self.name!r} was deleted")
-        self.paused = False
+        self._backend.set_paused(self.name, False)
 
     def delete(self) -> None:
-        self.deleted = True
-        self._backend.forget_deployment(self.name)
+        self._backend.delete_deployment(self.name)

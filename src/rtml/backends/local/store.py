@@ -1,0 +1,329 @@
+"""The local engine's storage: one DuckDB database (in a directory, or in memory), an
+operation log, atomic checkpoints of in-memory state, and a lock so one process owns it.
+
+Every change is an operation with a sequence number, written in one DuckDB transaction together
+with its records and everything derived from them (feature values, model outputs). State that
+lives in memory (feature windows, models, pending joins) is checkpointed now and then; on open
+it is restored from the last checkpoint and the operations after it are replayed — recomputed
+without being written again — so every record counts exactly once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from rtml.errors import RtmlError
+
+__all__ = ["Op", "Store", "StoreLocked"]
+
+_DATABASE = "rtml.duckdb"
+_CHECKPOINT = "checkpoint.pkl"
+_LOCK = "lock"
+_SMALL = 16
+
+
+@dataclass(frozen=True)
+class Op:
+    """One logged operation."""
+
+    seq: int
+    op: str
+    name: str
+    detail: dict[str, Any]
+    history: bool
+
+
+class StoreLocked(RtmlError):
+    """Another process owns the store; it must be reached through that process (``rtml serve``).
+
+    >>> issubclass(StoreLocked, RtmlError)
+    True
+    """
+
+
+def _duckdb_type(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "BOOLEAN"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "BIGINT"
+    if pd.api.types.is_float_dtype(dtype):
+        return "DOUBLE"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "TIMESTAMP"
+    return "VARCHAR"
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Store:
+    """The database and checkpoint of one local store.
+
+    >>> store = Store(":memory:")
+    >>> store.next_seq()
+    1
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock_file: Any = None
+        self._closed = False
+        if path == ":memory:":
+            self.directory: Path | None = None
+            self.con = duckdb.connect(":memory:")
+        else:
+            self.directory = Path(path)
+            self.directory.mkdir(parents=True, exist_ok=True)
+            self._lock()
+            try:
+                self.con = duckdb.connect(str(self.directory / _DATABASE))
+            except duckdb.Error as exc:
+                self._unlock()
+                raise StoreLocked(f"cannot open the store at {path!r}: {exc}") from None
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS rtml_ops (seq BIGINT PRIMARY KEY, op VARCHAR, "
+            "name VARCHAR, detail VARCHAR, history BOOLEAN)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS rtml_dead_letters (seq BIGINT, dataset VARCHAR, "
+            "record VARCHAR, reason VARCHAR)"
+        )
+        self.con.execute(
+            "CREATE TABLE IF NOT EXISTS rtml_meta (key VARCHAR PRIMARY KEY, value BIGINT)"
+        )
+        self._tables = {
+            str(name)
+            for (name,) in self.con.execute(
+                "SELECT table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+        row = self.con.execute("SELECT coalesce(max(seq), 0) FROM rtml_ops").fetchone()
+        self._seq = int(row[0]) if row else 0
+
+    # ---- ownership ------------------------------------------------------------------------
+    def _lock(self) -> None:
+        import fcntl
+
+        assert self.directory is not None
+        handle = open(self.directory / _LOCK, "a+")  # noqa: SIM115 - held while the store is open
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            raise StoreLocked(
+                f"the store at {self.path!r} is open in {owner}: one process owns a store. "
+                f"Close it there, or serve it (`rtml serve --path {self.path}`) and connect to "
+                f"the server with rtml.connect('http://...')"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}")
+        handle.flush()
+        self._lock_file = handle
+
+    def _unlock(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        self._closed = True
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+        self._unlock()
+
+    # ---- operations -----------------------------------------------------------------------
+    def next_seq(self) -> int:
+        return self._seq + 1
+
+    def ops(self) -> list[Op]:
+        """Every operation, in order."""
+        rows = self.con.execute(
+            "SELECT seq, op, name, detail, history FROM rtml_ops ORDER BY seq"
+        ).fetchall()
+        return [
+            Op(int(seq), str(op), str(name), json.loads(detail) if detail else {}, bool(history))
+            for seq, op, name, detail, history in rows
+        ]
+
+    @contextlib.contextmanager
+    def operation(
+        self, op: str, name: str, detail: Any = None, history: bool = False
+    ) -> Iterator[int]:
+        """A transaction writing one operation; its sequence number is yielded."""
+        seq = self._seq + 1
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield seq
+            self.con.execute(
+                "INSERT INTO rtml_ops VALUES (?, ?, ?, ?, ?)",
+                [seq, op, name, None if detail is None else json.dumps(detail), history],
+            )
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self._seq = seq
+
+    def meta(self, key: str) -> int:
+        row = self.con.execute("SELECT value FROM rtml_meta WHERE key = ?", [key]).fetchone()
+        return int(row[0]) if row else 0
+
+    def set_meta(self, key: str, value: int) -> None:
+        self.con.execute("INSERT OR REPLACE INTO rtml_meta VALUES (?, ?)", [key, value])
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+            self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+
+    # ---- tables ---------------------------------------------------------------------------
+    def create_table(self, table: str, columns: dict[str, str], key: str | None = None) -> None:
+        """A table for records; with ``key``, an index on it makes key look-ups fast."""
+        body = ", ".join(
+            f"{quote(c)} {t}{' PRIMARY KEY' if c == key else ''}" for c, t in columns.items()
+        )
+        self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({body}, _rtml_seq BIGINT)")
+        self._tables.add(table)
+
+    def has_table(self, table: str) -> bool:
+        return table in self._tables
+
+    def append(self, table: str, frame: pd.DataFrame, seq: int | None = None) -> None:
+        """Append ``frame`` (whose columns the table has, in any order) under operation ``seq``
+        (or with its own ``_rtml_seq`` column)."""
+        if not len(frame):
+            return
+        if seq is not None:
+            frame = frame.assign(_rtml_seq=int(seq))
+        if not self.has_table(table):
+            self.create_table(
+                table, {str(c): _duckdb_type(frame[c]) for c in frame.columns if c != "_rtml_seq"}
+            )
+        columns = ", ".join(quote(str(c)) for c in frame.columns)
+        if len(frame) <= _SMALL:
+            # A few rows travel faster as parameters than as a registered DataFrame.
+            marks = ", ".join("?" for _ in frame.columns)
+            values = [frame[c].tolist() for c in frame.columns]
+            rows = [[None if v != v else v for v in row] for row in zip(*values, strict=True)]
+            self.con.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})", rows)
+            return
+        self.con.register("__rtml_append", frame)
+        try:
+            self.con.execute(
+                f"INSERT INTO {quote(table)} ({columns}) SELECT {columns} FROM __rtml_append"
+            )
+        finally:
+            self.con.unregister("__rtml_append")
+
+    def read(self, table: str, seq: int | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Rows of ``table`` in the order written (optionally of one operation only)."""
+        if not self.has_table(table):
+            return pd.DataFrame()
+        where = f"WHERE _rtml_seq = {int(seq)}" if seq is not None else ""
+        tail = ""
+        if limit is not None:
+            # the last ``limit`` rows, still in order
+            return (
+                self.con.execute(
+                    f"SELECT * EXCLUDE (_rtml_seq) FROM (SELECT *, rowid AS __r FROM {quote(table)} "
+                    f"{where} ORDER BY rowid DESC LIMIT {int(limit)}) ORDER BY __r"
+                )
+                .fetchdf()
+                .drop(columns="__r")
+            )
+        return self.con.execute(
+            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid{tail}"
+        ).fetchdf()
+
+    def count(self, table: str) -> int:
+        if not self.has_table(table):
+            return 0
+        row = self.con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()
+        return int(row[0]) if row else 0
+
+    def existing_keys(self, table: str, key: str, values: list[Any]) -> set[Any]:
+        """Which of ``values`` are already keys of ``table``."""
+        if not values or not self.has_table(table):
+            return set()
+        if len(values) <= 256:  # an indexed look-up with parameters
+            marks = ", ".join("?" for _ in values)
+            found = self.con.execute(
+                f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN ({marks})",
+                [v.item() if isinstance(v, np.generic) else v for v in values],
+            ).fetchall()
+            return {row[0] for row in found}
+        probe = pd.DataFrame({"k": values})
+        self.con.register("__rtml_keys", probe)
+        try:
+            found = self.con.execute(
+                f"SELECT DISTINCT t.{quote(key)} FROM {quote(table)} t "
+                f"JOIN __rtml_keys p ON t.{quote(key)} = p.k"
+            ).fetchall()
+        finally:
+            self.con.unregister("__rtml_keys")
+        return {row[0] for row in found}
+
+    def drop(self, table: str) -> None:
+        self.con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
+        self._tables.discard(table)
+
+    # ---- checkpoints ----------------------------------------------------------------------
+    def write_checkpoint(self, state: dict[str, Any]) -> None:
+        """Write ``state`` atomically: a crash leaves the previous checkpoint whole."""
+        if self.directory is None:
+            return
+        target = self.directory / _CHECKPOINT
+        temporary = target.with_suffix(".tmp")
+        with open(temporary, "wb") as handle:
+            pickle.dump(state, handle, protocol=5)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+        descriptor = os.open(self.directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)  # the rename itself is durable
+        finally:
+            os.close(descriptor)
+
+    def read_checkpoint(self) -> dict[str, Any] | None:
+        if self.directory is None or not (self.directory / _CHECKPOINT).exists():
+            return None
+        with open(self.directory / _CHECKPOINT, "rb") as handle:
+            state: dict[str, Any] = pickle.load(handle)
+        return state
+
+
+def to_json_safe(value: Any) -> Any:
+    """Values of a record as JSON can hold them (dead letters)."""
+    if isinstance(value, float | np.floating) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value
