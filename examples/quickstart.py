@@ -105,6 +105,7 @@ def main() -> None:
         labels=labels[labels.transactionID.isin(live.transactionID)],
         labels_dataset="labels",
         label_delay="1d",
+        order="batch",
     )
     result = sim.run(backend, batch_size=500)
     console.print(f"pushed {result.pushed}")

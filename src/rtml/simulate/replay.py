@@ -19,7 +19,10 @@ class ReplaySimulator(Simulator):
 
     Events and labels are merged into one stream ordered by event time (a label's time is its
     event's time plus the delay) and pushed in batches of ``batch_size`` records, each batch
-    going to the dataset it belongs to. ``start`` resumes a previous run at its position.
+    going to the dataset it belongs to. With ``order="exact"`` every run of events and labels
+    is pushed in stream order (many small pushes when labels interleave finely); with
+    ``order="batch"`` each batch pushes its events, then its labels (a label may then arrive up
+    to one batch later than its time). ``start`` resumes a previous run at its position.
 
     >>> import pandas as pd, rtml
     >>> backend = rtml.connect("local", path=":memory:")
@@ -43,7 +46,11 @@ class ReplaySimulator(Simulator):
         labels_dataset: str | None = None,
         label_delay: str = "0s",
         key: str | None = None,
+        order: str = "exact",
     ) -> None:
+        if order not in ("exact", "batch"):
+            raise ValueError(f"order must be 'exact' or 'batch', got {order!r}")
+        self.order = order
         if labels is not None and labels_dataset is None:
             raise ValueError("labels need labels_dataset: the dataset they are pushed to")
         self.events = events.sort_values(timestamp, kind="stable").reset_index(drop=True)
@@ -92,6 +99,8 @@ class ReplaySimulator(Simulator):
         for lo in range(start, end, batch_size):
             chunk = stream.iloc[lo : min(lo + batch_size, end)]
             # Keep arrival order inside a batch: consecutive runs of one kind are pushed in turn.
+            if self.order == "batch":
+                chunk = chunk.sort_values("kind", kind="stable")
             run_id = (chunk["kind"] != chunk["kind"].shift()).cumsum()
             for _, run in chunk.groupby(run_id, sort=True):
                 name, frame = targets[int(run["kind"].iloc[0])]

@@ -1,0 +1,159 @@
+"""The durable local store: reopened by other processes, owned by one, exactly once after kills."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import rtml
+
+from .programs import crash_worker
+
+WORKER = Path(__file__).parent / "programs" / "crash_worker.py"
+PYTHON = sys.executable
+
+
+def python(code: str, store: Path) -> str:
+    result = subprocess.run(
+        [PYTHON, "-c", code, str(store)], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_the_seed_workflow_in_four_processes(tmp_path) -> None:
+    store = tmp_path / "store"
+    prelude = "import sys, rtml, pandas as pd\nb = rtml.connect('local', path=sys.argv[1])\n"
+    python(
+        prelude
+        + """
+b.create_dataset('tx', key='id', schema={'id': 'int', 'card': 'string', 'ts': 'int', 'x': 'float'})
+b.create_dataset('labels', key='id', schema={'id': 'int', 'y': 'int'})
+b.materialize(rtml.FeatureSet(name='f', dataset='tx', timestamp='ts', features=[
+    rtml.features.Aggregate('x_sum', column='x', op='sum', by='card', window='1h')]))
+b.close()""",
+        store,
+    )
+    python(
+        prelude
+        + """
+b.deploy('m', rtml.models.LogisticRegression(), inputs=rtml.Inputs('f', numerical=['x', 'x_sum']),
+         labels=rtml.Labels('labels', field='y'))
+b.close()""",
+        store,
+    )
+    python(
+        prelude
+        + """
+for i in range(0, 400, 40):
+    b.dataset('tx').push([{'id': j, 'card': 'c%d' % (j % 3), 'ts': j * 60, 'x': float(j % 7)}
+                          for j in range(i, i + 40)])
+    b.dataset('labels').push([{'id': j, 'y': int(j % 7 > 4)} for j in range(i, i + 40)])
+b.close()""",
+        store,
+    )
+    out = python(
+        prelude
+        + """
+d = b.deployment('m')
+print(len(d.outputs()), len(b.features('f')), len(b.dataset('tx')),
+      round(d.evaluate('WindowedAUC', window=200)['value'].iloc[-1], 3))
+b.close()""",
+        store,
+    )
+    outputs, feature_rows, records, auc = out.split()
+    assert (int(outputs), int(feature_rows), int(records)) == (400, 400, 400)
+    assert float(auc) > 0.9
+
+
+def test_a_second_writer_gets_a_clear_error(tmp_path) -> None:
+    store = tmp_path / "store"
+    owner = rtml.connect("local", path=str(store))
+    try:
+        code = "import sys, rtml\ntry:\n    rtml.connect('local', path=sys.argv[1])\nexcept rtml.RtmlError as e:\n    print(e)"
+        message = python(code, store)
+        assert "one process owns a store" in message and "rtml serve" in message
+        assert f"process {os.getpid()}" in message
+    finally:
+        owner.close()
+    rtml.connect("local", path=str(store)).close()  # free again once closed
+
+
+def test_reopening_restores_models_windows_and_pending_joins(tmp_path) -> None:
+    store = str(tmp_path / "store")
+    events, labels = crash_worker.data()
+    backend = rtml.connect("local", path=store, checkpoint_every=250)
+    crash_worker.setup(backend, events, labels)
+    backend.dataset("tx").push(events.iloc[:1500])
+    backend.dataset("labels").push(labels.iloc[:1000])
+    backend.close()
+    reopened = rtml.connect("local", path=store)
+    reopened.dataset("tx").push(events.iloc[1500:])
+    reopened.dataset("labels").push(labels.iloc[1000:])
+    memory = rtml.connect("local", path=":memory:")
+    crash_worker.setup(memory, events, labels)
+    for frames in (
+        (events.iloc[:1500], labels.iloc[:1000]),
+        (events.iloc[1500:], labels.iloc[1000:]),
+    ):
+        memory.dataset("tx").push(frames[0])
+        memory.dataset("labels").push(frames[1])
+    pd.testing.assert_frame_equal(reopened.features("f"), memory.features("f"))
+    pd.testing.assert_frame_equal(
+        reopened.deployment("model").outputs(), memory.deployment("model").outputs()
+    )
+    reopened.close()
+
+
+def uninterrupted(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    backend = rtml.connect("local", path=":memory:")
+    crash_worker.run(backend, seed)
+    model = backend.deployment("model")
+    return backend.features("f"), model.outputs(), model.labelled()
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, seed) -> None:
+    store = tmp_path / "store"
+    rng = random.Random(seed)
+    kills = 0
+    for attempt in range(60):
+        child = subprocess.Popen(
+            [PYTHON, str(WORKER), str(store), str(seed)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            # Mostly shorter than a whole run (about 2 s here), so most runs are killed
+            # somewhere: importing, recovering, pushing or checkpointing.
+            out, err = child.communicate(timeout=rng.uniform(0.6, 2.0) + 0.05 * attempt)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGKILL)
+            child.communicate()
+            kills += 1
+            continue
+        assert child.returncode == 0, err
+        assert "done" in out
+        break
+    else:
+        pytest.fail("the worker never finished")
+    assert kills >= 1, "the test must kill the worker at least once"
+    features, outputs, labelled = uninterrupted(seed)
+    backend = rtml.connect("local", path=str(store))
+    try:
+        got = backend.features("f")
+        assert got["id"].is_unique and len(got) == crash_worker.N
+        pd.testing.assert_frame_equal(got, features)
+        model = backend.deployment("model")
+        pd.testing.assert_frame_equal(model.outputs(), outputs)
+        pd.testing.assert_frame_equal(model.labelled(), labelled)
+    finally:
+        backend.close()
