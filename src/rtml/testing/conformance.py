@@ -61,7 +61,7 @@ class BackendConformance:
         events, _ = _events(10)
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:5])
         bad = events.iloc[5:].astype({"amount": object})
-        bad.iloc[2, bad.columns.get_loc("amount")] = "lots"
+        bad.loc[bad.index[2], "amount"] = "lots"
         with pytest.raises(rtml.SchemaError, match="amount"):
             tx.push(bad)
         with pytest.raises(rtml.SchemaError, match="id"):
@@ -82,7 +82,7 @@ class BackendConformance:
                 rtml.features.Aggregate(
                     "n_1d", column="amount", op="count", by="card", window="1d"
                 ),
-                rtml.features.SQL("big", 'CASE WHEN "amount" > 50 THEN 1 ELSE 0 END'),
+                rtml.features.SQL(name="big", expr='CASE WHEN "amount" > 50 THEN 1 ELSE 0 END'),
             ],
         )
         backend.materialize(fs)
@@ -103,8 +103,8 @@ class BackendConformance:
         model = backend.deploy(
             "m",
             rtml.models.LogisticRegression(),
-            inputs=rtml.Inputs("tx", numerical=["amount"]),
-            labels=rtml.Labels("labels", field="y"),
+            inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+            labels=rtml.Labels(dataset="labels", field="y"),
         )
         for lo in range(0, 400, 50):
             lb.push(labels.iloc[lo : lo + 50])
@@ -120,10 +120,10 @@ class BackendConformance:
         assert len(model.outputs()) == 400  # predict does not write an output
 
     def test_pause_resume_delete(self, backend: Any) -> None:
-        events, labels = _events(30)
+        events, _ = _events(30)
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
         model = backend.deploy(
-            "m", rtml.models.GaussianNB(), inputs=rtml.Inputs("tx", numerical=["amount"])
+            "m", rtml.models.GaussianNB(), inputs=rtml.Inputs(source="tx", numerical=["amount"])
         )
         model.pause()
         tx.push(events.iloc[:10])
