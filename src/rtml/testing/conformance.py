@@ -77,10 +77,10 @@ class BackendConformance:
             timestamp="ts",
             features=[
                 rtml.features.Aggregate(
-                    "sum_1h", column="amount", op="sum", by="card", window="1h"
+                    name="sum_1h", column="amount", op="sum", by="card", window="1h"
                 ),
                 rtml.features.Aggregate(
-                    "n_1d", column="amount", op="count", by="card", window="1d"
+                    name="n_1d", column="amount", op="count", by="card", window="1d"
                 ),
                 rtml.features.SQL(name="big", expr='CASE WHEN "amount" > 50 THEN 1 ELSE 0 END'),
             ],
