@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
@@ -21,10 +22,22 @@ if TYPE_CHECKING:
 __all__ = ["LocalDeployment"]
 
 
+def _encode(probabilities: dict[Any, float]) -> str:
+    if len(probabilities) == 2 and 0 in probabilities and 1 in probabilities:
+        p0, p1 = float(probabilities[0]), float(probabilities[1])
+        if math.isfinite(p0) and math.isfinite(p1):
+            # The common binary case, without json.dumps (it is on the hot path).
+            return f'{{"0": {p0!r}, "1": {p1!r}}}'
+    return json.dumps({str(k): float(v) for k, v in probabilities.items()})
+
+
 def _probabilities(text: Any) -> dict[Any, float]:
     if not isinstance(text, str):
         return {}
-    return {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in json.loads(text).items()}
+    decoded = json.loads(text)
+    if len(decoded) == 2 and "0" in decoded and "1" in decoded:
+        return {0: decoded["0"], 1: decoded["1"]}
+    return {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in decoded.items()}
 
 
 _OUTPUT_COLUMNS = [
@@ -307,8 +320,7 @@ class LocalDeployment(Deployment):
         outputs = pd.concat(self.new_outputs, ignore_index=True) if self.new_outputs else None
         if outputs is not None:
             outputs["class_probabilities"] = [
-                json.dumps({str(k): v for k, v in p.items()})
-                for p in outputs["class_probabilities"].tolist()
+                _encode(p) for p in outputs["class_probabilities"].tolist()
             ]
         labelled = (
             pd.DataFrame(self.new_labelled, columns=["y", "score"]).astype({"score": "float64"})
