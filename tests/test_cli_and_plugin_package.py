@@ -86,3 +86,32 @@ def test_installed_plugin_kinds_work_through_the_public_api(backend) -> None:
     backend.dataset("tx").push(df.assign(id=df["id"] + n, ts=df["ts"] + n).iloc[:8])
     # Each event is scored, then learns its (already arrived) label: the 8th sees 7 labels.
     assert model.outputs()["score"].tolist() == [0.0, 1.0, 0.5, 1 / 3, 0.25, 0.4, 1 / 3, 2 / 7]
+
+
+def test_status_and_compare_on_a_store(tmp_path) -> None:
+    store = str(tmp_path / "store")
+    backend = rtml.connect("local", path=store)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=600)
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    for name, spec in (("nb", rtml.models.GaussianNB()), ("lr", rtml.models.LogisticRegression())):
+        backend.deploy(
+            name,
+            spec,
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+    lb.push(pd.DataFrame({"id": range(600), "y": (x > 0.5).astype(int)}))
+    tx.push(pd.DataFrame({"id": range(600), "x": x}))
+    backend.close()
+    runner = CliRunner()
+    status = runner.invoke(app, ["status", "--path", store])
+    assert status.exit_code == 0 and "600" in status.stdout and "GaussianNB" in status.stdout
+    chart = tmp_path / "auc.html"
+    result = runner.invoke(
+        app, ["compare", "--path", store, "--window", "200", "--out", str(chart)]
+    )
+    assert result.exit_code == 0, result.stdout
+    assert "nb" in result.stdout and "lr" in result.stdout and chart.exists()
+    assert "plotly" in chart.read_text()[:5000].lower()

@@ -157,3 +157,16 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, se
         pd.testing.assert_frame_equal(model.labelled(), labelled)
     finally:
         backend.close()
+
+
+def test_output_retention_keeps_the_latest_outputs(tmp_path) -> None:
+    events, labels = crash_worker.data()
+    backend = rtml.connect("local", path=str(tmp_path / "s"), output_retention=500)
+    crash_worker.setup(backend, events, labels)
+    for lo in range(0, 3000, 300):
+        backend.dataset("labels").push(labels.iloc[lo : lo + 300])
+        backend.dataset("tx").push(events.iloc[lo : lo + 300])
+    model = backend.deployment("model")
+    assert model.outputs()["key"].tolist() == list(range(2500, 3000))
+    assert len(model.labelled()) == 500
+    backend.close()

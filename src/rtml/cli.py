@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -42,6 +44,81 @@ def plugins(
         )
         table.add_row(plugin, text)
     console.print(table)
+
+
+def _open(path: str | None) -> Any:
+    import rtml
+
+    try:
+        return rtml.connect("local", path=path)
+    except RtmlError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command()
+def status(
+    path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
+) -> None:
+    """List a local store's datasets, feature sets and deployments."""
+    backend = _open(path)
+    try:
+        table = Table(title=f"rtml store {backend.path}")
+        table.add_column("kind")
+        table.add_column("name")
+        table.add_column("records / outputs", justify="right")
+        for name in backend.datasets():
+            table.add_row("dataset", name, f"{len(backend.dataset(name)):,}")
+        for name in backend.feature_sets():
+            table.add_row("feature set", name, f"{len(backend.features(name)):,}")
+        for name in backend.deployments():
+            d = backend.deployment(name)
+            state = " (paused)" if d.paused else ""
+            table.add_row(
+                "deployment", f"{name}: {d.spec.kind_name()}{state}", f"{len(d.outputs()):,}"
+            )
+        console.print(table)
+    finally:
+        backend.close()
+
+
+@app.command()
+def compare(
+    deployments: list[str] = typer.Argument(None, help="Deployments to compare (default: all)."),
+    metric: str = typer.Option("WindowedAUC", help="A registered metric."),
+    window: int = typer.Option(1000, help="Labelled predictions per window."),
+    out: str = typer.Option("comparison.html", help="Where to save the chart (.html or .png)."),
+    path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
+) -> None:
+    """A metric over time for deployed models: a table here, a chart saved to a file."""
+    import rtml
+
+    backend = _open(path)
+    try:
+        names = deployments or backend.deployments()
+        if not names:
+            console.print("[red]error:[/red] the store has no deployment to compare")
+            raise typer.Exit(1)
+        comparison = rtml.compare([backend.deployment(n) for n in names], metric, window)
+        summary = comparison.summary()
+        table = Table(title=f"{metric} over the last {window:,} labelled predictions")
+        for column in ("model", "last", "mean", "labelled"):
+            table.add_column(column, justify="left" if column == "model" else "right")
+        for name, row in summary.iterrows():
+            last = "-" if pd.isna(row["last"]) else f"{row['last']:.4f}"
+            mean = "-" if pd.isna(row["mean"]) else f"{row['mean']:.4f}"
+            table.add_row(str(name), last, mean, f"{int(row['labelled']):,}")
+        console.print(table)
+        try:
+            saved = comparison.save(out)
+            console.print(f"chart saved to {saved}")
+        except RtmlError as exc:
+            console.print(f"[yellow]no chart:[/yellow] {exc}")
+    except RtmlError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        backend.close()
 
 
 @app.command()

@@ -62,7 +62,9 @@ class LocalBackend(Backend):
     Every accepted push is durable when ``push`` returns. In-memory state (feature windows,
     models, pending joins) is checkpointed every ``checkpoint_every`` records; reopening the
     store restores the last checkpoint and replays what came after, so every record counts
-    exactly once even after a crash. One process owns a store at a time.
+    exactly once even after a crash. One process owns a store at a time. With
+    ``output_retention=N`` each deployment keeps only its latest N outputs and labelled
+    predictions (the metrics then cover those).
 
     >>> import pandas as pd, rtml
     >>> backend = rtml.connect("local", path=":memory:")
@@ -79,9 +81,17 @@ class LocalBackend(Backend):
 
     name = "local"
 
-    def __init__(self, path: str | None = None, checkpoint_every: int = 100_000) -> None:
+    def __init__(
+        self,
+        path: str | None = None,
+        checkpoint_every: int = 100_000,
+        output_retention: int | None = None,
+    ) -> None:
+        if output_retention is not None and output_retention < 1:
+            raise ValueError(f"output_retention must be at least 1, got {output_retention}")
         self.path = path if path is not None else os.environ.get("RTML_HOME", ".rtml")
         self.checkpoint_every = checkpoint_every
+        self.output_retention = output_retention
         self.store = Store(self.path)
         self._objects: dict[int, Any] = {}  # specs of this process's operations, by sequence
         self._memory_checkpoint: dict[str, Any] | None = None
@@ -184,6 +194,10 @@ class LocalBackend(Backend):
         with self.store.transaction():
             for table, frames in by_table.items():
                 self.store.append(table, pd.concat(frames, ignore_index=True))
+            if self.output_retention is not None:
+                for d in self._deployments.values():
+                    for table in (d.outputs_table, d.labelled_table):
+                        self.store.keep_last(table, self.output_retention)
             self.store.set_meta("derived_through", last)
         self._derived, self._derived_rows = [], 0
 

@@ -288,6 +288,14 @@ class Store:
             self.con.unregister("__rtml_keys")
         return {row[0] for row in found}
 
+    def keep_last(self, table: str, rows: int) -> None:
+        """Delete all but the latest ``rows`` rows of ``table``."""
+        if self.has_table(table):
+            self.con.execute(
+                f"DELETE FROM {quote(table)} WHERE rowid NOT IN "
+                f"(SELECT rowid FROM {quote(table)} ORDER BY rowid DESC LIMIT {int(rows)})"
+            )
+
     def drop(self, table: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
         self._tables.discard(table)
