@@ -15,18 +15,6 @@ from rtml.spec import Spec
 __all__ = ["FeatureSet"]
 
 
-def _feature_from_dict(data: Any) -> Any:
-    if isinstance(data, dict):
-        from rtml.plugins import registry
-
-        kinds = registry().features
-        kind = data.get("kind")
-        if kind not in kinds:
-            raise ValueError(f"unknown feature kind {kind!r} (known: {', '.join(sorted(kinds))})")
-        return kinds[kind].obj(**data)
-    return data
-
-
 class FeatureSet(Spec):
     """The features computed on one dataset, in event time.
 
@@ -64,8 +52,10 @@ class FeatureSet(Spec):
     @field_validator("features", mode="before")
     @classmethod
     def _features(cls, value: Any) -> Any:
+        from rtml.plugins import spec_from_dict
+
         if isinstance(value, Iterable) and not isinstance(value, (str, bytes, dict)):
-            return tuple(_feature_from_dict(v) for v in value)
+            return tuple(spec_from_dict("features", v) for v in value)
         return value
 
     @field_validator("allowed_lateness")

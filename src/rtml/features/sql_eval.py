@@ -17,7 +17,7 @@ import pandas as pd
 from rtml.errors import SpecError
 from rtml.features.sql import SQL
 
-__all__ = ["evaluate_sql"]
+__all__ = ["evaluate_sql", "sql_type"]
 
 SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
 _local = threading.local()
@@ -32,7 +32,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _duckdb_type(series: pd.Series) -> str | None:
+def sql_type(series: pd.Series) -> str | None:
+    """DuckDB's type for a column's values; ``None`` for objects that are not all text."""
     dtype = series.dtype
     if pd.api.types.is_bool_dtype(dtype):
         return "BOOLEAN"
@@ -56,7 +57,7 @@ def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, lis
     columns = list(dict.fromkeys(c for f in features for c in f.columns()))
     if not columns or any(c not in frame.columns for c in columns):
         return None
-    types = [_duckdb_type(frame[c]) for c in columns]
+    types = [sql_type(frame[c]) for c in columns]
     if any(t is None for t in types):
         return None
     row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"

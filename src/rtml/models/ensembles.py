@@ -13,25 +13,15 @@ from rtml.models.river_adapter import RiverModel
 __all__ = ["AdaBoostClassifier", "LeveragingBaggingClassifier", "RandomSampler"]
 
 
-def _model_from_dict(value: Any) -> Any:
-    if isinstance(value, dict):
-        from rtml.plugins import registry
-
-        kinds = registry().models
-        kind = value.get("kind")
-        if kind not in kinds:
-            raise ValueError(f"unknown model kind {kind!r} (known: {', '.join(sorted(kinds))})")
-        return kinds[kind].obj(**value)
-    return value
-
-
 class _Wrapper(ModelSpec):
     base_model: SerializeAsAny[ModelSpec]
 
     @field_validator("base_model", mode="before")
     @classmethod
     def _base(cls, value: Any) -> Any:
-        return _model_from_dict(value)
+        from rtml.plugins import spec_from_dict
+
+        return spec_from_dict("models", value)
 
     def _inner(self) -> RiverModel:
         inner = self.base_model.build()

@@ -14,6 +14,7 @@ from rtml.plugins.manager import (
     register_plugin,
     registry,
     reset,
+    spec_from_dict,
     unregister_plugin,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "register_plugin",
     "registry",
     "reset",
+    "spec_from_dict",
     "unregister_plugin",
 ]

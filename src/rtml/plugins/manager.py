@@ -233,6 +233,24 @@ def registry() -> Registry:
         return _registry
 
 
+def spec_from_dict(category: str, data: Any) -> Any:
+    """A spec given as a mapping (e.g. parsed JSON) built by the kind its ``kind`` names;
+    anything else is returned as it is.
+
+    >>> spec_from_dict("features", {"kind": "sql", "name": "x2", "expr": '"x" * 2'}).expr
+    '"x" * 2'
+    """
+    if not isinstance(data, dict):
+        return data
+    kinds = registry().category(category)
+    kind = data.get("kind")
+    if kind not in kinds:
+        raise ValueError(
+            f"unknown {category[:-1]} kind {kind!r} (known: {', '.join(sorted(kinds))})"
+        )
+    return kinds[kind].obj(**data)
+
+
 def register_plugin(plugin: object, name: str | None = None) -> str:
     """Register a plugin object (a module or any object with ``@hookimpl`` functions) now.
 

@@ -46,12 +46,13 @@ def _names(items: dict[str, Any]) -> str:
 
 
 def _model_from_json(data: dict[str, Any]) -> ModelSpec:
-    from rtml.plugins import registry
+    from rtml.plugins import spec_from_dict
 
-    kinds = registry().models
-    if data.get("kind") not in kinds:
-        raise SpecError(f"unknown model kind {data.get('kind')!r} in the store")
-    spec: ModelSpec = kinds[data["kind"]].obj.from_dict(data)
+    try:
+        spec = spec_from_dict("models", data)
+    except ValueError as exc:
+        raise SpecError(f"a deployment in the store: {exc}") from None
+    assert isinstance(spec, ModelSpec)
     return spec
 
 

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from rtml.errors import RtmlError
+from rtml.features.sql_eval import sql_type
 
 __all__ = ["Op", "Store", "StoreLocked"]
 
@@ -50,19 +51,6 @@ class StoreLocked(RtmlError):
     >>> issubclass(StoreLocked, RtmlError)
     True
     """
-
-
-def _duckdb_type(series: pd.Series) -> str:
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "BOOLEAN"
-    if pd.api.types.is_integer_dtype(dtype):
-        return "BIGINT"
-    if pd.api.types.is_float_dtype(dtype):
-        return "DOUBLE"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "TIMESTAMP"
-    return "VARCHAR"
 
 
 def quote(name: str) -> str:
@@ -222,7 +210,12 @@ class Store:
             frame = frame.assign(_rtml_seq=int(seq))
         if not self.has_table(table):
             self.create_table(
-                table, {str(c): _duckdb_type(frame[c]) for c in frame.columns if c != "_rtml_seq"}
+                table,
+                {
+                    str(c): sql_type(frame[c]) or "VARCHAR"
+                    for c in frame.columns
+                    if c != "_rtml_seq"
+                },
             )
         columns = ", ".join(quote(str(c)) for c in frame.columns)
         if len(frame) <= _SMALL:
