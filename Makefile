@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo test lint typecheck docs bench clean
+.PHONY: demo quickstart test lint typecheck docs bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,14 @@ $(VENV)/.installed-test: pyproject.toml examples/plugin/pyproject.toml | $(BIN)/
 	$(PIP) install -e examples/plugin
 	touch $@
 
+# The fraud example end to end, each step its own process, on a fresh store.
 demo: | $(BIN)/python
+	$(PIP) install -e ".[examples]"
+	rm -rf examples/fraud/.rtml
+	cd examples/fraud && RTML_HOME=$(CURDIR)/examples/fraud/.rtml \
+		$(MAKE) all PYTHON=$(abspath $(BIN)/python)
+
+quickstart: | $(BIN)/python
 	$(PIP) install -e .
 	$(BIN)/python examples/quickstart.py
 

@@ -31,6 +31,7 @@ class Comparison:
     metric: str
     window: int
     table: pd.DataFrame
+    labelled: dict[str, int] | None = None  # labelled predictions per deployment
 
     def summary(self) -> pd.DataFrame:
         """Per deployment: the latest value, the mean over time and how many labels it saw."""
@@ -41,7 +42,8 @@ class Comparison:
                     for c in self.table
                 },
                 "mean": self.table.mean(),
-                "labelled": self.table.notna().sum(),
+                # (without counts, the number of points where the metric is defined)
+                "labelled": pd.Series(self.labelled) if self.labelled else self.table.notna().sum(),
             }
         )
 
@@ -101,10 +103,11 @@ def compare(
     >>> rtml.compare([a, b], metric="WindowedAUC", window=10).table.columns.tolist()
     ['a', 'b']
     """
-    columns = {}
+    columns, labelled = {}, {}
     for deployment in deployments:
         values = deployment.evaluate(metric, window=window)
         columns[deployment.name] = values["value"].reset_index(drop=True)
+        labelled[deployment.name] = len(values)
     table = pd.DataFrame(columns).astype("float64")
     table.index = pd.RangeIndex(1, len(table) + 1, name="labelled")
-    return Comparison(metric, window, table)
+    return Comparison(metric, window, table, labelled)

@@ -177,7 +177,11 @@ class Backend(ABC):
         inputs: Inputs,
         labels: Labels | None = None,
         pretrain: bool = False,
-    ) -> Deployment: ...
+        predict_only: bool = False,
+    ) -> Deployment:
+        """Deploy ``model`` on ``inputs``; it learns from ``labels`` as they arrive (after
+        learning the stored history with ``pretrain=True``), unless ``predict_only``: then it
+        scores and is evaluated, but never learns online (TurboML's ``predict_only``)."""
 
     @abstractmethod
     def deployment(self, name: str) -> Deployment: ...

@@ -7,5 +7,6 @@ True
 
 from rtml.simulate.base import SimulationResult, Simulator
 from rtml.simulate.replay import ReplaySimulator
+from rtml.simulate.synthetic import SyntheticFraudSimulator
 
-__all__ = ["ReplaySimulator", "SimulationResult", "Simulator"]
+__all__ = ["ReplaySimulator", "SimulationResult", "Simulator", "SyntheticFraudSimulator"]

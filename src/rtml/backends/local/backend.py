@@ -175,6 +175,7 @@ class LocalBackend(Backend):
             )
         elif op.op == "deploy":
             deployment = self._objects.get(op.seq) or self._deployment_from(op.name, detail)
+            deployment.predict_only = bool(detail.get("predict_only", False))
             self._deployments[op.name] = deployment
             if replay_effects and detail.get("pretrain"):
                 self._pretrain(deployment, before=op.seq)
@@ -474,6 +475,7 @@ class LocalBackend(Backend):
         inputs: Inputs,
         labels: Labels | None = None,
         pretrain: bool = False,
+        predict_only: bool = False,
     ) -> LocalDeployment:
         if name in self._deployments:
             raise SpecError(f"deployment {name!r} already exists")
@@ -482,7 +484,9 @@ class LocalBackend(Backend):
         if pretrain and labels is None:
             raise SpecError(f"deployment {name!r}: pretrain needs labels")
         deployment = self._new_deployment(name, model, inputs, labels)
+        deployment.predict_only = predict_only
         detail = {
+            "predict_only": predict_only,
             "model": self._json_of(model, f"model of {name!r}"),
             "inputs": inputs.model_dump(mode="json"),
             "labels": None if labels is None else labels.model_dump(mode="json"),

@@ -83,6 +83,7 @@ class LocalDeployment(Deployment):
         self.key = key
         self.timestamp = timestamp
         self.max_pending = max_pending
+        self.predict_only = False  # scores and is evaluated, but learns nothing online
         self.model = spec.build()
         self.version = 1
         self.paused = False
@@ -149,7 +150,8 @@ class LocalDeployment(Deployment):
                 self.model.learn_one(x, label)
 
     def _learn(self, x: dict[str, Any], y: Any, score: float) -> None:
-        self.model.learn_one(x, y)
+        if not self.predict_only:
+            self.model.learn_one(x, y)
         self.new_labelled.append((y, score))
 
     def _remember(self, k: Any, x: Any, score: float) -> None:
@@ -193,7 +195,8 @@ class LocalDeployment(Deployment):
             probabilities.append(probs)
             if k in pending_y:
                 y = pending_y.pop(k)
-                learn(x, y)
+                if not self.predict_only:
+                    learn(x, y)
                 labelled.append((y, score))
             elif waiting:
                 self._remember(k, x, score)
@@ -243,7 +246,8 @@ class LocalDeployment(Deployment):
         ready = [i for i, k in enumerate(keys) if k in self._pending_y]
         if ready:
             y = [self._pending_y.pop(keys[i]) for i in ready]
-            model.learn_many(inputs.iloc[ready], y)
+            if not self.predict_only:
+                model.learn_many(inputs.iloc[ready], y)
             self.new_labelled.extend(zip(y, scores[ready].tolist(), strict=True))
         if self.labels is not None:
             waiting = sorted(set(range(len(keys))) - set(ready))
@@ -269,7 +273,10 @@ class LocalDeployment(Deployment):
         if not matched:
             return
         if isinstance(self.model, BatchModel):
-            self.model.learn_many(pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched])
+            if not self.predict_only:
+                self.model.learn_many(
+                    pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched]
+                )
             self.new_labelled.extend((y, score) for _, y, score in matched)
         else:
             for x, y, score in matched:

@@ -1,0 +1,57 @@
+"""Settings of the fraud example, from the environment or a ``.env`` file (see .env.example).
+
+The backend is the embedded local engine (its store under ``RTML_HOME``, else ``./.rtml``)
+unless ``TURBOML_BACKEND_URL`` and ``TURBOML_API_KEY`` are both set.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import rtml
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    rtml_home: str | None = None
+    turboml_backend_url: str | None = None
+    turboml_api_key: str | None = None
+
+    # the synthetic transactions
+    customers: int = 2000
+    terminals: int = 4000
+    days: int = 45
+    history_days: int = 21
+    drift_day: int = 30
+    seed: int = 7
+
+    # the models: the first is the one deployed, the second is there to compare with
+    model: str = "LogisticRegression"
+    comparison_model: str = "HoeffdingTreeClassifier"
+    label_delay: str = "7d"
+    batch_size: int = 2000
+    metric_window: int = 5000
+    chart: str = "comparison.html"
+
+
+settings = Settings()
+
+
+def connect() -> rtml.Backend:
+    """The backend this example runs on."""
+    if settings.turboml_backend_url and settings.turboml_api_key:
+        return rtml.connect(
+            "turboml", url=settings.turboml_backend_url, api_key=settings.turboml_api_key
+        )
+    return rtml.connect("local", path=settings.rtml_home)
+
+
+def simulator() -> rtml.simulate.SyntheticFraudSimulator:
+    return rtml.simulate.SyntheticFraudSimulator(
+        n_customers=settings.customers,
+        n_terminals=settings.terminals,
+        days=settings.days,
+        drift_day=settings.drift_day,
+        seed=settings.seed,
+    )

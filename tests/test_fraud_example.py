@@ -1,0 +1,70 @@
+"""The synthetic fraud data and the fraud example app, run as a newcomer would (separate
+processes, one store)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from rtml.simulate import SyntheticFraudSimulator
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "fraud"
+
+
+def test_synthetic_fraud_follows_its_description() -> None:
+    sim = SyntheticFraudSimulator(n_customers=500, n_terminals=1000, days=30, drift_day=20, seed=3)
+    events, labels = sim.generate()
+    assert events["transactionID"].is_unique and events["timestamp"].is_monotonic_increasing
+    assert labels["transactionID"].tolist() == events["transactionID"].tolist()
+    rate = labels["is_fraud"].mean()
+    assert 0.002 < rate < 0.1  # rare (compromised terminals weigh more on a small grid)
+    amounts = events["transactionAmount"].to_numpy()
+    scenario = labels["scenario"].to_numpy()
+    assert np.all(labels["is_fraud"].to_numpy() == (scenario > 0))
+    assert np.all(scenario[amounts > 220] > 0)  # scenario 1 (or a later one) above 220
+    assert {1, 2, 3, 4} <= set(scenario.tolist())
+    day = (events["timestamp"].to_numpy() - sim.start) // 86400
+    assert day[scenario == 4].min() >= 20  # the drift pattern appears only from its day
+    drift = events[scenario == 4]
+    assert (drift["isProxyIP"] == 1).all() and (drift["localHour"] < 5).all()
+    again, _ = SyntheticFraudSimulator(
+        n_customers=500, n_terminals=1000, days=30, drift_day=20, seed=3
+    ).generate()
+    assert again.equals(events)
+
+
+def test_the_fraud_example_step_by_step(tmp_path) -> None:
+    env = {
+        **os.environ,
+        "RTML_HOME": str(tmp_path / "store"),
+        "CUSTOMERS": "400",
+        "TERMINALS": "800",
+        "DAYS": "24",
+        "HISTORY_DAYS": "12",
+        "DRIFT_DAY": "16",
+        "BATCH_SIZE": "500",
+        "METRIC_WINDOW": "1000",
+        "CHART": str(tmp_path / "auc.html"),
+    }
+    outputs = {}
+    for step in ("feature-pipeline", "model", "live-data", "compare"):
+        result = subprocess.run(
+            ["make", "-s", step, f"PYTHON={sys.executable}"],
+            cwd=EXAMPLE,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        outputs[step] = result.stdout
+    assert "pushed" in outputs["live-data"]
+    table = outputs["compare"]
+    assert "LogisticRegression_frozen" in table and (tmp_path / "auc.html").exists()
+    line = next(row for row in table.splitlines() if row.startswith("LogisticRegression "))
+    last_auc, outputs_count = float(line.split()[1]), int(line.split()[-1])
+    assert outputs_count > 1000 and last_auc > 0.6
