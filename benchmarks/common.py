@@ -40,37 +40,40 @@ def transactions(
 
 
 def handbook_features(
-    dataset: str = "transactions", labels: str = "labels", timestamp: str = "TX_TS"
+    dataset: str = "transactions",
+    labels: str = "labels",
+    timestamp: str = "TX_TS",
+    epoch: bool = True,
 ) -> rtml.FeatureSet:
-    """The 15 features of the Fraud Detection Handbook protocol as one FeatureSet."""
+    """The 15 features of the Fraud Detection Handbook protocol as one FeatureSet
+    (``epoch=False`` when the timestamp column holds datetimes)."""
     A, SQL = rtml.features.Aggregate, rtml.features.SQL
+    when = f'to_timestamp("{timestamp}")' if epoch else f'"{timestamp}"'
     features: list[Any] = [
         SQL(
-            "TX_DURING_WEEKEND",
-            f'CASE WHEN dayofweek(to_timestamp("{timestamp}")) IN (0, 6) THEN 1 ELSE 0 END',
+            name="TX_DURING_WEEKEND",
+            expr=f"CASE WHEN dayofweek({when}) IN (0, 6) THEN 1 ELSE 0 END",
         ),
-        SQL(
-            "TX_DURING_NIGHT", f'CASE WHEN hour(to_timestamp("{timestamp}")) <= 6 THEN 1 ELSE 0 END'
-        ),
+        SQL(name="TX_DURING_NIGHT", expr=f"CASE WHEN hour({when}) <= 6 THEN 1 ELSE 0 END"),
     ]
     for days in (1, 7, 30):
         features += [
             A(
-                f"CUSTOMER_ID_NB_TX_{days}DAY_WINDOW",
+                name=f"CUSTOMER_ID_NB_TX_{days}DAY_WINDOW",
                 column="TX_AMOUNT",
                 op="count",
                 by="CUSTOMER_ID",
                 window=f"{days}d",
             ),
             A(
-                f"CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW",
+                name=f"CUSTOMER_ID_AVG_AMOUNT_{days}DAY_WINDOW",
                 column="TX_AMOUNT",
                 op="avg",
                 by="CUSTOMER_ID",
                 window=f"{days}d",
             ),
             A(
-                f"TERMINAL_ID_NB_TX_{days}DAY_WINDOW",
+                name=f"TERMINAL_ID_NB_TX_{days}DAY_WINDOW",
                 column="TX_AMOUNT",
                 op="count",
                 by="TERMINAL_ID",
@@ -79,7 +82,7 @@ def handbook_features(
                 closed="right",
             ),
             A(
-                f"TERMINAL_ID_NB_FRAUD_{days}DAY_WINDOW",
+                name=f"TERMINAL_ID_NB_FRAUD_{days}DAY_WINDOW",
                 column="TX_FRAUD",
                 op="sum",
                 by="TERMINAL_ID",
@@ -89,13 +92,22 @@ def handbook_features(
                 source=labels,
             ),
             SQL(
-                f"TERMINAL_ID_RISK_{days}DAY_WINDOW",
-                f'CASE WHEN "TERMINAL_ID_NB_TX_{days}DAY_WINDOW" > 0 THEN '
+                name=f"TERMINAL_ID_RISK_{days}DAY_WINDOW",
+                expr=f'CASE WHEN "TERMINAL_ID_NB_TX_{days}DAY_WINDOW" > 0 THEN '
                 f'coalesce("TERMINAL_ID_NB_FRAUD_{days}DAY_WINDOW", 0) / '
                 f'"TERMINAL_ID_NB_TX_{days}DAY_WINDOW" ELSE 0 END',
             ),
         ]
     return rtml.FeatureSet(name="handbook", dataset=dataset, timestamp=timestamp, features=features)
+
+
+HANDBOOK_INPUTS = [
+    "TX_AMOUNT",
+    "TX_DURING_WEEKEND",
+    "TX_DURING_NIGHT",
+    *(f"CUSTOMER_ID_{k}_{d}DAY_WINDOW" for d in (1, 7, 30) for k in ("NB_TX", "AVG_AMOUNT")),
+    *(f"TERMINAL_ID_{k}_{d}DAY_WINDOW" for d in (1, 7, 30) for k in ("NB_TX", "RISK")),
+]
 
 
 def peak_rss_mb() -> float:

@@ -260,25 +260,15 @@ class Store:
         return int(row[0]) if row else 0
 
     def existing_keys(self, table: str, key: str, values: list[Any]) -> set[Any]:
-        """Which of ``values`` are already keys of ``table``."""
+        """Which of ``values`` are already keys of ``table`` (an indexed look-up)."""
         if not values or not self.has_table(table):
             return set()
-        if len(values) <= 256:  # an indexed look-up with parameters
-            marks = ", ".join("?" for _ in values)
-            found = self.con.execute(
-                f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN ({marks})",
-                [v.item() if isinstance(v, np.generic) else v for v in values],
-            ).fetchall()
-            return {row[0] for row in found}
-        probe = pd.DataFrame({"k": values})
-        self.con.register("__rtml_keys", probe)
-        try:
-            found = self.con.execute(
-                f"SELECT DISTINCT t.{quote(key)} FROM {quote(table)} t "
-                f"JOIN __rtml_keys p ON t.{quote(key)} = p.k"
-            ).fetchall()
-        finally:
-            self.con.unregister("__rtml_keys")
+        plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+        # One list parameter, unnested: cheaper than one parameter per key or a registered frame.
+        found = self.con.execute(
+            f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN (SELECT unnest(?))",
+            [plain],
+        ).fetchall()
         return {row[0] for row in found}
 
     def keep_last(self, table: str, rows: int) -> None:
