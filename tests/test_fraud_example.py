@@ -68,3 +68,33 @@ def test_the_fraud_example_step_by_step(tmp_path) -> None:
     line = next(row for row in table.splitlines() if row.startswith("LogisticRegression "))
     last_auc, outputs_count = float(line.split()[1]), int(line.split()[-1])
     assert outputs_count > 1000 and last_auc > 0.6
+
+
+def test_replay_limits_resumes_and_paces() -> None:
+    import time
+
+    import pandas as pd
+
+    import rtml
+
+    backend = rtml.connect("local", path=":memory:")
+    backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int"})
+    backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    events = pd.DataFrame({"id": range(100), "ts": range(0, 1000, 10)})
+    labels = pd.DataFrame({"id": range(100), "y": [i % 2 for i in range(100)]})
+    sim = rtml.simulate.ReplaySimulator(
+        events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay="5s"
+    )
+    first = sim.run(backend, batch_size=7, limit=50)
+    assert first.position == 50 and not first.finished
+    timed = sim.run(backend, batch_size=10, start=first.position, duration="100s", speed=400)
+    assert timed.position > first.position
+    rest = sim.run(backend, batch_size=9, start=timed.position)
+    assert rest.finished
+    assert len(backend.dataset("tx")) == 100 and len(backend.dataset("labels")) == 100
+    started = time.monotonic()
+    backend2 = rtml.connect("local", path=":memory:")
+    backend2.create_dataset("tx", key="id", schema={"id": "int", "ts": "int"})
+    backend2.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    sim.run(backend2, batch_size=20, speed=2000)  # ~1,000 s of stream at 2,000x: about 0.5 s
+    assert time.monotonic() - started >= 0.4

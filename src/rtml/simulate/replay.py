@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -88,25 +91,56 @@ class ReplaySimulator(Simulator):
         return stream.sort_values(["time", "kind"], kind="stable").reset_index(drop=True)
 
     def run(self, backend: Backend, **options: Any) -> SimulationResult:
-        """Push from ``start`` (default 0) in batches of ``batch_size``, up to ``limit`` records."""
+        """Push the stream into ``backend``.
+
+        Options: ``batch_size`` (records per batch, default 1000); ``start`` (the position to
+        resume from: a previous result's ``position``); ``limit`` (at most this many records);
+        ``duration`` (stop after this much stream time, e.g. ``"2d"``); ``speed`` (``None``: as
+        fast as possible; ``1.0``: real time; ``60``: a minute of stream time per second);
+        ``progress`` (a rich progress bar, default off).
+        """
         batch_size = int(options.get("batch_size", 1000))
         start = int(options.get("start", 0))
         limit = options.get("limit")
+        speed = options.get("speed")
         stream = self._stream(backend)
         end = len(stream) if limit is None else min(len(stream), start + int(limit))
+        if options.get("duration") is not None and start < len(stream):
+            until = stream["time"].iloc[start] + parse_duration(options["duration"]) / 1e9
+            end = min(end, int(np.searchsorted(stream["time"].to_numpy(), until, side="right")))
         result = SimulationResult(position=start)
         targets = {0: (self.dataset, self.events), 1: (self.labels_dataset, self.labels)}
-        for lo in range(start, end, batch_size):
-            chunk = stream.iloc[lo : min(lo + batch_size, end)]
-            # Keep arrival order inside a batch: consecutive runs of one kind are pushed in turn.
-            if self.order == "batch":
-                chunk = chunk.sort_values("kind", kind="stable")
-            run_id = (chunk["kind"] != chunk["kind"].shift()).cumsum()
-            for _, run in chunk.groupby(run_id, sort=True):
-                name, frame = targets[int(run["kind"].iloc[0])]
-                assert name is not None and frame is not None
-                rows = frame.iloc[run["row"].to_numpy()]
-                result.pushed[name] = result.pushed.get(name, 0) + backend.dataset(name).push(rows)
-            result.position = min(lo + batch_size, end)
+        wall_start, stream_start = time.monotonic(), None
+        with _progress(options.get("progress", False), end - start) as advance:
+            for lo in range(start, end, batch_size):
+                chunk = stream.iloc[lo : min(lo + batch_size, end)]
+                if speed:
+                    stream_start = chunk["time"].iloc[0] if stream_start is None else stream_start
+                    due = (chunk["time"].iloc[0] - stream_start) / float(speed)
+                    time.sleep(max(0.0, due - (time.monotonic() - wall_start)))
+                if self.order == "batch":
+                    chunk = chunk.sort_values("kind", kind="stable")
+                # Arrival order inside a batch: consecutive runs of one kind pushed in turn.
+                run_id = (chunk["kind"] != chunk["kind"].shift()).cumsum()
+                for _, run in chunk.groupby(run_id, sort=True):
+                    name, frame = targets[int(run["kind"].iloc[0])]
+                    assert name is not None and frame is not None
+                    rows = frame.iloc[run["row"].to_numpy()]
+                    pushed = backend.dataset(name).push(rows)
+                    result.pushed[name] = result.pushed.get(name, 0) + pushed
+                result.position = min(lo + batch_size, end)
+                advance(len(chunk))
         result.finished = result.position >= len(stream)
         return result
+
+
+@contextlib.contextmanager
+def _progress(enabled: bool, total: int) -> Iterator[Callable[[int], None]]:
+    if not enabled:
+        yield lambda _: None
+        return
+    from rich.progress import Progress
+
+    with Progress() as bar:
+        task = bar.add_task("replaying", total=total)
+        yield lambda n: bar.advance(task, n)
