@@ -110,7 +110,12 @@ def main() -> None:
     online = {
         "online: LogisticRegression": rtml.models.LogisticRegression(),
         "online: OnlineLinearClassifier": rtml.models.OnlineLinearClassifier(),
-        "online: AMF (5 trees)": rtml.models.AMFClassifier(n_estimators=5, seed=1),
+        "online: RandomSampler(HoeffdingTree)": rtml.models.RandomSampler(
+            base_model=rtml.models.HoeffdingTreeClassifier(grace_period=100, delta=1e-4),
+            desired_dist=[0.8, 0.2],
+            sampling_method="under",
+            seed=1,
+        ),
     }
     live = rtml.connect("local", path=":memory:")
     feature_rows = stream[["TRANSACTION_ID", "TX_DATETIME", *HANDBOOK_INPUTS]]

@@ -98,3 +98,29 @@ def test_replay_limits_resumes_and_paces() -> None:
     backend2.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
     sim.run(backend2, batch_size=20, speed=2000)  # ~1,000 s of stream at 2,000x: about 0.5 s
     assert time.monotonic() - started >= 0.4
+
+
+def test_replay_reads_datetimes_of_any_unit() -> None:
+    import pandas as pd
+
+    import rtml
+
+    times = pd.Series(pd.date_range("2024-01-01", periods=6, freq="D")).astype("datetime64[us]")
+    events = pd.DataFrame({"id": range(6), "ts": times})
+    labels = pd.DataFrame({"id": range(6), "y": [0, 1, 0, 1, 0, 1]})
+    sim = rtml.simulate.ReplaySimulator(
+        events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay="2d"
+    )
+    stream = sim._stream(_backend_with(events, labels))
+    order = [("e" if k == 0 else "l") + str(r) for k, r in zip(stream["kind"], stream["row"])]
+    # the label of day 0 arrives with day 2's event, after it
+    assert order[:5] == ["e0", "e1", "e2", "l0", "e3"]
+
+
+def _backend_with(events, labels):
+    import rtml
+
+    backend = rtml.connect("local", path=":memory:")
+    backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    return backend

@@ -12,6 +12,7 @@ import pandas as pd
 
 from rtml.backends.base import Backend
 from rtml.durations import parse_duration
+from rtml.features.timestamps import to_nanos
 from rtml.simulate.base import SimulationResult, Simulator
 
 __all__ = ["ReplaySimulator"]
@@ -65,10 +66,8 @@ class ReplaySimulator(Simulator):
         self.key = key
 
     def _stream(self, backend: Backend) -> pd.DataFrame:
-        times = self.events[self.timestamp]
-        seconds = (
-            times.astype("int64") / 1e9 if pd.api.types.is_datetime64_any_dtype(times) else times
-        )
+        # Event times in seconds, whatever the column's unit (datetime64[us] included).
+        seconds = pd.Series(to_nanos(self.events[self.timestamp], "auto") / 1e9)
         parts = [
             pd.DataFrame(
                 {
