@@ -112,7 +112,10 @@ def test_replay_reads_datetimes_of_any_unit() -> None:
         events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay="2d"
     )
     stream = sim._stream(_backend_with(events, labels))
-    order = [("e" if k == 0 else "l") + str(r) for k, r in zip(stream["kind"], stream["row"])]
+    order = [
+        ("e" if k == 0 else "l") + str(r)
+        for k, r in zip(stream["kind"], stream["row"], strict=True)
+    ]
     # the label of day 0 arrives with day 2's event, after it
     assert order[:5] == ["e0", "e1", "e2", "l0", "e3"]
 
