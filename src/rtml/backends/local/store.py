@@ -233,24 +233,13 @@ class Store:
         finally:
             self.con.unregister("__rtml_append")
 
-    def read(self, table: str, seq: int | None = None, limit: int | None = None) -> pd.DataFrame:
+    def read(self, table: str, seq: int | None = None) -> pd.DataFrame:
         """Rows of ``table`` in the order written (optionally of one operation only)."""
         if not self.has_table(table):
             return pd.DataFrame()
         where = f"WHERE _rtml_seq = {int(seq)}" if seq is not None else ""
-        tail = ""
-        if limit is not None:
-            # the last ``limit`` rows, still in order
-            return (
-                self.con.execute(
-                    f"SELECT * EXCLUDE (_rtml_seq) FROM (SELECT *, rowid AS __r FROM {quote(table)} "
-                    f"{where} ORDER BY rowid DESC LIMIT {int(limit)}) ORDER BY __r"
-                )
-                .fetchdf()
-                .drop(columns="__r")
-            )
         return self.con.execute(
-            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid{tail}"
+            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid"
         ).fetchdf()
 
     def count(self, table: str) -> int:
