@@ -20,7 +20,8 @@ def main() -> None:
             backend,
             from_day=settings.history_days,
             label_delay=settings.label_delay,
-            batch_size=settings.batch_size, progress=True,
+            batch_size=settings.batch_size,
+            progress=True,
         )
         seconds = time.perf_counter() - started
         pushed = result.pushed.get("transactions", 0)
