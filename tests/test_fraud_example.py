@@ -127,3 +127,32 @@ def _backend_with(events, labels):
     backend.create_dataset("tx", key="id", df=events.iloc[:0])
     backend.create_dataset("labels", key="id", df=labels.iloc[:0])
     return backend
+
+
+def test_per_record_label_delays() -> None:
+    import pandas as pd
+
+    import rtml
+
+    events = pd.DataFrame({"id": range(4), "ts": [0, 10, 20, 30]})
+    labels = pd.DataFrame({"id": range(4), "y": [0, 1, 0, 1], "wait": [25, 1, 100, 0]})
+    sim = rtml.simulate.ReplaySimulator(
+        events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay="wait"
+    )
+    stream = sim._stream(_backend_with(events, labels[["id", "y"]]))
+    order = [
+        ("e" if k == 0 else "l") + str(r)
+        for k, r in zip(stream["kind"], stream["row"], strict=True)
+    ]
+    assert order == ["e0", "e1", "l1", "e2", "l0", "e3", "l3", "l2"]
+    timedeltas = rtml.simulate.ReplaySimulator(
+        events,
+        "tx",
+        timestamp="ts",
+        labels=labels,
+        labels_dataset="labels",
+        label_delay=pd.to_timedelta(labels["wait"], unit="s"),
+    )
+    pd.testing.assert_frame_equal(
+        timedeltas._stream(_backend_with(events, labels[["id", "y"]])), stream
+    )

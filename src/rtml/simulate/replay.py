@@ -21,6 +21,9 @@ __all__ = ["ReplaySimulator"]
 class ReplaySimulator(Simulator):
     """Replays events (and their labels, ``label_delay`` later in event time) in time order.
 
+    ``label_delay`` is one duration for all labels, or per label: a column of ``labels`` (or a
+    Series aligned with them) in seconds or timedeltas.
+
     Events and labels are merged into one stream ordered by event time (a label's time is its
     event's time plus the delay) and pushed in batches of ``batch_size`` records, each batch
     going to the dataset it belongs to. With ``order="exact"`` every run of events and labels
@@ -48,7 +51,7 @@ class ReplaySimulator(Simulator):
         timestamp: str,
         labels: pd.DataFrame | None = None,
         labels_dataset: str | None = None,
-        label_delay: str = "0s",
+        label_delay: str | pd.Series = "0s",
         key: str | None = None,
         order: str = "exact",
     ) -> None:
@@ -62,8 +65,22 @@ class ReplaySimulator(Simulator):
         self.timestamp = timestamp
         self.labels = labels
         self.labels_dataset = labels_dataset
-        self.delay_seconds = parse_duration(label_delay) / 1e9
+        self.delay_seconds = self._delays(label_delay)
         self.key = key
+
+    def _delays(self, label_delay: str | pd.Series) -> float | np.ndarray:
+        """One delay for every label (``"7d"``), or one per label: the name of a column of
+        ``labels`` or a Series aligned with them, holding seconds or timedeltas."""
+        if isinstance(label_delay, str) and self.labels is not None and label_delay in self.labels:
+            label_delay = self.labels[label_delay]
+        if isinstance(label_delay, str):
+            return parse_duration(label_delay) / 1e9
+        delays = pd.Series(label_delay)
+        if self.labels is None or len(delays) != len(self.labels):
+            raise ValueError("per-record label delays need one delay per label")
+        if pd.api.types.is_timedelta64_dtype(delays.dtype):
+            return delays.dt.total_seconds().to_numpy(dtype="float64")
+        return delays.to_numpy(dtype="float64")
 
     def _stream(self, backend: Backend) -> pd.DataFrame:
         # Event times in seconds, whatever the column's unit (datetime64[us] included).
