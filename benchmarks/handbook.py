@@ -137,9 +137,6 @@ def main() -> None:
     online = {
         "online: LogisticRegression": rtml.models.LogisticRegression(),
         "online: OnlineLinearClassifier": rtml.models.OnlineLinearClassifier(),
-        "online: AdaptiveRandomForest": rtml.models.AdaptiveRandomForestClassifier(
-            n_models=10, seed=1
-        ),
         "online: RandomSampler(HoeffdingTree)": rtml.models.RandomSampler(
             base_model=rtml.models.HoeffdingTreeClassifier(grace_period=100, delta=1e-4),
             desired_dist=[0.8, 0.2],
