@@ -33,6 +33,7 @@ DEFAULT = (
 )
 TRAIN_START, DELAY, DAYS = pd.Timestamp("2018-07-25"), pd.Timedelta(days=7), pd.Timedelta(days=7)
 TEST_START = TRAIN_START + DAYS + DELAY
+COLUMNS = ["model", "ROC AUC", "AP", "CP@100", "published AUC", "published AP", "published CP@100"]
 PUBLISHED = {
     "logistic regression": (0.871, 0.606, 0.291),
     "decision tree, depth 2": (0.763, 0.496, 0.241),
@@ -118,15 +119,7 @@ def main() -> None:
         print(
             pd.DataFrame(
                 rows,
-                columns=[
-                    "model",
-                    "ROC AUC",
-                    "AP",
-                    "CP@100",
-                    "published AUC",
-                    "published AP",
-                    "published CP@100",
-                ],
+                columns=COLUMNS,
             )
             .round(3)
             .to_string(index=False)
@@ -183,15 +176,7 @@ def main() -> None:
 
     table = pd.DataFrame(
         rows,
-        columns=[
-            "model",
-            "ROC AUC",
-            "AP",
-            "CP@100",
-            "published AUC",
-            "published AP",
-            "published CP@100",
-        ],
+        columns=COLUMNS,
     )
     print(table.round(3).to_string(index=False))
     best = max(rows, key=lambda r: r[1] if r[0].startswith("online") else -1)

@@ -19,20 +19,17 @@ import numpy as np
 import pandas as pd
 
 import rtml
+from benchmarks.common import HANDBOOK_INPUTS as INPUTS
 from benchmarks.common import handbook_features, peak_rss_mb, transactions
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
-INPUTS = [
-    "TX_AMOUNT",
-    "TX_DURING_WEEKEND",
-    "TX_DURING_NIGHT",
-    *(f"CUSTOMER_ID_{k}_{d}DAY_WINDOW" for d in (1, 7, 30) for k in ("NB_TX", "AVG_AMOUNT")),
-    *(f"TERMINAL_ID_{k}_{d}DAY_WINDOW" for d in (1, 7, 30) for k in ("NB_TX", "RISK")),
-]
 LIMIT = {1: 2_000, 100: 50_000, 10_000: N}
 
 
-def pipeline(spec: Any, events: pd.DataFrame, labels: pd.DataFrame, batch: int, path: str) -> float:
+def store_with_model(
+    spec: Any, events: pd.DataFrame, labels: pd.DataFrame, path: str
+) -> tuple[Any, Any, Any]:
+    """An empty durable store with the datasets, the handbook features and ``spec`` deployed."""
     backend = rtml.connect("local", path=path)
     tx = backend.create_dataset("transactions", key="TRANSACTION_ID", df=events.iloc[:0])
     lb = backend.create_dataset("labels", key="TRANSACTION_ID", df=labels.iloc[:0])
@@ -43,6 +40,11 @@ def pipeline(spec: Any, events: pd.DataFrame, labels: pd.DataFrame, batch: int, 
         inputs=rtml.Inputs("handbook", numerical=INPUTS),
         labels=rtml.Labels("labels", field="TX_FRAUD"),
     )
+    return backend, tx, lb
+
+
+def pipeline(spec: Any, events: pd.DataFrame, labels: pd.DataFrame, batch: int, path: str) -> float:
+    backend, tx, lb = store_with_model(spec, events, labels, path)
     n = min(len(events), LIMIT[batch])
     start = time.perf_counter()
     for lo in range(0, n, batch):
@@ -100,16 +102,7 @@ def main() -> None:
             )
     path = tempfile.mkdtemp()
     try:
-        store = rtml.connect("local", path=path)
-        tx = store.create_dataset("transactions", key="TRANSACTION_ID", df=events.iloc[:0])
-        lb = store.create_dataset("labels", key="TRANSACTION_ID", df=labels.iloc[:0])
-        store.materialize(handbook_features())
-        store.deploy(
-            "model",
-            models["OnlineLinear"],
-            inputs=rtml.Inputs("handbook", numerical=INPUTS),
-            labels=rtml.Labels("labels", field="TX_FRAUD"),
-        )
+        store, tx, lb = store_with_model(models["OnlineLinear"], events, labels, path)
         for lo in range(0, N, 10_000):
             tx.push(events.iloc[lo : lo + 10_000])
             lb.push(labels.iloc[lo : lo + 10_000])

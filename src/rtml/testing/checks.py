@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import inspect
 import pickle
 from collections.abc import Iterator
 from typing import Any
@@ -159,7 +158,3 @@ def registered_plugin(plugin: object, name: str | None = None) -> Iterator[str]:
     finally:
         unregister_plugin(plugin_name)
         registry()
-
-
-def _has_example(obj: Any) -> bool:
-    return ">>>" in (inspect.getdoc(obj) or "")
