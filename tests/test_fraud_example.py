@@ -3,14 +3,17 @@ processes, one store)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from rtml.simulate import SyntheticFraudSimulator
+from rtml.testing.server import running_server
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "fraud"
 
@@ -37,10 +40,22 @@ def test_synthetic_fraud_follows_its_description() -> None:
     assert again.equals(events)
 
 
-def test_the_fraud_example_step_by_step(tmp_path) -> None:
+@pytest.mark.parametrize("where", ["local", "server"])
+def test_the_fraud_example_step_by_step(tmp_path, where) -> None:
+    """Each step a separate process, on the embedded engine or (unchanged) through a server."""
+    with contextlib.ExitStack() as stack:
+        if where == "server":
+            url = stack.enter_context(running_server(str(tmp_path / "store"), api_key="k"))
+            location = {"RTML_URL": url, "RTML_API_KEY": "k"}
+        else:
+            location = {"RTML_HOME": str(tmp_path / "store")}
+        run_the_example(tmp_path, location)
+
+
+def run_the_example(tmp_path, location: dict[str, str]) -> None:
     env = {
         **os.environ,
-        "RTML_HOME": str(tmp_path / "store"),
+        **location,
         "CUSTOMERS": "400",
         "TERMINALS": "800",
         "DAYS": "24",

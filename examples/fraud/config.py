@@ -1,7 +1,8 @@
 """Settings of the fraud example, from the environment or a ``.env`` file (see .env.example).
 
-The backend is the embedded local engine (its store under ``RTML_HOME``, else ``./.rtml``)
-unless ``TURBOML_BACKEND_URL`` and ``TURBOML_API_KEY`` are both set.
+The backend is the embedded local engine (its store under ``RTML_HOME``, else ``./.rtml``),
+unless ``RTML_URL`` names a running ``rtml serve`` (then every step talks to it; its key, if
+any, in ``RTML_API_KEY``), or ``TURBOML_BACKEND_URL`` and ``TURBOML_API_KEY`` are both set.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     rtml_home: str | None = None
+    rtml_url: str | None = None
+    rtml_api_key: str | None = None
     turboml_backend_url: str | None = None
     turboml_api_key: str | None = None
 
@@ -44,6 +47,8 @@ def connect() -> rtml.Backend:
         return rtml.connect(
             "turboml", url=settings.turboml_backend_url, api_key=settings.turboml_api_key
         )
+    if settings.rtml_url:
+        return rtml.connect(settings.rtml_url, api_key=settings.rtml_api_key)
     return rtml.connect("local", path=settings.rtml_home)
 
 

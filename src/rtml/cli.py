@@ -70,7 +70,7 @@ def status(
         for name in backend.datasets():
             table.add_row("dataset", name, f"{len(backend.dataset(name)):,}")
         for name in backend.feature_sets():
-            table.add_row("feature set", name, f"{len(backend.features(name)):,}")
+            table.add_row("feature set", name, f"{backend.feature_rows(name):,}")
         for name in backend.deployments():
             d = backend.deployment(name)
             state = " (paused)" if d.paused else ""
@@ -119,6 +119,53 @@ def compare(
         raise typer.Exit(1) from None
     finally:
         backend.close()
+
+
+@app.command()
+def serve(
+    path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
+    host: str = typer.Option("127.0.0.1", help="Address to bind; 0.0.0.0 exposes it."),
+    port: int = typer.Option(8000, help="TCP port."),
+    max_batch: int = typer.Option(10_000, help="Records accepted in one request."),
+    max_body_mb: float = typer.Option(32.0, help="Largest request body, in MB."),
+    trust_module: list[str] = typer.Option(
+        None,
+        help="A module whose functions (UDFs) specs sent over HTTP may name; repeatable. "
+        "Without it, a feature set naming any function is refused.",
+    ),
+    access_log: bool = typer.Option(True, help="Log every request."),
+    log_level: str = typer.Option("info", help="uvicorn's log level."),
+) -> None:
+    """Serve a store over HTTP (REST + OpenAPI at /docs); the server owns the store.
+
+    With RTML_API_KEY set in its environment, every route but /health and /ready requires
+    `Authorization: Bearer <key>`.
+    """
+    try:
+        import uvicorn
+
+        from rtml.serve import StoreOwner, create_app
+    except ImportError as exc:
+        console.print(f'[red]error:[/red] {exc.name} is missing: pip install "rtml[serve]"')
+        raise typer.Exit(1) from None
+    import os
+
+    owner = StoreOwner(path)
+    owner.open()  # before listening: a locked or broken store stops here with its reason
+    if owner.error is not None:
+        console.print(f"[red]error:[/red] {owner.error}")
+        raise typer.Exit(1)
+    key = os.environ.get("RTML_API_KEY") or None
+    application = create_app(
+        owner,
+        api_key=key,
+        max_batch=max_batch,
+        max_body_bytes=int(max_body_mb * 1024 * 1024),
+        trusted_modules=tuple(trust_module or ()),
+    )
+    auth = "Bearer key required (RTML_API_KEY)" if key else "no API key (RTML_API_KEY unset)"
+    console.print(f"rtml serving {owner.backend!r} on http://{host}:{port} - {auth}")
+    uvicorn.run(application, host=host, port=port, access_log=access_log, log_level=log_level)
 
 
 @app.command()

@@ -3,7 +3,7 @@
 A spec is a declaration (what to compute), never the computation itself, so it can be
 validated when it is written, compared, hashed, and sent to another backend as JSON.
 
->>> from typing import Literal
+>>> from typing import Self, Literal
 >>> class Ping(Spec):
 ...     kind: Literal["ping"] = "ping"
 ...     target: str
@@ -16,7 +16,7 @@ Traceback (most recent call last):
 rtml.errors.SpecError: Ping: field 'target': expected a string (got 3)
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -104,7 +104,7 @@ class Spec(BaseModel):
             raise SpecError(format_validation_error(name, exc, allowed)) from None
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Spec":
+    def from_dict(cls, data: dict[str, Any]) -> Self:
         """Build the spec from a mapping (e.g. parsed JSON), with the same readable errors."""
         return cls(**data)
 

@@ -16,6 +16,16 @@ __all__ = ["Backend", "Dataset", "Deployment", "Inputs", "Labels"]
 
 Records = pd.DataFrame | list[dict[str, Any]]
 
+# What ``Deployment.outputs()`` holds, on every backend.
+OUTPUT_COLUMNS = [
+    "key",
+    "score",
+    "predicted_class",
+    "class_probabilities",
+    "event_time",
+    "model_version",
+]
+
 
 def _tuple_of_str(value: Any) -> Any:
     if isinstance(value, str):

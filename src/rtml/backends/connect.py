@@ -11,7 +11,8 @@ __all__ = ["connect"]
 
 
 def connect(target: str = "local", **options: Any) -> Backend:
-    """Connect to a backend: ``"local"`` (default), ``"turboml"``, ``"flink"`` or a plugin's.
+    """Connect to a backend: ``"local"`` (default), ``"turboml"``, ``"flink"``, a server's
+    address (``"http://host:port"``, a client of ``rtml serve``) or a plugin's.
 
     The local engine keeps its state under ``path`` (``$RTML_HOME``, else ``./.rtml``);
     ``path=":memory:"`` keeps it in memory.
@@ -23,7 +24,7 @@ def connect(target: str = "local", **options: Any) -> Backend:
     >>> rtml.connect("nowhere")
     Traceback (most recent call last):
     ...
-    rtml.errors.BackendUnavailable: no backend named 'nowhere' (known: flink, local, turboml)
+    rtml.errors.BackendUnavailable: no backend named 'nowhere' (known: flink, http, local, turboml)
     """
     from rtml.plugins import registry
 

@@ -89,7 +89,8 @@ class WindowFeature(Feature):
     ...     def value_columns(self):
     ...         return (self.column,)
     ...     def reduce(self, values):
-    ...         return values[-1][0] if values else None
+    ...         last_record = values[-1] if values else (None,)
+    ...         return last_record[0]
     >>> Last(name="last_amount", column="amount", by="card", window="1h").reduce([(3.0,), (4.0,)])
     4.0
     """

@@ -28,8 +28,8 @@ from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
 from rtml.features.sql import SQL
-from rtml.features.sql_eval import evaluate_sql
-from rtml.features.timestamps import to_nanos
+from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
+from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
 from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
 
@@ -191,6 +191,57 @@ class FeatureEngine:
         """
         return self._run(frame, commit=False)
 
+    def preview_record(
+        self, record: dict[str, Any], types: dict[str, str]
+    ) -> dict[str, Any] | None:
+        """What :meth:`preview` gives for one record, without building DataFrames (the path of
+        a synchronous prediction); ``types`` maps the dataset's columns to DuckDB types, as
+        their columns would have. ``None`` when this feature set needs the frame path (a
+        Python UDF, a null the SQL types cannot place).
+        """
+        fs = self.feature_set
+        if any(rows for _, rows, _ in self._stages):
+            return None
+        t = nanos_of(record.get(fs.timestamp), fs.timestamp_format)
+        if t is None:
+            return None
+        row = dict(record)
+        kinds: dict[str, str | None] = dict(types)
+        # SQL features are row-wise: each waits until a window needs its value, or the end, so
+        # that as many as possible go to DuckDB in one query (a query costs ~0.4 ms here).
+        waiting: list[SQL] = []
+
+        def evaluate_waiting() -> bool:
+            values = evaluate_sql_row(waiting, row, kinds)
+            if values is None:
+                return False
+            for f, value in zip(waiting, values, strict=True):
+                row[f.name] = value
+                kinds[f.name] = _kind_of(value)
+            waiting.clear()
+            return True
+
+        for sql, _, groups in self._stages:
+            names = {f.name for f in waiting}
+            if any(c in names for f in sql for c in f.columns()) and not evaluate_waiting():
+                return None  # one query cannot read what it computes: the earlier ones first
+            waiting += sql
+            for index in groups:
+                group, members = self._groups[index], self._members[index]
+                needed = {*group.by, *group.columns}
+                if any(f.name in needed for f in waiting) and not evaluate_waiting():
+                    return None
+                by = tuple(_null_key(row.get(c)) for c in group.by)
+                keys = [by[0] if len(by) == 1 else by]
+                stored = [[row.get(c)] for c in group.columns]
+                outputs = self._per_record(group, members, keys, stored, [t], commit=False)
+                for f, (value,) in zip(members, outputs, strict=True):
+                    row[f.name] = _scalar(f, value)
+                    kinds[f.name] = _kind_of(row[f.name])
+        if waiting and not evaluate_waiting():
+            return None
+        return {f.name: row[f.name] for f in fs.features}
+
     def _run(self, frame: pd.DataFrame, commit: bool, ts: np.ndarray | None = None) -> pd.DataFrame:
         if ts is None:
             ts = self.check(frame) if commit else self.event_times(frame)
@@ -241,24 +292,25 @@ class FeatureEngine:
                 return [_column(f, c) for f, c in zip(members, columns, strict=True)]
             except NotNumeric:
                 pass  # nothing was stored yet: the record-by-record path takes the batch
-        columns = self._per_record(group, members, work, ts, commit)
+        keys = key_tuples(work, group.by)
+        stored = [work[c].tolist() for c in group.columns]
+        columns = self._per_record(group, members, keys, stored, ts.tolist(), commit)
         return [_column(f, c) for f, c in zip(members, columns, strict=True)]
 
     def _per_record(
         self,
         group: Group,
         members: list[WindowFeature],
-        work: pd.DataFrame,
-        ts: np.ndarray,
+        keys: list[Any],
+        stored: list[list[Any]],
+        times: list[int],
         commit: bool,
     ) -> list[Any]:
-        keys = key_tuples(work, group.by)
-        stored = [work[c].tolist() for c in group.columns]
         positions = [self._where[f.name][1] for f in members]
         empty: tuple[Any, ...] = (None,) * len(group.source_columns)
         watermark = self._watermark
         outputs: list[list[Any]] = [[] for _ in members]
-        for i, t in enumerate(ts.tolist()):
+        for i, t in enumerate(times):
             window = group.window(keys[i], create=commit)
             row = [column[i] for column in stored]
             if commit:
@@ -372,6 +424,36 @@ def _in_order(ts: np.ndarray, watermark: int | None) -> bool:
     if watermark is not None and ts[0] < watermark:
         return False
     return bool(np.all(ts[1:] >= ts[:-1]))
+
+
+def _null_key(value: Any) -> Any:
+    # As key_column does for a frame: NaN keys are the NULL group.
+    return None if value is None or value != value else value
+
+
+def _scalar(f: WindowFeature, value: Any) -> Any:
+    """One window value as :func:`_column` would hold it."""
+    if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
+        return int(value)
+    if value is None:
+        return float("nan")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
+def _kind_of(value: Any) -> str | None:
+    """The DuckDB type a computed value's column would have in the frame path."""
+    if isinstance(value, bool | np.bool_):
+        return "BOOLEAN"
+    if isinstance(value, int | np.integer):
+        return "BIGINT"
+    if isinstance(value, float | np.floating):
+        return "DOUBLE"
+    if isinstance(value, str):
+        return "VARCHAR"
+    return None
 
 
 def _column(f: WindowFeature, values: Any) -> Any:

@@ -33,7 +33,8 @@ class FeatureSet(Spec):
     ...         rtml.features.SQL("share", '"amount" / "sum_24h"'),
     ...     ],
     ... )
-    >>> [f.name for f in fs.ordered()]
+    >>> names = [f.name for f in fs.ordered()]
+    >>> names
     ['sum_24h', 'share']
     >>> rtml.FeatureSet(name="x", dataset="d", timestamp="ts", features=[], surprise=1)
     Traceback (most recent call last):

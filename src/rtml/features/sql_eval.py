@@ -17,7 +17,7 @@ import pandas as pd
 from rtml.errors import SpecError
 from rtml.features.sql import SQL
 
-__all__ = ["evaluate_sql", "sql_type"]
+__all__ = ["evaluate_sql", "evaluate_sql_row", "sql_type"]
 
 SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
 _local = threading.local()
@@ -105,3 +105,49 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
             f"SQL feature {features[0].name!r}: {features[0].expr!r} failed: {exc}"
         ) from None
     return [_as_array(result[f"__{i}"]) for i in range(len(features))]
+
+
+_NUMERIC_RESULTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
+
+
+def evaluate_sql_row(
+    features: list[SQL], row: dict[str, Any], types: dict[str, str | None]
+) -> list[Any] | None:
+    """The features' values for one record, as :func:`evaluate_sql` would give them in a
+    column of a batch; ``types`` are the DuckDB types of the record's columns. ``None`` when
+    that cannot be guaranteed here (a column of unknown type, a result that is not a number,
+    a boolean or text): the caller then takes the batch path.
+    """
+    columns = list(dict.fromkeys(c for f in features for c in f.columns()))
+    if any(types.get(c) is None or c not in row for c in columns):
+        return None
+    params = [None if (v := row[c]) is None or v != v else v for c in columns]
+    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+    if columns:
+        casts = ", ".join(f"CAST(? AS {types[c]})" for c in columns)
+        names = ", ".join(_quote(c) for c in columns)
+        query = f"SELECT {select} FROM (VALUES ({casts})) AS __rtml_rows({names})"
+    else:
+        query = f"SELECT {select}"
+    try:
+        cursor = _connection().execute(query, params)
+        values = cursor.fetchone()
+        description = cursor.description
+    except duckdb.Error:
+        return None  # the batch path reports the error with the feature's name
+    assert values is not None and description is not None
+    out: list[Any] = []
+    for value, column in zip(values, description, strict=True):
+        kind = str(column[1]).upper()
+        numeric = kind in _NUMERIC_RESULTS or kind.startswith("DECIMAL")
+        if value is None:
+            if not numeric:
+                return None
+            out.append(float("nan"))  # a batch holds NULL numbers as NaN
+        elif isinstance(value, bool | int | float | str):
+            out.append(value)
+        elif numeric:
+            out.append(float(value))  # DECIMAL: a batch reads it as a double
+        else:
+            return None
+    return out

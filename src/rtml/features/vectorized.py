@@ -14,6 +14,7 @@ path computes all of them. Both paths thus agree within 1e-12 relative.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections.abc import Hashable
 from typing import Any, cast
 
@@ -301,15 +302,19 @@ def _store(
     if group.source:
         group.forget(stored[0][~keep].tolist())
     counts = np.bincount(codes, minlength=len(keys))
-    bounds = np.concatenate(([0], np.cumsum(counts)))
+    bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
     kept_before = np.concatenate(([0], np.cumsum(keep)))
-    for code in np.flatnonzero(kept_before[bounds[1:]] > kept_before[bounds[:-1]]).tolist():
-        a, b = int(bounds[code]), int(bounds[code + 1])
-        a += int(np.argmax(keep[a:b]))  # in time order: the kept records are a suffix
+    touched = kept_before[bounds[1:]] > kept_before[bounds[:-1]]
+    # Python lists sliced per key: cheaper than numpy calls on many small segments.
+    ts_list = sorted_ts.tolist()
+    stored_lists = [values.tolist() for values in stored]
+    for code in np.flatnonzero(touched).tolist():
+        a, b = bounds[code], bounds[code + 1]
+        a = bisect_left(ts_list, limit, a, b)  # in time order: the kept records are a suffix
         window = windows[code] or group.window(keys[code])
-        window.ts.extend(sorted_ts[a:b].tolist())
-        for column, values in zip(window.cols, stored, strict=True):
-            column.extend(values[a:b].tolist())
+        window.ts.extend(ts_list[a:b])
+        for column, values in zip(window.cols, stored_lists, strict=True):
+            column.extend(values[a:b])
     for code, window in enumerate(windows):
         if window is not None:
             gone = window.evict_before(limit)

@@ -19,6 +19,12 @@ def _local(**options: Any) -> Any:
     return LocalBackend(**options)
 
 
+def _http(**options: Any) -> Any:
+    from rtml.backends.http import HttpBackend
+
+    return HttpBackend(**options)
+
+
 def _needs(module: str, extra: str, backend: str) -> None:
     if importlib.util.find_spec(module) is None:
         raise BackendUnavailable(
@@ -39,5 +45,6 @@ def _flink(**options: Any) -> Any:
 @hookimpl
 def register_backends(register: Callable[[str, Callable[..., Any]], None]) -> None:
     register("local", _local)
+    register("http", _http)
     register("turboml", _turboml)
     register("flink", _flink)

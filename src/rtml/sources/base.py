@@ -34,9 +34,11 @@ class DataSource(ABC):
     >>> import pandas as pd
     >>> from rtml.sources import DataFrameSource
     >>> source = DataFrameSource(pd.DataFrame({"x": range(5)}))
-    >>> [(len(b.frame), b.position) for b in source.batches(batch_size=2)]
+    >>> sizes = [(len(b.frame), b.position) for b in source.batches(batch_size=2)]
+    >>> sizes
     [(2, 2), (2, 4), (1, 5)]
-    >>> [b.frame["x"].tolist() for b in source.batches(batch_size=10, start=3)]
+    >>> rest = [b.frame["x"].tolist() for b in source.batches(batch_size=10, start=3)]
+    >>> rest
     [[3, 4]]
     """
 

@@ -19,7 +19,8 @@ class FileSource(DataSource):
     >>> import pandas as pd, tempfile, os
     >>> path = os.path.join(tempfile.mkdtemp(), "tx.csv")
     >>> pd.DataFrame({"id": [1, 2, 3], "amount": [1.5, 2.0, 9.9]}).to_csv(path, index=False)
-    >>> [b.frame["id"].tolist() for b in FileSource(path).batches(batch_size=2)]
+    >>> ids = [b.frame["id"].tolist() for b in FileSource(path).batches(batch_size=2)]
+    >>> ids
     [[1, 2], [3]]
     """
 

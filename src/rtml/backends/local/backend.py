@@ -3,6 +3,7 @@ in a DuckDB store (see :mod:`rtml.backends.local.store`) or in memory."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from dataclasses import dataclass
@@ -268,7 +269,7 @@ class LocalBackend(Backend):
             history = conform(frame, columns)
         detail = {
             "key": key,
-            "schema": {c: f"{t.type}{'' if t.nullable else '!'}" for c, t in columns.items()},
+            "schema": {c: t.text for c, t in columns.items()},
         }
         dataset = LocalDataset(self, name, key, columns)
         with self.store.operation("create_dataset", name, detail):
@@ -312,6 +313,23 @@ class LocalBackend(Backend):
         if not len(frame) and not letters:
             return
         self._write_push(dataset, frame, history=False, letters=letters)
+
+    def history_open(self, name: str) -> bool:
+        """Whether dataset ``name`` may still take history: no live push, nothing reads it."""
+        readers = [m.spec for m in self._feature_sets.values()]
+        if any(name == fs.dataset or name in fs.sources() for fs in readers):
+            return False
+        for d in self._deployments.values():
+            if d.inputs.source == name or (d.labels is not None and d.labels.dataset == name):
+                return False
+        row = self.store.con.execute(
+            "SELECT count(*) FROM rtml_ops WHERE op = 'push' AND name = ? AND NOT history",
+            [name],
+        ).fetchone()
+        return not (row and row[0])
+
+    def accept_history(self, dataset: LocalDataset, frame: pd.DataFrame) -> None:
+        self._write_push(dataset, frame, history=True)
 
     def _write_push(
         self,
@@ -434,10 +452,11 @@ class LocalBackend(Backend):
                 self._emit(m.table, values, seq)
         return m
 
-    def features(self, name: str) -> pd.DataFrame:
+    def features(self, name: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """The feature values in the order computed (or ``limit`` rows from ``offset``)."""
         m = self._materialized(name)
         self.flush()
-        stored = self.store.read(m.table)
+        stored = self.store.read(m.table, offset=offset, limit=limit)
         if stored.empty:
             columns = [self.dataset(m.spec.dataset).key, *(f.name for f in m.spec.features)]
             return pd.DataFrame(columns=columns)
@@ -445,6 +464,16 @@ class LocalBackend(Backend):
 
     def feature_sets(self) -> list[str]:
         return list(self._feature_sets)
+
+    def feature_set(self, name: str) -> FeatureSet:
+        """The definition of a materialized feature set."""
+        return self._materialized(name).spec
+
+    def feature_rows(self, name: str) -> int:
+        """How many rows of feature values are stored (after writing what waits in memory)."""
+        m = self._materialized(name)
+        self.flush()
+        return self.store.count(m.table)
 
     def feature_engine(self, name: str) -> FeatureEngine:
         """The live engine of a materialized feature set (state size, snapshots)."""
@@ -458,14 +487,26 @@ class LocalBackend(Backend):
             )
         return self._feature_sets[name]
 
-    def preview_inputs(self, source: str, record: dict[str, Any]) -> dict[str, Any]:
-        """A record with the feature values it would get now, without changing any state."""
-        if source in self._feature_sets:
-            m = self._feature_sets[source]
-            values = m.engine.preview(pd.DataFrame([record]))
-            return {**record, **{str(k): v for k, v in values.iloc[0].items()}}
-        self.dataset(source)
-        return dict(record)
+    def preview_rows(self, source: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Each record with the feature values it would get now on its own, changing no state."""
+        if source not in self._feature_sets:
+            self.dataset(source)
+            return [dict(r) for r in records]
+        m = self._feature_sets[source]
+        dataset = self.dataset(m.spec.dataset)
+        types = {c: _SQL_TYPES[t.type] for c, t in dataset.schema.items()}
+        if len(records) <= 8:
+            # A few records (a synchronous prediction): each on its own, without DataFrames.
+            found = [m.engine.preview_record(r, types) for r in records]
+            if all(values is not None for values in found):
+                return [{**r, **v} for r, v in zip(records, found, strict=True)]  # type: ignore[dict-item]
+        frame = pd.DataFrame.from_records(records, columns=list(dataset.schema))
+        with contextlib.suppress(TypeError, ValueError):
+            frame = conform(frame, dataset.schema)  # the dtypes a push would give them
+        values = m.engine.preview(frame).drop(columns=[dataset.key]).to_dict("records")
+        return [
+            {**r, **{str(k): x for k, x in v.items()}} for r, v in zip(records, values, strict=True)
+        ]
 
     # ---- deployments ---------------------------------------------------------------------
     def deploy(

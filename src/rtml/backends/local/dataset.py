@@ -30,7 +30,19 @@ def to_frame(records: Records, dataset: str) -> pd.DataFrame:
             f"dataset {dataset!r}: expected a pandas DataFrame or a list of dicts, "
             f"got {type(records).__name__}"
         )
-    return pd.DataFrame.from_records(records)
+    return records_frame(records)
+
+
+def records_frame(records: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
+    """Records as a DataFrame; a value pandas cannot convert (an integer beyond 64 bits) leaves
+    its column as Python objects, for validation to refuse by field and row."""
+    try:
+        return pd.DataFrame.from_records(records, columns=columns)
+    except OverflowError:
+        names = columns or list(dict.fromkeys(k for r in records for k in r))
+        return pd.DataFrame(
+            {c: pd.Series([r.get(c) for r in records], dtype=object) for c in names}
+        )
 
 
 def describe(dataset: str, problems: list[Problem], whole: list[str]) -> str:
@@ -102,7 +114,9 @@ class LocalDataset(Dataset):
             [(json.loads(record), reason) for record, reason in rows], columns=["record", "reason"]
         )
 
-    def validate(self, frame: pd.DataFrame) -> tuple[list[Problem], list[str]]:
+    def validate(
+        self, frame: pd.DataFrame, lateness: bool = True
+    ) -> tuple[list[Problem], list[str]]:
         problems, whole = find_problems(frame, self._schema, self.key)
         if self.key in frame.columns:
             keys = frame[self.key].tolist()
@@ -114,9 +128,37 @@ class LocalDataset(Dataset):
                     problems.append(
                         Problem(row, self.key, f"key {value!r} is already in the dataset")
                     )
-        if not whole:
+        if not whole and lateness:
             problems += self._backend.precheck(self, frame)
         return problems, whole
+
+    def push_history(self, records: Records) -> int:
+        """Add more history, as if it had come with ``create_dataset``: allowed until the first
+        live push and before any feature set or deployment reads the dataset (a large history
+        uploaded in parts). Validated like a push, never refused as late.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> tx.push_history([{"id": 1, "x": 0.5}]), tx.push([{"id": 2, "x": 1.0}])
+        (1, 1)
+        >>> tx.push_history([{"id": 3, "x": 0.5}])
+        Traceback (most recent call last):
+        ...
+        rtml.errors.SchemaError: dataset 'tx': history can be added only before its first live push and before a feature set or deployment reads it
+        """
+        if not self._backend.history_open(self.name):
+            raise SchemaError(
+                f"dataset {self.name!r}: history can be added only before its first live push "
+                f"and before a feature set or deployment reads it"
+            )
+        frame = to_frame(records, self.name)
+        problems, whole = self.validate(frame, lateness=False)
+        if problems or whole:
+            raise SchemaError(describe(self.name, problems, whole))
+        if len(frame):
+            self._backend.accept_history(self, conform(frame, self._schema))
+        return len(frame)
 
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
         if on_error not in ("raise", "dead_letter"):

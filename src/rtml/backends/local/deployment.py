@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.backends.base import Deployment, Inputs, Labels
+from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
 from rtml.models.base import BatchModel, ModelSpec, Prediction
 from rtml.models.river_adapter import RiverModel
@@ -38,16 +38,6 @@ def _probabilities(text: Any) -> dict[Any, float]:
     if len(decoded) == 2 and "0" in decoded and "1" in decoded:
         return {0: decoded["0"], 1: decoded["1"]}
     return {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in decoded.items()}
-
-
-_OUTPUT_COLUMNS = [
-    "key",
-    "score",
-    "predicted_class",
-    "class_probabilities",
-    "event_time",
-    "model_version",
-]
 
 
 class LocalDeployment(Deployment):
@@ -290,17 +280,18 @@ class LocalDeployment(Deployment):
     def labelled_table(self) -> str:
         return f"lab__{self.name}"
 
-    def outputs(self) -> pd.DataFrame:
+    def outputs(self, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
+        """Every output in the order made (or ``limit`` of them from ``offset``)."""
         self._backend.flush()
-        stored = self._backend.store.read(self.outputs_table)
+        stored = self._backend.store.read(self.outputs_table, offset=offset, limit=limit)
         if stored.empty:
-            return pd.DataFrame(columns=_OUTPUT_COLUMNS)
+            return pd.DataFrame(columns=OUTPUT_COLUMNS)
         stored["class_probabilities"] = pd.Series(
             [_probabilities(text) for text in stored["class_probabilities"].tolist()],
             index=stored.index,
             dtype=object,
         )
-        return stored[_OUTPUT_COLUMNS]
+        return stored[OUTPUT_COLUMNS]
 
     def labelled(self) -> pd.DataFrame:
         """The labelled predictions in the order their labels joined: ``y`` and ``score``."""
@@ -355,8 +346,26 @@ class LocalDeployment(Deployment):
         self.version = state["version"]
 
     def predict(self, record: dict[str, Any]) -> Prediction:
-        row = self._backend.preview_inputs(self.inputs.source, record)
-        return self.model.predict_one(self.features_of(row))
+        return self.explain([record])[0][0]
+
+    def explain(self, records: list[dict[str, Any]]) -> list[tuple[Prediction, dict[str, Any]]]:
+        """Each record's prediction and the model inputs it used (window features looked up
+        in the live state, as if the record arrived now on its own), learning nothing.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> model = backend.deploy("m", rtml.models.GaussianNB(),
+        ...                        inputs=rtml.Inputs("tx", numerical=["x"]))
+        >>> [inputs for _, inputs in model.explain([{"id": 1, "x": 2.0}, {"id": 2}])]
+        [{'x': 2.0}, {}]
+        """
+        rows = self._backend.preview_rows(self.inputs.source, records)
+        explained = []
+        for row in rows:
+            x = self.features_of(row)
+            explained.append((self.model.predict_one(x), x))
+        return explained
 
     def pause(self) -> None:
         self._backend.set_paused(self.name, True)

@@ -11,7 +11,15 @@ import pandas as pd
 
 from rtml.errors import SchemaError
 
-__all__ = ["Column", "ColumnType", "Problem", "conform", "find_problems", "infer_schema"]
+__all__ = [
+    "Column",
+    "ColumnType",
+    "Problem",
+    "conform",
+    "find_problems",
+    "infer_schema",
+    "record_problems",
+]
 
 ColumnType = Literal["int", "float", "bool", "string", "timestamp"]
 TYPES: tuple[ColumnType, ...] = ("int", "float", "bool", "string", "timestamp")
@@ -34,6 +42,11 @@ class Column:
 
     type: ColumnType
     nullable: bool = True
+
+    @property
+    def text(self) -> str:
+        """The column as :meth:`parse` reads it back: ``"float"``, ``"int!"`` (not nullable)."""
+        return f"{self.type}{'' if self.nullable else '!'}"
 
     @classmethod
     def parse(cls, value: Any) -> Column:
@@ -101,15 +114,24 @@ class Problem:
         return f"row {self.row}, field {self.field!r}: {self.reason}"
 
 
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _check_value(value: Any, kind: ColumnType) -> bool:
     if kind == "int":
         if isinstance(value, bool | np.bool_):
             return False
         if isinstance(value, int | np.integer):
-            return True
-        return isinstance(value, float | np.floating) and float(value).is_integer()
+            return bool(_INT64[0] <= int(value) <= _INT64[1])  # stored as a 64-bit integer
+        return bool(
+            isinstance(value, float | np.floating)
+            and float(value).is_integer()
+            and _INT64[0] <= value <= _INT64[1]
+        )
     if kind == "float":
-        return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        if isinstance(value, int) and not isinstance(value, bool):
+            return abs(value) <= 2**1023  # larger Python ints do not fit in a double
+        return isinstance(value, float | np.integer | np.floating) and not isinstance(
             value, bool | np.bool_
         )
     if kind == "bool":
@@ -165,7 +187,32 @@ def find_problems(
     return problems, whole
 
 
+def record_problems(record: dict[str, Any], schema: dict[str, Column], row: int) -> list[Problem]:
+    """What :func:`find_problems` says of one record given as a dict, without a DataFrame
+    (missing fields read as null; unknown fields refused).
+
+    >>> record_problems({"id": 1, "x": "2"}, {"id": Column("int", False), "x": Column("float")}, 0)
+    [Problem(row=0, field='x', reason="expected float, got '2' (str)")]
+    """
+    problems = [
+        Problem(row, str(name), "unknown field (not in the dataset's schema)")
+        for name in record
+        if name not in schema
+    ]
+    for name, column in schema.items():
+        value = record.get(name)
+        if value is None or (isinstance(value, float) and value != value):
+            if not column.nullable:
+                problems.append(Problem(row, name, f"expected a {column.type} value, got null"))
+        elif not _check_value(value, column.type):
+            problems.append(Problem(row, name, f"expected {column.type}, got {_describe(value)}"))
+    return problems
+
+
 def _compatible(actual: ColumnType, wanted: ColumnType, series: pd.Series) -> bool:
+    unsigned = actual == "int" and pd.api.types.is_unsigned_integer_dtype(series.dtype)
+    if unsigned and len(series) and int(series.max()) > _INT64[1]:
+        return False  # beyond a 64-bit signed integer: checked value by value
     if actual == wanted:
         return True
     if wanted == "float" and actual == "int":

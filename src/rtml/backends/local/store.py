@@ -233,13 +233,19 @@ class Store:
         finally:
             self.con.unregister("__rtml_append")
 
-    def read(self, table: str, seq: int | None = None) -> pd.DataFrame:
-        """Rows of ``table`` in the order written (optionally of one operation only)."""
+    def read(
+        self, table: str, seq: int | None = None, offset: int = 0, limit: int | None = None
+    ) -> pd.DataFrame:
+        """Rows of ``table`` in the order written (optionally of one operation only, or the
+        ``limit`` rows from ``offset``)."""
         if not self.has_table(table):
             return pd.DataFrame()
         where = f"WHERE _rtml_seq = {int(seq)}" if seq is not None else ""
+        page = f"LIMIT {int(limit)} OFFSET {int(offset)}" if limit is not None else ""
+        if limit is None and offset:
+            page = f"OFFSET {int(offset)}"
         return self.con.execute(
-            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid"
+            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid {page}"
         ).fetchdf()
 
     def count(self, table: str) -> int:

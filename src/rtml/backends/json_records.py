@@ -1,0 +1,75 @@
+"""Records between JSON and DataFrames: what the server reads from requests and writes back,
+and what the HTTP client sends and reads."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rtml.backends.local.dataset import records_frame
+from rtml.backends.local.schema import Column
+
+__all__ = ["frame_from_json", "json_value", "records_of", "timestamp_value"]
+
+
+def timestamp_value(value: Any) -> Any:
+    """A timestamp field of a JSON record: ISO 8601 text read as a time, the rest as it is."""
+    # JSON has no timestamps: ISO 8601 text is read as one; anything else is left for the
+    # schema check to refuse with the field and row named.
+    if isinstance(value, str):
+        try:
+            return pd.Timestamp(value)
+        except ValueError:
+            return value
+    return value
+
+
+def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) -> pd.DataFrame:
+    """The records of a request as a DataFrame the dataset can validate.
+
+    >>> from rtml.backends.local.schema import Column
+    >>> frame = frame_from_json([{"id": 1, "at": "2025-01-02T03:04:05"}],
+    ...                         {"id": Column("int"), "at": Column("timestamp")})
+    >>> frame["at"].iloc[0]
+    Timestamp('2025-01-02 03:04:05')
+    """
+    frame = records_frame(records) if records else pd.DataFrame(columns=list(schema))
+    for name, column in schema.items():
+        if column.type == "timestamp" and name in frame.columns:
+            frame[name] = pd.Series(
+                [timestamp_value(v) for v in frame[name].tolist()], index=frame.index, dtype=object
+            )
+    return frame
+
+
+def json_value(value: Any) -> Any:
+    """A value as JSON holds it: NaN and infinities as null, numpy scalars as Python's,
+    timestamps as ISO 8601 text.
+
+    >>> json_value(np.float64("nan")), json_value(np.int64(3)), json_value(pd.Timestamp(0))
+    (None, 3, '1970-01-01T00:00:00')
+    """
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): json_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_value(v) for v in value]
+    return value
+
+
+def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame's rows as JSON-ready dicts."""
+    columns = [str(c) for c in frame.columns]
+    rows = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
+    return [dict(zip(columns, map(json_value, row), strict=True)) for row in rows]

@@ -1,0 +1,147 @@
+"""The request and response bodies of the REST API (they are its OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "BatchPrediction",
+    "CreateDataset",
+    "DatasetInfo",
+    "Deploy",
+    "DeploymentInfo",
+    "Error",
+    "FeatureSetInfo",
+    "MetricSeries",
+    "Page",
+    "PredictionOut",
+    "PushRecords",
+    "Pushed",
+    "ServerInfo",
+]
+
+Name = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")
+Record = dict[str, Any]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(BaseModel):
+    """What every refusal answers: the message and the kind of error."""
+
+    detail: str
+    error: str
+
+
+class ServerInfo(BaseModel):
+    version: str
+    ready: bool
+    store: str
+    max_batch: int = Field(description="Records accepted in one request.")
+    max_body_bytes: int
+    auth: bool = Field(description="Whether requests need `Authorization: Bearer <key>`.")
+
+
+class CreateDataset(_Body):
+    name: str = Name
+    key: str = Field(min_length=1)
+    schema_: dict[str, str] = Field(
+        alias="schema",
+        description='Column name -> type: int, float, bool, string or timestamp; "!" suffix: '
+        "not nullable.",
+        min_length=1,
+    )
+    records: list[Record] = Field(default=[], description="History, validated like a push.")
+
+
+class PushRecords(_Body):
+    records: list[Record]
+    on_error: Literal["raise", "dead_letter"] = Field(
+        default="raise",
+        description="raise: refuse the whole push on any bad record; dead_letter: keep the "
+        "good ones and set the bad ones aside with the reason.",
+    )
+    history: bool = Field(
+        default=False,
+        description="More history of a dataset that has had no live push yet (never refused "
+        "as late); how a client uploads a large history in several requests.",
+    )
+
+
+class Pushed(BaseModel):
+    accepted: int
+    dead_lettered: int
+
+
+class DatasetInfo(BaseModel):
+    name: str
+    key: str
+    schema_: dict[str, str] = Field(alias="schema")
+    records: int
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Page(BaseModel):
+    """Rows in the order they were written, from ``offset``."""
+
+    total: int
+    offset: int
+    rows: list[Record]
+
+
+class FeatureSetInfo(BaseModel):
+    name: str
+    dataset: str
+    spec: dict[str, Any] = Field(description="The feature set as JSON (FeatureSet.from_dict).")
+
+
+class Deploy(_Body):
+    name: str = Name
+    model: dict[str, Any] = Field(
+        description='A model spec as JSON, e.g. {"kind": "LogisticRegression"}.'
+    )
+    inputs: dict[str, Any] = Field(
+        description='{"source": feature set or dataset, "numerical": [...], "categorical": [...]}'
+    )
+    labels: dict[str, Any] | None = Field(
+        default=None, description='{"dataset": ..., "field": ...}'
+    )
+    pretrain: bool = False
+    predict_only: bool = False
+
+
+class DeploymentInfo(BaseModel):
+    name: str
+    model: dict[str, Any]
+    inputs: dict[str, Any]
+    labels: dict[str, Any] | None
+    paused: bool
+    predict_only: bool
+    outputs: int
+
+
+class PredictionOut(BaseModel):
+    score: float | None
+    predicted_class: int | float | str | None
+    class_probabilities: dict[str, float | None]
+    features: dict[str, Any] = Field(description="The model inputs used, window features included.")
+
+
+class BatchPrediction(BaseModel):
+    predictions: list[PredictionOut]
+
+
+class MetricSeries(BaseModel):
+    """The metric after each labelled prediction, over a sliding window of them."""
+
+    model: str
+    metric: str
+    window: int
+    last: float | None
+    index: list[int]
+    value: list[float | None]
