@@ -33,8 +33,11 @@ def _needs(module: str, extra: str, backend: str) -> None:
 
 
 def _turboml(**options: Any) -> Any:
-    _needs("turboml", "turboml", "TurboML")
-    raise BackendUnavailable("the TurboML adapter is not part of this version of rtml yet")
+    if options.get("sdk") is None:  # a double of the SDK (tests) needs no install
+        _needs("turboml", "turboml", "TurboML")
+    from rtml.backends.turboml import TurboMLBackend
+
+    return TurboMLBackend(**options)
 
 
 def _flink(**options: Any) -> Any:

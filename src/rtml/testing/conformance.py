@@ -49,6 +49,12 @@ class BackendConformance:
     def backend(self) -> Any:  # pragma: no cover - subclasses provide it
         raise NotImplementedError("provide a `backend` fixture")
 
+    @pytest.fixture
+    def classifier(self) -> rtml.ModelSpec:
+        """The model the deployment tests use; a backend without it provides another (and
+        tests the refusal of this one)."""
+        return rtml.models.LogisticRegression()
+
     def test_datasets_keep_what_is_pushed(self, backend: Any) -> None:
         events, _ = _events()
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:100])
@@ -96,13 +102,15 @@ class BackendConformance:
             assert got.loc[i, "n_1d"] == len(same[same["ts"] >= row["ts"] - 86400])
         assert got["big"].tolist() == (events["amount"] > 50).astype(int).tolist()
 
-    def test_a_deployment_scores_every_event_and_learns(self, backend: Any) -> None:
+    def test_a_deployment_scores_every_event_and_learns(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
         events, labels = _events(400)
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
         lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
         model = backend.deploy(
             "m",
-            rtml.models.LogisticRegression(),
+            classifier,
             inputs=rtml.Inputs(source="tx", numerical=["amount"]),
             labels=rtml.Labels(dataset="labels", field="y"),
         )
@@ -120,10 +128,14 @@ class BackendConformance:
         assert len(model.outputs()) == 400  # predict does not write an output
 
     def test_pause_resume_delete(self, backend: Any) -> None:
-        events, _ = _events(30)
+        events, labels = _events(30)
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+        backend.create_dataset("labels", key="id", df=labels.iloc[:0])
         model = backend.deploy(
-            "m", rtml.models.GaussianNB(), inputs=rtml.Inputs(source="tx", numerical=["amount"])
+            "m",
+            rtml.models.GaussianNB(),
+            inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+            labels=rtml.Labels(dataset="labels", field="y"),
         )
         model.pause()
         tx.push(events.iloc[:10])

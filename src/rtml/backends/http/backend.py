@@ -23,7 +23,7 @@ from rtml.backends.base import (
 from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import json_value, records_of
 from rtml.backends.local.dataset import describe, to_frame
-from rtml.backends.local.schema import Column, conform, empty_frame, find_problems, infer_schema
+from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame, find_problems
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
@@ -88,16 +88,7 @@ class HttpBackend(Backend):
         df: pd.DataFrame | None = None,
         schema: dict[str, Any] | None = None,
     ) -> HttpDataset:
-        if schema is not None:
-            columns = {str(c): Column.parse(t) for c, t in schema.items()}
-        elif df is not None:
-            columns = infer_schema(df, key)
-        else:
-            raise SchemaError(
-                f"dataset {name!r}: give a DataFrame (df=...) or a schema (schema=...)"
-            )
-        if key in columns:
-            columns[key] = Column(columns[key].type, nullable=False)
+        columns = dataset_schema(name, key, df, schema)
         history = df.reset_index(drop=True) if df is not None else pd.DataFrame()
         if len(history):
             # Checked whole before the first part is sent, so the history never lands half.

@@ -14,7 +14,7 @@ import pandas as pd
 from rtml.backends.base import Backend, Inputs, Labels
 from rtml.backends.local.dataset import LocalDataset, describe
 from rtml.backends.local.deployment import LocalDeployment
-from rtml.backends.local.schema import Column, Problem, conform, find_problems, infer_schema
+from rtml.backends.local.schema import Column, Problem, conform, dataset_schema, find_problems
 from rtml.backends.local.store import Op, Store, quote
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
@@ -244,22 +244,10 @@ class LocalBackend(Backend):
             raise SchemaError(f"a dataset needs a non-empty name, got {name!r}")
         if name in self._datasets:
             raise SchemaError(f"dataset {name!r} already exists; use backend.dataset({name!r})")
-        if schema is not None:
-            columns = {str(c): Column.parse(t) for c, t in schema.items()}
-        elif df is not None:
-            columns = infer_schema(df, key)
-        else:
-            raise SchemaError(
-                f"dataset {name!r}: give a DataFrame (df=...) or a schema (schema=...)"
-            )
-        if key not in columns:
-            raise SchemaError(
-                f"dataset {name!r}: key {key!r} is not a column (columns: {', '.join(columns)})"
-            )
+        columns = dataset_schema(name, key, df, schema)
         reserved = [c for c in columns if c.startswith("_rtml")]
         if reserved:
             raise SchemaError(f"dataset {name!r}: column names starting with _rtml are reserved")
-        columns[key] = Column(columns[key].type, nullable=False)
         history = None
         if df is not None and len(df):
             frame = df.reset_index(drop=True)

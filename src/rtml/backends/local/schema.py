@@ -16,6 +16,7 @@ __all__ = [
     "ColumnType",
     "Problem",
     "conform",
+    "dataset_schema",
     "find_problems",
     "infer_schema",
     "record_problems",
@@ -100,6 +101,29 @@ def infer_schema(df: pd.DataFrame, key: str) -> dict[str, Column]:
     {'id': Column(type='int', nullable=False), 'amount': Column(type='float', nullable=True), 'who': Column(type='string', nullable=True)}
     """
     return {str(c): Column(_type_of(df[c]), nullable=(c != key)) for c in df.columns}
+
+
+def dataset_schema(
+    name: str, key: str, df: pd.DataFrame | None, schema: dict[str, Any] | None
+) -> dict[str, Column]:
+    """The columns of a new dataset: declared (``schema``) or inferred from ``df``; the key
+    must be one of them and is never null. What every backend's ``create_dataset`` starts with.
+
+    >>> dataset_schema("tx", "id", None, {"id": "int", "x": "float"})["id"]
+    Column(type='int', nullable=False)
+    """
+    if schema is not None:
+        columns = {str(c): Column.parse(t) for c, t in schema.items()}
+    elif df is not None:
+        columns = infer_schema(df, key)
+    else:
+        raise SchemaError(f"dataset {name!r}: give a DataFrame (df=...) or a schema (schema=...)")
+    if key not in columns:
+        raise SchemaError(
+            f"dataset {name!r}: key {key!r} is not a column (columns: {', '.join(columns)})"
+        )
+    columns[key] = Column(columns[key].type, nullable=False)
+    return columns
 
 
 @dataclass(frozen=True)
