@@ -171,3 +171,45 @@ def test_per_record_label_delays() -> None:
     pd.testing.assert_frame_equal(
         timedeltas._stream(_backend_with(events, labels[["id", "y"]])), stream
     )
+
+
+def test_the_fraud_example_runs_unchanged_on_turboml(tmp_path, monkeypatch, capsys) -> None:
+    """With TurboML credentials set, the same steps run on the TurboML backend (here on the
+    SDK double, in one process: the double's 'server' lives in this process)."""
+    from tests.turboml import double
+
+    double.reset()
+    settings = {
+        "TURBOML_BACKEND_URL": "https://turboml.invalid",
+        "TURBOML_API_KEY": "k",
+        "RTML_TURBOML_SDK": "tests.turboml.double",
+        "RTML_HOME": str(tmp_path / "home"),
+        "CUSTOMERS": "300",
+        "TERMINALS": "600",
+        "DAYS": "16",
+        "HISTORY_DAYS": "10",
+        "DRIFT_DAY": "12",
+        "BATCH_SIZE": "2000",
+        "METRIC_WINDOW": "500",
+        "CHART": str(tmp_path / "auc.html"),
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    for module in ("config", "features", "feature_pipeline", "model", "live_data", "compare"):
+        sys.modules.pop(module, None)
+    import compare
+    import feature_pipeline
+    import live_data
+    import model
+
+    for step in (feature_pipeline, model, live_data, compare):
+        step.main()
+    out = capsys.readouterr().out
+    assert "deployments: HoeffdingTreeClassifier, GaussianNB, HoeffdingTreeClassifier_frozen" in out
+    rows = {row.split()[0]: row.split() for row in out.splitlines() if row.startswith(("H", "G"))}
+    assert all(int(rows[m][-1]) > 1000 for m in ("GaussianNB", "HoeffdingTreeClassifier"))
+    assert float(rows["GaussianNB"][1]) > 0.5  # the double's models learn
+    for module in ("config", "features", "feature_pipeline", "model", "live_data", "compare"):
+        sys.modules.pop(module, None)

@@ -15,10 +15,13 @@ def main() -> None:
         deployments = [backend.deployment(name) for name in backend.deployments()]
         comparison = rtml.compare(deployments, metric="WindowedAUC", window=settings.metric_window)
         summary = comparison.summary()
-        precision = rtml.compare(
-            deployments, metric="WindowedAveragePrecision", window=settings.metric_window
-        ).summary()
-        summary["average_precision_last"] = precision["last"]
+        try:
+            precision = rtml.compare(
+                deployments, metric="WindowedAveragePrecision", window=settings.metric_window
+            ).summary()
+            summary["average_precision_last"] = precision["last"]
+        except rtml.NotFound:  # a backend without this metric (TurboML)
+            pass
         summary["outputs"] = [len(d.outputs()) for d in deployments]
         print(f"WindowedAUC over the last {settings.metric_window:,} labelled predictions:")
         print(summary.round(4).to_string())

@@ -30,8 +30,10 @@ class Settings(BaseSettings):
     seed: int = 7
 
     # the models: the first is the one deployed, the second is there to compare with
-    model: str = "LogisticRegression"
-    comparison_model: str = "HoeffdingTreeClassifier"
+    # (default: LogisticRegression and a Hoeffding tree; on TurboML, which has no logistic
+    # regression, the Hoeffding tree and Gaussian naive Bayes)
+    model: str | None = None
+    comparison_model: str | None = None
     label_delay: str = "7d"
     batch_size: int = 2000
     metric_window: int = 5000
@@ -39,11 +41,16 @@ class Settings(BaseSettings):
 
 
 settings = Settings()
+on_turboml = bool(settings.turboml_backend_url and settings.turboml_api_key)
+if settings.model is None:
+    settings.model = "HoeffdingTreeClassifier" if on_turboml else "LogisticRegression"
+if settings.comparison_model is None:
+    settings.comparison_model = "GaussianNB" if on_turboml else "HoeffdingTreeClassifier"
 
 
 def connect() -> rtml.Backend:
     """The backend this example runs on."""
-    if settings.turboml_backend_url and settings.turboml_api_key:
+    if on_turboml:
         return rtml.connect(
             "turboml", url=settings.turboml_backend_url, api_key=settings.turboml_api_key
         )

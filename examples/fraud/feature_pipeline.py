@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from config import connect, settings, simulator
+from config import connect, on_turboml, settings, simulator
 from features import fraud_features
 
 
@@ -16,7 +16,7 @@ def main() -> None:
             backend.create_dataset(
                 "labels", key="transactionID", df=history_labels[["transactionID", "is_fraud"]]
             )
-        backend.materialize(fraud_features())
+        backend.materialize(fraud_features(turboml=on_turboml))
         values = backend.features("fraud_features")
         print(
             f"datasets: {len(backend.dataset('transactions')):,} transactions, "

@@ -1,5 +1,10 @@
 """The fraud features: the handbook's customer spending windows and delayed terminal risk,
-written over TurboML's fraud column names."""
+written over TurboML's fraud column names.
+
+TurboML has no delayed windows and no aggregates over another dataset (the labels), so on
+TurboML the terminal-risk features are left out (``turboml=True``): rtml refuses them there
+rather than compute something else.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import rtml
 A, SQL = rtml.features.Aggregate, rtml.features.SQL
 
 
-def fraud_features() -> rtml.FeatureSet:
+def fraud_features(turboml: bool = False) -> rtml.FeatureSet:
     features: list[rtml.Feature] = [
         SQL(name="night", expr='CASE WHEN "localHour" <= 6 THEN 1 ELSE 0 END'),
         SQL(
@@ -32,6 +37,10 @@ def fraud_features() -> rtml.FeatureSet:
                 by="accountID",
                 window=f"{days}d",
             ),
+        ]
+        if turboml:
+            continue
+        features += [
             # Terminal risk over the window ending 7 days ago: labels are known by then.
             A(
                 name=f"terminal_tx_{days}d",
@@ -66,14 +75,18 @@ def fraud_features() -> rtml.FeatureSet:
     )
 
 
-MODEL_INPUTS = [
-    "transactionAmount",
-    "night",
-    "weekend",
-    "isProxyIP",
-    "digitalItemCount",
-    "physicalItemCount",
-    "amount_vs_30d",
-    *(f"customer_{k}_{d}d" for d in (1, 7, 30) for k in ("tx", "avg")),
-    *(f"terminal_{k}_{d}d" for d in (1, 7, 30) for k in ("tx", "risk")),
-]
+def model_inputs(turboml: bool = False) -> list[str]:
+    """The numerical inputs of the models: raw fields and the features above."""
+    inputs = [
+        "transactionAmount",
+        "night",
+        "weekend",
+        "isProxyIP",
+        "digitalItemCount",
+        "physicalItemCount",
+        "amount_vs_30d",
+        *(f"customer_{k}_{d}d" for d in (1, 7, 30) for k in ("tx", "avg")),
+    ]
+    if not turboml:
+        inputs += [f"terminal_{k}_{d}d" for d in (1, 7, 30) for k in ("tx", "risk")]
+    return inputs

@@ -3,8 +3,8 @@ on the history and then learning online as labels arrive."""
 
 from __future__ import annotations
 
-from config import connect, settings
-from features import MODEL_INPUTS
+from config import connect, on_turboml, settings
+from features import model_inputs
 
 import rtml
 
@@ -25,7 +25,7 @@ CHOICES = {
 def main() -> None:
     backend = connect()
     try:
-        inputs = rtml.Inputs(source="fraud_features", numerical=MODEL_INPUTS)
+        inputs = rtml.Inputs(source="fraud_features", numerical=model_inputs(on_turboml))
         labels = rtml.Labels(dataset="labels", field="is_fraud")
         for name in (settings.model, settings.comparison_model):
             if name in backend.deployments():

@@ -107,7 +107,17 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
     return [_as_array(result[f"__{i}"]) for i in range(len(features))]
 
 
-_NUMERIC_RESULTS = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "FLOAT", "DOUBLE")
+# DuckDB before 1.2 describes every numeric result as "NUMBER".
+_NUMERIC_RESULTS = (
+    "TINYINT",
+    "SMALLINT",
+    "INTEGER",
+    "BIGINT",
+    "HUGEINT",
+    "FLOAT",
+    "DOUBLE",
+    "NUMBER",
+)
 
 
 def evaluate_sql_row(

@@ -5,7 +5,9 @@ TurboML and Flink need extras; without them ``rtml.connect`` says exactly what t
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -33,7 +35,11 @@ def _needs(module: str, extra: str, backend: str) -> None:
 
 
 def _turboml(**options: Any) -> Any:
-    if options.get("sdk") is None:  # a double of the SDK (tests) needs no install
+    # ``sdk=`` (or RTML_TURBOML_SDK, a module name) stands in for the SDK: a double, in tests.
+    sdk = options.get("sdk") or os.environ.get("RTML_TURBOML_SDK")
+    if isinstance(sdk, str):
+        options["sdk"] = importlib.import_module(sdk)
+    elif sdk is None:
         _needs("turboml", "turboml", "TurboML")
     from rtml.backends.turboml import TurboMLBackend
 
