@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rtml.simulate import SyntheticFraudSimulator
 from rtml.testing.server import running_server
@@ -48,7 +50,8 @@ def test_the_fraud_example_step_by_step(tmp_path, where) -> None:
             url = stack.enter_context(running_server(str(tmp_path / "store"), api_key="k"))
             location = {"RTML_URL": url, "RTML_API_KEY": "k"}
         else:
-            location = {"RTML_HOME": str(tmp_path / "store")}
+            # The live step in parts: each run stops after LIVE_LIMIT records, the next resumes.
+            location = {"RTML_HOME": str(tmp_path / "store"), "LIVE_LIMIT": "3000"}
         run_the_example(tmp_path, location)
 
 
@@ -65,8 +68,10 @@ def run_the_example(tmp_path, location: dict[str, str]) -> None:
         "METRIC_WINDOW": "1000",
         "CHART": str(tmp_path / "auc.html"),
     }
-    outputs = {}
-    for step in ("feature-pipeline", "model", "live-data", "compare"):
+    outputs: dict[str, str] = {}
+    steps = ["feature-pipeline", "model", "live-data", "compare"]
+    while steps:
+        step = steps.pop(0)
         result = subprocess.run(
             ["make", "-s", step, f"PYTHON={sys.executable}"],
             cwd=EXAMPLE,
@@ -76,8 +81,12 @@ def run_the_example(tmp_path, location: dict[str, str]) -> None:
             timeout=600,
         )
         assert result.returncode == 0, result.stderr + result.stdout
-        outputs[step] = result.stdout
+        outputs[step] = outputs.get(step, "") + result.stdout
+        if "run `make live-data` again" in result.stdout:
+            steps.insert(0, step)
     assert "pushed" in outputs["live-data"]
+    if "LIVE_LIMIT" in location:
+        assert outputs["live-data"].count("resuming after") >= 1
     table = outputs["compare"]
     assert "LogisticRegression_frozen" in table and (tmp_path / "auc.html").exists()
     line = next(row for row in table.splitlines() if row.startswith("LogisticRegression "))
@@ -113,6 +122,41 @@ def test_replay_limits_resumes_and_paces() -> None:
     backend2.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
     sim.run(backend2, batch_size=20, speed=2000)  # ~1,000 s of stream at 2,000x: about 0.5 s
     assert time.monotonic() - started >= 0.4
+
+
+@settings(max_examples=15)
+@given(
+    batch=st.integers(1, 30),
+    stops=st.lists(st.integers(1, 80), min_size=1, max_size=4),
+    delay=st.sampled_from(["0s", "5s", "300s"]),
+)
+def test_a_replay_stopped_anywhere_resumes_from_what_is_stored(batch, stops, delay) -> None:
+    import pandas as pd
+
+    import rtml
+
+    events = pd.DataFrame({"id": range(60), "ts": [i * 7 % 50 for i in range(60)]})
+    labels = pd.DataFrame({"id": range(60), "y": [i % 3 for i in range(60)]})
+
+    def fresh() -> rtml.Backend:
+        backend = rtml.connect("local", path=":memory:")
+        backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int"})
+        backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        return backend
+
+    sim = rtml.simulate.ReplaySimulator(
+        events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay=delay
+    )
+    whole = fresh()
+    sim.run(whole, batch_size=batch)
+    interrupted = fresh()
+    for stop in [*stops, None]:  # each run stops after `stop` records, as a crash would
+        held = {name: len(interrupted.dataset(name)) for name in ("tx", "labels")}
+        sim.run(interrupted, batch_size=batch, already=held, limit=stop)
+    for name in ("tx", "labels"):
+        pd.testing.assert_frame_equal(
+            interrupted.dataset(name).to_pandas(), whole.dataset(name).to_pandas()
+        )
 
 
 def test_replay_reads_datetimes_of_any_unit() -> None:

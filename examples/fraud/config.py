@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     comparison_model: str | None = None
     label_delay: str = "7d"
     batch_size: int = 2000
+    live_limit: int | None = None  # records pushed per `make live-data` run (None: all)
     metric_window: int = 5000
     chart: str = "comparison.html"
 

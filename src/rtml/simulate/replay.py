@@ -110,7 +110,10 @@ class ReplaySimulator(Simulator):
         """Push the stream into ``backend``.
 
         Options: ``batch_size`` (records per batch, default 1000); ``start`` (the position to
-        resume from: a previous result's ``position``); ``limit`` (at most this many records);
+        resume from: a previous result's ``position``); ``already`` (records of each dataset
+        pushed by an earlier run that stopped at an unknown point, e.g. a crash: ``{"tx": 120,
+        "labels": 80}`` — those are skipped, the rest replayed in order, so the datasets end as
+        after one uninterrupted run); ``limit`` (at most this many records);
         ``duration`` (stop after this much stream time, e.g. ``"2d"``); ``speed`` (``None``: as
         fast as possible; ``1.0``: real time; ``60``: a minute of stream time per second);
         ``progress`` (a rich progress bar, default off).
@@ -120,6 +123,14 @@ class ReplaySimulator(Simulator):
         limit = options.get("limit")
         speed = options.get("speed")
         stream = self._stream(backend)
+        already = options.get("already") or {}
+        if already:
+            # Each dataset's records are pushed in stream order, whatever the batching: the
+            # first N of a dataset's stream entries are the N it already holds.
+            names = {0: self.dataset, 1: self.labels_dataset}
+            rank = stream.groupby("kind").cumcount()
+            skip = [int(already.get(names[int(k)], 0)) for k in stream["kind"].tolist()]
+            stream = stream[rank.to_numpy() >= np.asarray(skip)].reset_index(drop=True)
         end = len(stream) if limit is None else min(len(stream), start + int(limit))
         if options.get("duration") is not None and start < len(stream):
             until = stream["time"].iloc[start] + parse_duration(options["duration"]) / 1e9
