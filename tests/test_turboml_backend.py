@@ -81,6 +81,7 @@ def _comparable(params: list[list[object]]) -> list[list[object]]:
 
 def test_the_double_has_the_real_sdks_signatures():
     classes = {
+        "LocalDataset": double.LocalDataset,
         "OnlineDataset": double.OnlineDataset,
         "FeatureEngineering": double.FeatureEngineering,
         "Model": double.Model,
@@ -236,11 +237,14 @@ def test_local_features_equal_what_turboml_computes(steps, cards, amounts, split
         if split < n:
             tx.push(events.iloc[split:])
         results.append(backend.features("f").sort_values("id").reset_index(drop=True))
-    local, remote = results
-    for f in FEATURES:
-        np.testing.assert_allclose(
-            local[f.name].astype(float), remote[f.name].astype(float), rtol=1e-12, err_msg=f.name
-        )
+    # and what the SDK's own LocalDataset feature engineering computes, through the same calls
+    results.append(rtml.backends.turboml.backend.sdk_local_features(fs, events, "id", double))
+    local = results[0]
+    for other in results[1:]:
+        for f in FEATURES:
+            np.testing.assert_allclose(
+                local[f.name].astype(float), other[f.name].astype(float), rtol=1e-12, err_msg=f.name
+            )
 
 
 def test_equal_timestamps_are_where_they_differ(turboml):

@@ -256,6 +256,51 @@ def _refresh(state: dict[str, Any]) -> None:
     state["materialized"] = _compute(state, state["df"])
 
 
+class LocalFeatureEngineering(FeatureEngineering):
+    """The SDK's local feature engineering: each definition computed at once over the frame."""
+
+    def __init__(self, features_df: pd.DataFrame) -> None:
+        self._local = {
+            "df": features_df,
+            "timestamps": {},
+            "features": {},
+            "pending": {},
+            "materialized": features_df,
+        }
+        self.local_features_df = features_df
+
+    @property
+    def _state(self) -> dict[str, Any]:
+        return self._local
+
+    def _apply(self) -> None:
+        pending = self._local["pending"]
+        self._local["features"].update(pending)
+        pending.clear()
+        self.local_features_df = _compute(self._local, self._local["df"])
+
+    def create_sql_features(self, sql_definition: str, new_feature_name: str) -> None:
+        super().create_sql_features(sql_definition, new_feature_name)
+        self._apply()
+
+    def create_aggregate_features(self, *args: Any, **kwargs: Any) -> None:
+        super().create_aggregate_features(*args, **kwargs)
+        self._apply()
+
+
+class LocalDataset:
+    def __init__(self, df: pd.DataFrame, key_field: str) -> None:
+        self.df, self.key_field = df, key_field
+        self.schema = DatasetSchema.from_pd(df)
+        self.feature_engineering = LocalFeatureEngineering(df.copy())
+
+    @staticmethod
+    def from_pd(df: pd.DataFrame, key_field: str) -> LocalDataset:
+        if len(df) == 0:
+            raise ValueError("Empty dataframe")
+        return LocalDataset(df, key_field)
+
+
 # ---- datasets --------------------------------------------------------------------------------
 
 
@@ -332,6 +377,8 @@ class OnlineDataset:
         return dataset
 
     def add_pd(self, df: pd.DataFrame):
+        if len(df) == 0:
+            raise ValueError("Empty dataframe not allowed")
         if DatasetSchema.from_pd(df) != self.schema:
             raise ValueError(
                 "Schema mismatch: the dataframe does not match the dataset's input schema."

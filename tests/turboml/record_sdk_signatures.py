@@ -17,6 +17,7 @@ from pathlib import Path
 FUNCTIONS = {"__init__.py": ["init"]}
 METHODS = {
     "datasets.py": {
+        "LocalDataset": ["from_pd"],
         "OnlineDataset": [
             "from_pd",
             "load",
@@ -25,7 +26,7 @@ METHODS = {
             "sync_features",
             "get_model_inputs",
             "get_model_labels",
-        ]
+        ],
     },
     "feature_engineering.py": {
         "FeatureEngineering": [

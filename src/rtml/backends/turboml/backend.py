@@ -40,7 +40,7 @@ from rtml.errors import BackendUnavailable, NotFound, RtmlError, SchemaError, Sp
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
 
-__all__ = ["TurboMLBackend", "credentials"]
+__all__ = ["TurboMLBackend", "credentials", "sdk_local_features"]
 
 # TurboML's built-in metrics (tb.evaluation_metrics()).
 METRICS = ("WindowedAUC", "WindowedAccuracy", "WindowedMAE", "WindowedMSE", "WindowedRMSE")
@@ -82,6 +82,24 @@ def credentials(url: str | None, api_key: str | None, env_file: str = ".env") ->
             "TURBOML_BACKEND_URL and TURBOML_API_KEY (in the environment or a .env file)"
         )
     return url, key
+
+
+def sdk_local_features(
+    feature_set: FeatureSet, df: pd.DataFrame, key: str, sdk: Any = None
+) -> pd.DataFrame:
+    """What the SDK's own ``LocalDataset`` feature engineering computes for ``feature_set`` over
+    ``df`` (no server needed), through the same calls the backend makes: the reference to
+    compare rtml's local values with. Rows come back in key order.
+    """
+    tb = sdk if sdk is not None else importlib.import_module("turboml")
+    dataset = tb.LocalDataset.from_pd(
+        df=dataframe_for_turboml(df.reset_index(drop=True), feature_set.dataset), key_field=key
+    )
+    for call in feature_calls(feature_set):
+        getattr(dataset.feature_engineering, call.method)(**call.kwargs)
+    values = dataset.feature_engineering.local_features_df
+    columns = [key, *(f.name for f in feature_set.features)]
+    return values[columns].sort_values(key, kind="stable").reset_index(drop=True)
 
 
 def _type_name(datatype: Any) -> str:
