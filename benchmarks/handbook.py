@@ -83,10 +83,9 @@ def metrics(test: pd.DataFrame, scores: np.ndarray) -> tuple[float, float, float
     )
 
 
-def main() -> None:
-    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
-    batch_only = "--batch-only" in sys.argv
-    path = Path(arguments[0]) if arguments else DEFAULT
+def handbook_data(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The transactions up to the end of the test week with their 15 features computed by
+    rtml (backfill), and their labels."""
     raw = pd.read_parquet(path)
     raw = raw[raw["TX_DATETIME"] < TEST_START + DAYS].reset_index(drop=True)
     events = raw[["TRANSACTION_ID", "TX_DATETIME", "CUSTOMER_ID", "TERMINAL_ID", "TX_AMOUNT"]]
@@ -101,6 +100,13 @@ def main() -> None:
     seconds = time.perf_counter() - started
     data = raw.merge(backend.features("handbook"), on="TRANSACTION_ID")
     print(f"15 features backfilled in {seconds:.1f} s ({len(raw) / seconds:,.0f} rows/s)")
+    return data, labels
+
+
+def main() -> None:
+    arguments = [a for a in sys.argv[1:] if not a.startswith("--")]
+    batch_only = "--batch-only" in sys.argv
+    data, labels = handbook_data(Path(arguments[0]) if arguments else DEFAULT)
 
     train = data[(data["TX_DATETIME"] >= TRAIN_START) & (data["TX_DATETIME"] < TRAIN_START + DAYS)]
     test = known_compromised_removed(data)
