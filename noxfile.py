@@ -7,7 +7,7 @@ nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
-    session.install("-e", ".[test,serve,plot]", "-e", "examples/plugin")
+    session.install("-e", ".[test,serve,plot,examples]", "-e", "examples/plugin")
     session.run("pytest", "-q", *session.posargs)
 
 
@@ -19,7 +19,7 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def typecheck(session: nox.Session) -> None:
-    session.install("-e", ".[dev]")
+    session.install("-e", ".[dev,serve]")
     session.run("mypy")
 
 
