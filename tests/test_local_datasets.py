@@ -184,3 +184,41 @@ def test_failing_udf_refuses_the_push_and_keeps_state(backend) -> None:
 
 def invert(x: float) -> float:
     return 1.0 / x
+
+
+@pytest.mark.parametrize("size", [1, 3, 40])  # small pushes travel as query parameters
+def test_null_integers_are_accepted_and_read_as_null(backend, size) -> None:
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "n": "int", "ts": "int"})
+    backend.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            features=[
+                rtml.features.SQL(name="n2", expr='"n" * 2'),
+                rtml.features.Aggregate(name="s", column="n", op="sum", by="n", window="1h"),
+            ],
+        )
+    )
+    model = backend.deploy(
+        "m", rtml.models.GaussianNB(), inputs=rtml.Inputs(source="f", numerical=["n", "n2"])
+    )
+    records = [{"id": i, "n": None if i % 2 == 0 else i, "ts": i} for i in range(size)]
+    assert tx.push(records) == size
+    assert tx.push(pd.DataFrame(records).assign(id=lambda f: f["id"] + 100)) == size
+    stored = tx.to_pandas()
+    assert stored["n"].isna().tolist() == [r["n"] is None for r in records] * 2
+    values = backend.features("f")
+    assert values["n2"].isna().tolist() == [r["n"] is None for r in records] * 2
+    assert len(model.outputs()) == 2 * size
+    assert model.predict({"id": -1, "n": None, "ts": size})["score"] >= 0.0
+
+
+def test_a_dead_letter_with_a_null_integer_is_kept(backend) -> None:
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "n": "int", "x": "float"})
+    frame = pd.DataFrame(
+        {"id": [1, 2], "n": pd.array([None, None], dtype="Int64"), "x": [1.0, "bad"]}
+    )
+    assert tx.push(frame, on_error="dead_letter") == 1
+    letters = tx.dead_letters()
+    assert letters["record"].tolist() == [{"id": 2, "n": None, "x": "bad"}]

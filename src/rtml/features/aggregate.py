@@ -9,15 +9,11 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from rtml.features.base import WindowFeature
+from rtml.nulls import is_null
 
 __all__ = ["OPS", "Aggregate", "is_null", "sample_var"]
 
 OPS = ("sum", "count", "avg", "min", "max", "std", "var", "count_distinct")
-
-
-def is_null(value: Any) -> bool:
-    """SQL's NULL as it shows in pandas: ``None``, NaN or NaT."""
-    return value is None or value != value
 
 
 def sample_var(xs: list[float]) -> float | None:

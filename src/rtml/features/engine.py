@@ -32,6 +32,7 @@ from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
 from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
+from rtml.nulls import or_none
 
 __all__ = ["FeatureEngine", "LateRecordsError"]
 
@@ -231,7 +232,7 @@ class FeatureEngine:
                 needed = {*group.by, *group.columns}
                 if any(f.name in needed for f in waiting) and not evaluate_waiting():
                     return None
-                by = tuple(_null_key(row.get(c)) for c in group.by)
+                by = tuple(or_none(row.get(c)) for c in group.by)  # as key_column reads keys
                 keys = [by[0] if len(by) == 1 else by]
                 stored = [[row.get(c)] for c in group.columns]
                 outputs = self._per_record(group, members, keys, stored, [t], commit=False)
@@ -424,11 +425,6 @@ def _in_order(ts: np.ndarray, watermark: int | None) -> bool:
     if watermark is not None and ts[0] < watermark:
         return False
     return bool(np.all(ts[1:] >= ts[:-1]))
-
-
-def _null_key(value: Any) -> Any:
-    # As key_column does for a frame: NaN keys are the NULL group.
-    return None if value is None or value != value else value
 
 
 def _scalar(f: WindowFeature, value: Any) -> Any:

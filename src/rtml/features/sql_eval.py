@@ -16,6 +16,7 @@ import pandas as pd
 
 from rtml.errors import SpecError
 from rtml.features.sql import SQL
+from rtml.nulls import or_none
 
 __all__ = ["evaluate_sql", "evaluate_sql_row", "sql_type"]
 
@@ -67,7 +68,7 @@ def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, lis
     params: list[Any] = []
     table = [frame[c].tolist() for c in columns]
     for record in zip(*table, strict=True):
-        params.extend(None if v != v else v for v in record)  # NaN/NaT are SQL NULL
+        params.extend(map(or_none, record))  # NaN/NaT/NA are SQL NULL
     return f"SELECT {select} FROM (VALUES {values}) AS __rtml_rows({names})", params
 
 
@@ -131,7 +132,7 @@ def evaluate_sql_row(
     columns = list(dict.fromkeys(c for f in features for c in f.columns()))
     if any(types.get(c) is None or c not in row for c in columns):
         return None
-    params = [None if (v := row[c]) is None or v != v else v for c in columns]
+    params = [or_none(row[c]) for c in columns]
     select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
     if columns:
         casts = ", ".join(f"CAST(? AS {types[c]})" for c in columns)

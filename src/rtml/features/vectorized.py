@@ -24,6 +24,7 @@ import pandas as pd
 from rtml.features.aggregate import Aggregate, sample_var
 from rtml.features.base import WindowFeature
 from rtml.features.window_state import Group, key_tuples
+from rtml.nulls import or_none
 
 __all__ = ["NotNumeric", "can_vectorize", "vectorized_group"]
 
@@ -107,7 +108,7 @@ def _key_codes(work: pd.DataFrame, by: tuple[str, ...]) -> tuple[np.ndarray, lis
     """A small integer per record's key, and the keys in code order (NULL keys are one key)."""
     if len(by) == 1:
         codes, uniques = pd.factorize(work[by[0]], use_na_sentinel=False)
-        keys = [None if v is None or v != v else v for v in uniques.tolist()]
+        keys = [or_none(v) for v in uniques.tolist()]
         return np.asarray(codes, dtype="int64"), keys
     tuples = np.empty(len(work), dtype=object)
     tuples[:] = key_tuples(work, by)

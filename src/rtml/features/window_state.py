@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from rtml.features.base import WindowFeature
+from rtml.nulls import or_none
 
 __all__ = ["Group", "KeyWindow", "group_features", "key_column", "key_tuples"]
 
@@ -116,7 +117,7 @@ def key_column(series: pd.Series) -> list[Any]:
     # NULL keys form one group, as in SQL's PARTITION BY (NaN objects never compare equal).
     values = series.tolist()
     if series.hasnans:
-        return [None if v is None or v != v else v for v in values]
+        return [or_none(v) for v in values]
     return values
 
 

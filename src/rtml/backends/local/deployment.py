@@ -15,6 +15,7 @@ from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
 from rtml.models.base import BatchModel, ModelSpec, Prediction
 from rtml.models.river_adapter import RiverModel
+from rtml.nulls import is_null
 
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
@@ -108,7 +109,7 @@ class LocalDeployment(Deployment):
             for c in self.inputs.numerical
         ]
         categorical = [
-            [None if v is None or v != v else str(v) for v in frame[c].tolist()]
+            [None if is_null(v) else str(v) for v in frame[c].tolist()]
             for c in self.inputs.categorical
         ]
         names = [*self.inputs.numerical, *self.inputs.categorical]

@@ -25,6 +25,7 @@ import pandas as pd
 
 from rtml.errors import RtmlError
 from rtml.features.sql_eval import sql_type
+from rtml.nulls import is_null, or_none
 
 __all__ = ["Op", "Store", "StoreLocked"]
 
@@ -222,7 +223,7 @@ class Store:
             # A few rows travel faster as parameters than as a registered DataFrame.
             marks = ", ".join("?" for _ in frame.columns)
             values = [frame[c].tolist() for c in frame.columns]
-            rows = [[None if v != v else v for v in row] for row in zip(*values, strict=True)]
+            rows = [list(map(or_none, row)) for row in zip(*values, strict=True)]
             self.con.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})", rows)
             return
         self.con.register("__rtml_append", frame)
@@ -306,7 +307,7 @@ class Store:
 
 def to_json_safe(value: Any) -> Any:
     """Values of a record as JSON can hold them (dead letters)."""
-    if isinstance(value, float | np.floating) and value != value:
+    if is_null(value):
         return None
     if isinstance(value, np.generic):
         return value.item()
