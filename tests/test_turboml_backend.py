@@ -257,3 +257,13 @@ def test_equal_timestamps_are_where_they_differ(turboml):
     # rtml: a record sees the records that arrived before it; TurboML's RANGE frame: all peers.
     assert local.features("f")["sum_1h"].tolist() == [1.0, 3.0]
     assert turboml.features("f").sort_values("id")["sum_1h"].tolist() == [3.0, 3.0]
+
+
+def test_dead_letters_are_set_aside_before_the_push_is_sent(turboml):
+    tx = turboml.create_dataset("tx", key="id", schema={"id": "int", "amount": "float"})
+    records = [{"id": 1, "amount": 1.0}, {"id": 2, "amount": "lots"}, {"id": 3, "amount": 3.0}]
+    assert tx.push(records, on_error="dead_letter") == 2
+    assert tx.to_pandas()["id"].tolist() == [1, 3]
+    letters = tx.dead_letters()
+    assert letters["record"].tolist() == [{"id": 2, "amount": "lots"}]
+    assert "field 'amount': expected float" in letters["reason"].iloc[0]

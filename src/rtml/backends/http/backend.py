@@ -22,8 +22,8 @@ from rtml.backends.base import (
 )
 from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import json_value, records_of
-from rtml.backends.local.dataset import describe, to_frame
-from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame, find_problems
+from rtml.backends.local.dataset import checked_history, to_frame
+from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
@@ -89,12 +89,8 @@ class HttpBackend(Backend):
         schema: dict[str, Any] | None = None,
     ) -> HttpDataset:
         columns = dataset_schema(name, key, df, schema)
-        history = df.reset_index(drop=True) if df is not None else pd.DataFrame()
-        if len(history):
-            # Checked whole before the first part is sent, so the history never lands half.
-            problems, whole = find_problems(history, columns, key)
-            if problems or whole:
-                raise SchemaError(describe(name, problems, whole))
+        # Checked whole before the first part is sent, so the history never lands half.
+        history = checked_history(name, key, columns, df)
         first = history.iloc[: self.max_batch]
         self.transport.request(
             "POST",

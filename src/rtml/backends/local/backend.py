@@ -12,9 +12,9 @@ from typing import Any
 import pandas as pd
 
 from rtml.backends.base import Backend, Inputs, Labels
-from rtml.backends.local.dataset import LocalDataset, describe
+from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
-from rtml.backends.local.schema import Column, Problem, conform, dataset_schema, find_problems
+from rtml.backends.local.schema import Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
@@ -248,13 +248,8 @@ class LocalBackend(Backend):
         reserved = [c for c in columns if c.startswith("_rtml")]
         if reserved:
             raise SchemaError(f"dataset {name!r}: column names starting with _rtml are reserved")
-        history = None
-        if df is not None and len(df):
-            frame = df.reset_index(drop=True)
-            problems, whole = find_problems(frame, columns, key)
-            if problems or whole:
-                raise SchemaError(describe(name, problems, whole))
-            history = conform(frame, columns)
+        frame = checked_history(name, key, columns, df)
+        history = conform(frame, columns) if len(frame) else None
         detail = {
             "key": key,
             "schema": {c: t.text for c, t in columns.items()},

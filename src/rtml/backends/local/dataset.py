@@ -54,6 +54,34 @@ def describe(dataset: str, problems: list[Problem], whole: list[str]) -> str:
     return "\n".join(lines)
 
 
+def checked_history(
+    name: str, key: str, columns: dict[str, Column], df: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The records given to ``create_dataset``, index reset, checked whole against ``columns``
+    (a :class:`SchemaError` naming field and row); empty when there are none. Every backend
+    checks the history this way before it writes any of it."""
+    frame = df.reset_index(drop=True) if df is not None else pd.DataFrame()
+    if len(frame):
+        problems, whole = find_problems(frame, columns, key)
+        if problems or whole:
+            raise SchemaError(describe(name, problems, whole))
+    return frame
+
+
+def set_aside(
+    frame: pd.DataFrame, problems: list[Problem]
+) -> tuple[pd.DataFrame, list[tuple[dict[str, Any], str]]]:
+    """The rows of ``frame`` without a problem (index reset), and the others as dead letters:
+    ``(record, reasons)``, the record's values as JSON can hold them."""
+    bad = sorted({p.row for p in problems})
+    letters = []
+    for row in bad:
+        reason = "; ".join(str(p) for p in problems if p.row == row)
+        record = {str(k): to_json_safe(v) for k, v in frame.iloc[row].to_dict().items()}
+        letters.append((record, reason))
+    return frame.drop(index=bad).reset_index(drop=True), letters
+
+
 class LocalDataset(Dataset):
     """Records of one dataset, held by a :class:`~rtml.backends.local.LocalBackend`.
 
@@ -169,12 +197,7 @@ class LocalDataset(Dataset):
             raise SchemaError(describe(self.name, problems, whole))
         letters: list[tuple[dict[str, Any], str]] = []
         if problems:
-            bad = sorted({p.row for p in problems})
-            for row in bad:
-                reason = "; ".join(str(p) for p in problems if p.row == row)
-                record = {str(k): to_json_safe(v) for k, v in frame.iloc[row].to_dict().items()}
-                letters.append((record, reason))
-            frame = frame.drop(index=bad).reset_index(drop=True)
+            frame, letters = set_aside(frame, problems)
             # Rows dropped can change what is late or duplicated: validate the rest again.
             problems, whole = self.validate(frame)
             if problems or whole:

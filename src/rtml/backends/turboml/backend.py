@@ -25,13 +25,14 @@ from rtml.backends.base import (
     Records,
 )
 from rtml.backends.json_records import json_value
-from rtml.backends.local.dataset import describe, to_frame
+from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.schema import (
     Column,
     ColumnType,
     Problem,
     conform,
     dataset_schema,
+    empty_frame,
     find_problems,
 )
 from rtml.backends.turboml.catalog import Catalog
@@ -150,15 +151,9 @@ class TurboMLBackend(Backend):
         schema: dict[str, Any] | None = None,
     ) -> TurboMLDataset:
         columns = dataset_schema(name, key, df, schema)
-        frame = df.reset_index(drop=True) if df is not None else pd.DataFrame()
-        if len(frame):
-            problems, whole = find_problems(frame, columns, key)
-            if problems or whole:
-                raise SchemaError(describe(name, problems, whole))
-        else:
-            frame = pd.DataFrame(
-                {c: pd.Series([], dtype=_EMPTY[t.type]) for c, t in columns.items()}
-            )
+        frame = checked_history(name, key, columns, df)
+        if not len(frame):
+            frame = empty_frame(columns)  # TurboML's dtypes are set below
         if self.tb.OnlineDataset.load(name) is not None:
             raise SchemaError(f"dataset {name!r} already exists on TurboML; use dataset({name!r})")
         sent = dataframe_for_turboml(frame, name)
@@ -276,15 +271,6 @@ class TurboMLBackend(Backend):
         return list(self.catalog.get("deployments"))
 
 
-_EMPTY = {
-    "int": "int64",
-    "float": "float64",
-    "bool": "bool",
-    "string": "string",
-    "timestamp": "datetime64[ns]",
-}
-
-
 class TurboMLDataset(Dataset):
     """An ``OnlineDataset`` on TurboML. Pushes are checked against its schema and keys here
     first, so a refusal names the field and row and nothing of the push is sent."""
@@ -337,13 +323,8 @@ class TurboMLDataset(Dataset):
         if whole or (problems and on_error == "raise"):
             raise SchemaError(describe(self.name, problems, whole))
         if problems:
-            bad = sorted({p.row for p in problems})
-            letters = self._backend._letters.setdefault(self.name, [])
-            for row in bad:
-                reason = "; ".join(str(p) for p in problems if p.row == row)
-                record = {str(k): json_value(v) for k, v in frame.iloc[row].to_dict().items()}
-                letters.append((record, reason))
-            frame = frame.drop(index=bad).reset_index(drop=True)
+            frame, letters = set_aside(frame, problems)
+            self._backend._letters.setdefault(self.name, []).extend(letters)
         if not len(frame):
             return 0
         sent = dataframe_for_turboml(conform(frame, self.schema), self.name)
