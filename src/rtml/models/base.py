@@ -7,9 +7,20 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from rtml.spec import Spec
 
-__all__ = ["BatchModel", "ModelSpec", "OnlineModel", "Prediction", "Task"]
+__all__ = ["BatchModel", "ModelSpec", "OnlineModel", "Prediction", "Task", "label_of"]
 
 Task = Literal["classification", "regression", "anomaly_detection"]
+
+
+def label_of(text: Any) -> Any:
+    """A class label (or a key) given back as text, by JSON or TurboML: whole numbers as ints.
+
+    >>> label_of("1"), label_of("-2"), label_of("fraud"), label_of(3)
+    (1, -2, 'fraud', 3)
+    """
+    if isinstance(text, str) and text.lstrip("-").isdigit():
+        return int(text)
+    return text
 
 
 class Prediction(dict[str, Any]):

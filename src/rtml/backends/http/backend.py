@@ -26,13 +26,9 @@ from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
-from rtml.models.base import ModelSpec, Prediction
+from rtml.models.base import ModelSpec, Prediction, label_of
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]
-
-
-def _class(key: str) -> Any:
-    return int(key) if key.lstrip("-").isdigit() else key
 
 
 def _schema_text(schema: dict[str, Column]) -> dict[str, str]:
@@ -255,7 +251,7 @@ class HttpDeployment(Deployment):
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         frame = pd.DataFrame.from_records(rows, columns=OUTPUT_COLUMNS)
         frame["class_probabilities"] = pd.Series(
-            [{_class(k): v for k, v in (p or {}).items()} for p in frame["class_probabilities"]],
+            [{label_of(k): v for k, v in (p or {}).items()} for p in frame["class_probabilities"]],
             dtype=object,
         )
         return frame
@@ -278,7 +274,7 @@ class HttpDeployment(Deployment):
         return Prediction(
             score=answer["score"],
             predicted_class=answer["predicted_class"],
-            class_probabilities={_class(k): v for k, v in answer["class_probabilities"].items()},
+            class_probabilities={label_of(k): v for k, v in answer["class_probabilities"].items()},
         )
 
     def pause(self) -> None:

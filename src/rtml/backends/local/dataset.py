@@ -8,7 +8,14 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from rtml.backends.base import Dataset, Records
-from rtml.backends.local.schema import Column, Problem, conform, empty_frame, find_problems
+from rtml.backends.local.schema import (
+    Column,
+    Problem,
+    conform,
+    empty_frame,
+    find_problems,
+    stored_key_problems,
+)
 from rtml.backends.local.store import to_json_safe
 from rtml.errors import SchemaError
 
@@ -151,11 +158,7 @@ class LocalDataset(Dataset):
             stored = self._backend.store.existing_keys(
                 self.table, self.key, [k for k in keys if k is not None and k == k]
             )
-            for row, value in enumerate(keys):
-                if value in stored:
-                    problems.append(
-                        Problem(row, self.key, f"key {value!r} is already in the dataset")
-                    )
+            problems += stored_key_problems(keys, stored, self.key)
         if not whole and lateness:
             problems += self._backend.precheck(self, frame)
         return problems, whole

@@ -13,7 +13,7 @@ import pandas as pd
 
 from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
-from rtml.models.base import BatchModel, ModelSpec, Prediction
+from rtml.models.base import BatchModel, ModelSpec, Prediction, label_of
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
 
@@ -38,7 +38,7 @@ def _probabilities(text: Any) -> dict[Any, float]:
     decoded = json.loads(text)
     if len(decoded) == 2 and "0" in decoded and "1" in decoded:
         return {0: decoded["0"], 1: decoded["1"]}
-    return {(int(k) if k.lstrip("-").isdigit() else k): v for k, v in decoded.items()}
+    return {label_of(k): v for k, v in decoded.items()}
 
 
 class LocalDeployment(Deployment):

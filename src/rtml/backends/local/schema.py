@@ -20,6 +20,7 @@ __all__ = [
     "find_problems",
     "infer_schema",
     "record_problems",
+    "stored_key_problems",
 ]
 
 ColumnType = Literal["int", "float", "bool", "string", "timestamp"]
@@ -209,6 +210,19 @@ def find_problems(
         for row in np.flatnonzero(dupes).tolist():
             problems.append(Problem(row, key, f"duplicate key {keys[row]!r} within the push"))
     return problems, whole
+
+
+def stored_key_problems(keys: list[Any], stored: set[Any], key: str) -> list[Problem]:
+    """A problem for each of ``keys`` (a push's key column, in row order) already stored.
+
+    >>> stored_key_problems([1, 2], {2}, "id")
+    [Problem(row=1, field='id', reason='key 2 is already in the dataset')]
+    """
+    return [
+        Problem(row, key, f"key {value!r} is already in the dataset")
+        for row, value in enumerate(keys)
+        if value in stored
+    ]
 
 
 def record_problems(record: dict[str, Any], schema: dict[str, Column], row: int) -> list[Problem]:

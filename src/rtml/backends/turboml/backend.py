@@ -34,12 +34,13 @@ from rtml.backends.local.schema import (
     dataset_schema,
     empty_frame,
     find_problems,
+    stored_key_problems,
 )
 from rtml.backends.turboml.catalog import Catalog
 from rtml.backends.turboml.mapping import dataframe_for_turboml, feature_calls, model_call
 from rtml.errors import BackendUnavailable, NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
-from rtml.models.base import ModelSpec, Prediction
+from rtml.models.base import ModelSpec, Prediction, label_of
 
 __all__ = ["TurboMLBackend", "credentials", "sdk_local_features"]
 
@@ -308,11 +309,7 @@ class TurboMLDataset(Dataset):
         problems, whole = find_problems(frame, schema, self.key)
         if self.key in frame.columns:
             stored = set(self.online.preview_df[self.key].tolist())
-            for row, value in enumerate(frame[self.key].tolist()):
-                if value in stored:
-                    problems.append(
-                        Problem(row, self.key, f"key {value!r} is already in the dataset")
-                    )
+            problems += stored_key_problems(frame[self.key].tolist(), stored, self.key)
         return problems, whole
 
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
@@ -346,12 +343,6 @@ class TurboMLDeployment(Deployment):
     def __repr__(self) -> str:
         return f"<TurboMLDeployment {self.name!r}>"
 
-    def _key(self, text: Any) -> Any:
-        # TurboML outputs carry keys as text; give them back in the dataset's key type.
-        if isinstance(text, str) and text.lstrip("-").isdigit():
-            return int(text)
-        return text
-
     def outputs(self) -> pd.DataFrame:
         rows = []
         for item in self.deployed.get_outputs():
@@ -359,7 +350,7 @@ class TurboMLDeployment(Deployment):
             probabilities = {i: float(p) for i, p in enumerate(record.class_probabilities)}
             rows.append(
                 (
-                    self._key(record.key),
+                    label_of(record.key),  # TurboML gives keys back as text
                     float(record.score),
                     int(record.predicted_class),
                     probabilities,
