@@ -21,9 +21,6 @@ import itertools
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -35,6 +32,7 @@ import pandas as pd
 
 import rtml
 from benchmarks.common import HANDBOOK_INPUTS, handbook_features, peak_rss_mb, transactions
+from rtml.testing.server import serve_process
 
 HISTORY = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
@@ -75,29 +73,6 @@ def in_process_latency(path: str, records: list[dict[str, Any]]) -> list[float]:
             model.predict(r)
             out.append((time.perf_counter() - start) * 1000)
         return out
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(path: str, port: int) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "rtml.cli", "serve", "--path", path, "--port", str(port)]
-    command += ["--no-access-log", "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, "RTML_API_KEY": KEY})
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            con = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            con.request("GET", "/ready")
-            if con.getresponse().status == 200:
-                return process
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("rtml serve did not become ready")
 
 
 def server_peak_rss_mb(pid: int) -> float:
@@ -195,9 +170,9 @@ def main() -> None:
         shutil.copytree(path, copy)
         local_ms = in_process_latency(path, probes[:2000])
         print(f"in-process predict(record)        {quantiles(local_ms)}")
-        port = free_port()
-        server = start_server(path, port)
-        try:
+        options = ("--no-access-log", "--log-level", "warning")
+        with serve_process(path, api_key=KEY, options=options) as (url, server):
+            port = int(url.rsplit(":", 1)[1])
             print(
                 f"rtml serve, one worker, {SECONDS:.0f} s per rate, 16 client threads, open loop:"
             )
@@ -209,7 +184,7 @@ def main() -> None:
                     f"  {rate:5d} req/s (sent {achieved:6.0f}/s)  {quantiles(latencies)}  "
                     f"errors {len(errors)}  p99 / in-process p99 {p99 / in_p99:5.1f}x"
                 )
-            http_rate, local_rate = ingest(f"http://127.0.0.1:{port}", copy, live)
+            http_rate, local_rate = ingest(url, copy, live)
             print(
                 f"ingest, pushes of 1,000: over HTTP {http_rate:,.0f} records/s, in process "
                 f"{local_rate:,.0f} records/s (ratio {http_rate / local_rate:.2f})"
@@ -218,9 +193,6 @@ def main() -> None:
                 f"peak RSS: server {server_peak_rss_mb(server.pid):,.0f} MB, "
                 f"this process {peak_rss_mb():,.0f} MB"
             )
-        finally:
-            server.send_signal(signal.SIGINT)
-            server.wait(60)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

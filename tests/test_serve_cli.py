@@ -2,53 +2,21 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
-import time
 
-import httpx
 import pandas as pd
 import pytest
 
 import rtml
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from rtml.testing.server import serve_process
 
 
 @pytest.fixture
 def server(tmp_path):
-    port, store = free_port(), str(tmp_path / "store")
-    env = {**os.environ, "RTML_API_KEY": "from-the-environment"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "rtml.cli", "serve", "--path", store, "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{url}/ready").status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            out = process.stdout.read() if process.stdout else ""
-            raise RuntimeError(f"rtml serve did not start:\n{out}")
-        time.sleep(0.1)
-    yield url, store, process
-    if process.poll() is None:
-        process.send_signal(signal.SIGINT)
-        process.wait(30)
+    store = str(tmp_path / "store")
+    with serve_process(store, api_key="from-the-environment") as (url, process):
+        yield url, store, process
 
 
 def test_a_server_owns_its_store_and_hands_it_back(server):
