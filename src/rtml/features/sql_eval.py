@@ -8,7 +8,7 @@ parameters (cheaper than registering a DataFrame, which costs about 1 ms).
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, cast
 
 import duckdb
 import numpy as np
@@ -54,22 +54,32 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def _columns(features: list[SQL]) -> list[str]:
+    return list(dict.fromkeys(c for f in features for c in f.columns()))
+
+
+def _values_query(features: list[SQL], columns: list[str], types: list[str], rows: int) -> str:
+    """The features over ``rows`` records given as parameters, each cast to its column's type."""
+    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+    if not columns:
+        return f"SELECT {select}"
+    row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"
+    names = ", ".join(_quote(c) for c in columns)
+    return f"SELECT {select} FROM (VALUES {', '.join([row] * rows)}) AS __rtml_rows({names})"
+
+
 def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, list[Any]] | None:
-    columns = list(dict.fromkeys(c for f in features for c in f.columns()))
+    columns = _columns(features)
     if not columns or any(c not in frame.columns for c in columns):
         return None
     types = [sql_type(frame[c]) for c in columns]
     if any(t is None for t in types):
         return None
-    row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"
-    values = ", ".join([row] * len(frame))
-    names = ", ".join(_quote(c) for c in columns)
-    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
     params: list[Any] = []
     table = [frame[c].tolist() for c in columns]
     for record in zip(*table, strict=True):
         params.extend(map(or_none, record))  # NaN/NaT/NA are SQL NULL
-    return f"SELECT {select} FROM (VALUES {values}) AS __rtml_rows({names})", params
+    return _values_query(features, columns, cast(list[str], types), len(frame)), params
 
 
 def _as_array(values: Any) -> np.ndarray:
@@ -129,17 +139,12 @@ def evaluate_sql_row(
     that cannot be guaranteed here (a column of unknown type, a result that is not a number,
     a boolean or text): the caller then takes the batch path.
     """
-    columns = list(dict.fromkeys(c for f in features for c in f.columns()))
-    if any(types.get(c) is None or c not in row for c in columns):
+    columns = _columns(features)
+    kinds = [types.get(c) for c in columns]
+    if any(k is None for k in kinds) or any(c not in row for c in columns):
         return None
     params = [or_none(row[c]) for c in columns]
-    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
-    if columns:
-        casts = ", ".join(f"CAST(? AS {types[c]})" for c in columns)
-        names = ", ".join(_quote(c) for c in columns)
-        query = f"SELECT {select} FROM (VALUES ({casts})) AS __rtml_rows({names})"
-    else:
-        query = f"SELECT {select}"
+    query = _values_query(features, columns, cast(list[str], kinds), 1)
     try:
         cursor = _connection().execute(query, params)
         values = cursor.fetchone()
