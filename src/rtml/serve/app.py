@@ -293,8 +293,6 @@ def create_app(
         with owner.use() as backend:
             schema = {c: Column.parse(t) for c, t in body.schema_.items()}
             df = frame_from_json(body.records, schema) if body.records else None
-            if df is not None and set(df.columns) == set(schema):
-                df = df[list(schema)]
             backend.create_dataset(body.name, key=body.key, df=df, schema=body.schema_)
             if df is not None:
                 metrics.count_events(body.name, len(df))
