@@ -34,7 +34,7 @@ from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
 from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
 from rtml.nulls import or_none
 
-__all__ = ["FeatureEngine", "LateRecordsError"]
+__all__ = ["FeatureEngine", "LateRecordsError", "disorder", "kind_of"]
 
 _SWEEP_EVERY = 100_000  # records between sweeps of keys that were not touched recently
 VECTORIZE_FROM = 64  # batches at least this large, in event-time order, are vectorised
@@ -118,6 +118,11 @@ class FeatureEngine:
         """The latest event time seen, in nanoseconds since the epoch."""
         return self._watermark
 
+    def advance(self, t: int) -> None:
+        """Move the watermark to event time ``t`` (nanoseconds) if it is later: records stored
+        elsewhere that this engine has not processed (a gate checking lateness only)."""
+        self._watermark = t if self._watermark is None else max(self._watermark, t)
+
     # ---- joined sources ----------------------------------------------------------------
     def apply_source(self, source: str, frame: pd.DataFrame, key: str) -> None:
         """Records of a joined dataset (e.g. labels) arrive: later windows see their values."""
@@ -178,7 +183,7 @@ class FeatureEngine:
         if enforce_lateness:
             return self._run(frame, commit=True)
         ts = self.event_times(frame)
-        self._extra_lateness = max(0, _disorder(ts, self._watermark) - self.feature_set.lateness_ns)
+        self._extra_lateness = max(0, disorder(ts, self._watermark) - self.feature_set.lateness_ns)
         try:
             return self._run(frame, commit=True, ts=ts)
         finally:
@@ -218,7 +223,7 @@ class FeatureEngine:
                 return False
             for f, value in zip(waiting, values, strict=True):
                 row[f.name] = value
-                kinds[f.name] = _kind_of(value)
+                kinds[f.name] = kind_of(value)
             waiting.clear()
             return True
 
@@ -238,7 +243,7 @@ class FeatureEngine:
                 outputs = self._per_record(group, members, keys, stored, [t], commit=False)
                 for f, (value,) in zip(members, outputs, strict=True):
                     row[f.name] = _scalar(f, value)
-                    kinds[f.name] = _kind_of(row[f.name])
+                    kinds[f.name] = kind_of(row[f.name])
         if waiting and not evaluate_waiting():
             return None
         return {f.name: row[f.name] for f in fs.features}
@@ -251,11 +256,7 @@ class FeatureEngine:
         for sql, rows, groups in self._stages:
             # A stage reads only earlier stages: its columns are added in one go (adding
             # DataFrame columns one by one costs more than computing them on small batches).
-            made: dict[str, Any] = {}
-            for f, values in zip(sql, evaluate_sql(sql, work), strict=True):
-                made[f.name] = values
-            for row_feature in rows:
-                made[row_feature.name] = row_feature.compute(work)
+            made = _row_columns(sql, rows, work)
             for index in groups:
                 columns = self._group_values(index, work, ts, commit, in_order)
                 for member, column in zip(self._members[index], columns, strict=True):
@@ -270,6 +271,59 @@ class FeatureEngine:
             if self._since_sweep >= _SWEEP_EVERY:
                 self._sweep()
         return out
+
+    # ---- keyed execution: window state partitioned by key outside the engine -----------
+    @property
+    def stages(self) -> list[tuple[list[SQL], list[RowFeature], list[int]]]:
+        """The features by dependency depth: (SQL features, other row features, window
+        groups) per stage; each stage reads only what earlier stages computed."""
+        return self._stages
+
+    def group(self, index: int) -> Group:
+        """Window group ``index`` as declared (its ``by``, ``source`` and columns), empty."""
+        g = self._groups[index]
+        return Group(
+            by=g.by,
+            source=g.source,
+            columns=g.columns,
+            reach=g.reach,
+            source_columns=g.source_columns,
+        )
+
+    def members(self, index: int) -> list[WindowFeature]:
+        """The window features computed by group ``index``, in their order of the set."""
+        return list(self._members[index])
+
+    def row_stage(self, stage: int, frame: pd.DataFrame) -> dict[str, Any]:
+        """The row-wise features (SQL, UDF) of ``stage`` over ``frame``: name -> column."""
+        sql, rows, _ = self._stages[stage]
+        return _row_columns(sql, rows, frame)
+
+    def key_step(
+        self,
+        index: int,
+        state: Group,
+        key: Any,
+        stored: list[Any],
+        t: int,
+        watermark: int | None,
+        extra_lateness: int = 0,
+    ) -> list[Any]:
+        """One record of one key through window group ``index``, committed: ``state`` holds
+        only this key's window (a :meth:`group`), ``stored`` the record's values of the
+        group's columns, ``watermark`` the latest event time before it (of this key or later:
+        eviction is only ever later). Gives the group's feature values as :meth:`process`
+        gives them. For engines that partition state by key themselves (Flink's keyed state).
+        """
+        saved = self._watermark, self._extra_lateness
+        self._watermark, self._extra_lateness = watermark, extra_lateness
+        try:
+            columns = self._per_record(
+                state, self._members[index], [key], [[v] for v in stored], [t], commit=True
+            )
+        finally:
+            self._watermark, self._extra_lateness = saved
+        return [_scalar(f, c[0]) for f, c in zip(self._members[index], columns, strict=True)]
 
     def _lateness(self) -> int:
         return self.feature_set.lateness_ns + self._extra_lateness
@@ -380,6 +434,15 @@ class FeatureEngine:
                     del group.windows[k]
 
 
+def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) -> dict[str, Any]:
+    made: dict[str, Any] = {}
+    for f, values in zip(sql, evaluate_sql(sql, frame), strict=True):
+        made[f.name] = values
+    for row_feature in rows:
+        made[row_feature.name] = row_feature.compute(frame)
+    return made
+
+
 def _stages(
     order: list[Any], where: dict[str, tuple[int, tuple[int, ...]]]
 ) -> list[tuple[list[SQL], list[RowFeature], list[int]]]:
@@ -414,7 +477,8 @@ def _behind(ts: np.ndarray, watermark: int | None) -> np.ndarray:
     return np.maximum(running - ts, 0)
 
 
-def _disorder(ts: np.ndarray, watermark: int | None) -> int:
+def disorder(ts: np.ndarray, watermark: int | None = None) -> int:
+    """How far (ns) the furthest record of ``ts`` is behind the latest time before it."""
     return int(_behind(ts, watermark).max()) if len(ts) else 0
 
 
@@ -439,7 +503,7 @@ def _scalar(f: WindowFeature, value: Any) -> Any:
         return value
 
 
-def _kind_of(value: Any) -> str | None:
+def kind_of(value: Any) -> str | None:
     """The DuckDB type a computed value's column would have in the frame path."""
     if isinstance(value, bool | np.bool_):
         return "BOOLEAN"

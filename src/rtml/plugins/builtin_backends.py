@@ -48,7 +48,9 @@ def _turboml(**options: Any) -> Any:
 
 def _flink(**options: Any) -> Any:
     _needs("pyflink", "flink", "Flink")
-    raise BackendUnavailable("the Flink adapter is not part of this version of rtml yet")
+    from rtml.backends.flink import FlinkBackend
+
+    return FlinkBackend(**options)
 
 
 @hookimpl

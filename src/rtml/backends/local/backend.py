@@ -14,7 +14,7 @@ import pandas as pd
 from rtml.backends.base import Backend, Inputs, Labels
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
-from rtml.backends.local.schema import Column, Problem, conform, dataset_schema
+from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
@@ -22,14 +22,6 @@ from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec
 
 __all__ = ["LocalBackend"]
-
-_SQL_TYPES = {
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "bool": "BOOLEAN",
-    "string": "VARCHAR",
-    "timestamp": "TIMESTAMP",
-}
 
 
 @dataclass
@@ -257,7 +249,7 @@ class LocalBackend(Backend):
         dataset = LocalDataset(self, name, key, columns)
         with self.store.operation("create_dataset", name, detail):
             self.store.create_table(
-                dataset.table, {c: _SQL_TYPES[t.type] for c, t in columns.items()}, key=key
+                dataset.table, {c: SQL_TYPES[t.type] for c, t in columns.items()}, key=key
             )
         self._datasets[name] = dataset
         if history is not None:
@@ -477,7 +469,7 @@ class LocalBackend(Backend):
             return [dict(r) for r in records]
         m = self._feature_sets[source]
         dataset = self.dataset(m.spec.dataset)
-        types = {c: _SQL_TYPES[t.type] for c, t in dataset.schema.items()}
+        types = {c: SQL_TYPES[t.type] for c, t in dataset.schema.items()}
         if len(records) <= 8:
             # A few records (a synchronous prediction): each on its own, without DataFrames.
             found = [m.engine.preview_record(r, types) for r in records]

@@ -20,7 +20,7 @@ from rtml.nulls import is_null
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
 
-__all__ = ["LocalDeployment"]
+__all__ = ["LocalDeployment", "evaluate_pairs", "probabilities_of"]
 
 
 def _encode(probabilities: dict[Any, float]) -> str:
@@ -32,13 +32,29 @@ def _encode(probabilities: dict[Any, float]) -> str:
     return json.dumps({str(k): float(v) for k, v in probabilities.items()})
 
 
-def _probabilities(text: Any) -> dict[Any, float]:
+def probabilities_of(text: Any) -> dict[Any, float]:
     if not isinstance(text, str):
         return {}
     decoded = json.loads(text)
     if len(decoded) == 2 and "0" in decoded and "1" in decoded:
         return {0: decoded["0"], 1: decoded["1"]}
     return {label_of(k): v for k, v in decoded.items()}
+
+
+def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame) -> pd.DataFrame:
+    """A registered metric over labelled predictions (``y``, ``score``, in the order their
+    labels joined), after each one: ``index``, ``value``."""
+    from rtml.plugins import registry
+
+    metrics = registry().metrics
+    if metric not in metrics:
+        raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")
+    m = metrics[metric].obj(window_size=window)
+    values = []
+    for y, score in zip(pairs["y"].tolist(), pairs["score"].tolist(), strict=True):
+        m.update(y, score)
+        values.append(m.get())
+    return pd.DataFrame({"index": range(len(values)), "value": values})
 
 
 class LocalDeployment(Deployment):
@@ -176,22 +192,71 @@ class LocalDeployment(Deployment):
     def _predict_records(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[list, list, list]:
         # Prequential, record by record: predict, then learn at once if the label is there.
         scores, classes, probabilities = [], [], []
-        pending_y, labelled = self._pending_y, self.new_labelled
         predict, learn = self._record_functions()
-        waiting = self.labels is not None
         for k, x in zip(keys, self._inputs_of(frame), strict=True):
-            score, predicted, probs = predict(x)
+            score, predicted, probs = self._prequential(k, x, predict, learn)
             scores.append(score)
             classes.append(predicted)
             probabilities.append(probs)
-            if k in pending_y:
-                y = pending_y.pop(k)
-                if not self.predict_only:
-                    learn(x, y)
-                labelled.append((y, score))
-            elif waiting:
-                self._remember(k, x, score)
         return scores, classes, probabilities
+
+    def _prequential(
+        self,
+        k: Any,
+        x: dict[str, Any],
+        predict: Callable[[dict[str, Any]], tuple[Any, Any, Any]],
+        learn: Callable[[dict[str, Any], Any], None],
+    ) -> tuple[Any, Any, Any]:
+        score, predicted, probs = predict(x)
+        if k in self._pending_y:
+            y = self._pending_y.pop(k)
+            if not self.predict_only:
+                learn(x, y)
+            self.new_labelled.append((y, score))
+        elif self.labels is not None:
+            self._remember(k, x, score)
+        return score, predicted, probs
+
+    def on_record(self, row: dict[str, Any]) -> dict[str, Any] | None:
+        """What :meth:`on_inputs` does for one record, without a DataFrame: its output (with
+        the probabilities as stored), or ``None`` while paused. Labelled pairs go to
+        ``new_labelled`` as usual. Models that learn in batches take the frame path."""
+        if self.paused or self.deleted:
+            return None
+        if isinstance(self.model, BatchModel):
+            self.on_inputs(pd.DataFrame([row]))
+            outputs, labelled = self.take_writes()
+            if labelled is not None:
+                self.new_labelled.extend(labelled.itertuples(index=False, name=None))
+            return None if outputs is None else outputs.to_dict("records")[0]
+        k = row.get(self.key)
+        score, predicted, probs = self._prequential(
+            k, self.features_of(row), *self._record_functions()
+        )
+        return {
+            "key": k,
+            "score": score,
+            "predicted_class": predicted,
+            "class_probabilities": _encode(probs),
+            "event_time": row.get(self.timestamp) if self.timestamp else None,
+            "model_version": self.version,
+        }
+
+    def on_label(self, k: Any, y: Any) -> None:
+        """What :meth:`on_labels` does for one label of key ``k``."""
+        if isinstance(self.model, BatchModel):
+            frame = pd.DataFrame({"__key": [k], self.labels.field if self.labels else "y": [y]})
+            self.on_labels(frame, "__key")
+            return
+        if self.paused or self.deleted or self.labels is None or is_null(y):
+            return
+        if k in self._pending_x:
+            x, score = self._pending_x.pop(k)
+            self._learn(x, y, score)
+        else:
+            self._pending_y[k] = y
+            if len(self._pending_y) > self.max_pending:
+                self._pending_y.popitem(last=False)
 
     def _record_functions(
         self,
@@ -288,7 +353,7 @@ class LocalDeployment(Deployment):
         if stored.empty:
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         stored["class_probabilities"] = pd.Series(
-            [_probabilities(text) for text in stored["class_probabilities"].tolist()],
+            [probabilities_of(text) for text in stored["class_probabilities"].tolist()],
             index=stored.index,
             dtype=object,
         )
@@ -301,18 +366,7 @@ class LocalDeployment(Deployment):
         return stored if not stored.empty else pd.DataFrame(columns=["y", "score"])
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
-        from rtml.plugins import registry
-
-        metrics = registry().metrics
-        if metric not in metrics:
-            raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")
-        m = metrics[metric].obj(window_size=window)
-        values = []
-        pairs = self.labelled()
-        for y, score in zip(pairs["y"].tolist(), pairs["score"].tolist(), strict=True):
-            m.update(y, score)
-            values.append(m.get())
-        return pd.DataFrame({"index": range(len(values)), "value": values})
+        return evaluate_pairs(metric, window, self.labelled())
 
     def take_writes(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """The outputs and labelled pairs made since the last call, for the backend to store."""

@@ -14,6 +14,7 @@ from rtml.errors import SchemaError
 __all__ = [
     "Column",
     "ColumnType",
+    "SQL_TYPES",
     "Problem",
     "conform",
     "dataset_schema",
@@ -25,6 +26,14 @@ __all__ = [
 
 ColumnType = Literal["int", "float", "bool", "string", "timestamp"]
 TYPES: tuple[ColumnType, ...] = ("int", "float", "bool", "string", "timestamp")
+# Each column type as DuckDB stores it.
+SQL_TYPES: dict[ColumnType, str] = {
+    "int": "BIGINT",
+    "float": "DOUBLE",
+    "bool": "BOOLEAN",
+    "string": "VARCHAR",
+    "timestamp": "TIMESTAMP",
+}
 _PANDAS_DTYPE = {
     "int": "Int64",
     "float": "float64",

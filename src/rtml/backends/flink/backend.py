@@ -1,0 +1,434 @@
+"""The Flink backend: the Backend interface on Apache Flink (PyFlink 2.x).
+
+Datasets live in a durable, validated log (:mod:`rtml.backends.flink.log`); feature sets and
+deployments are Flink jobs over that log (:mod:`rtml.backends.flink.job`) built from the plan
+steps of :mod:`rtml.backends.flink.plan`. With no ``jobmanager`` the jobs run on PyFlink's
+local mini-cluster; results are read back from the job's sink and kept until the log or the
+catalog changes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rtml.backends.base import OUTPUT_COLUMNS, Backend, Deployment, Inputs, Labels
+from rtml.backends.flink.log import LogBackend, arrival_order
+from rtml.backends.flink.plan import (
+    ANSWER,
+    EVENT,
+    LABELLED,
+    OUTPUT,
+    PROBE,
+    SOURCE,
+    FeaturePlan,
+    ModelStep,
+    Plan,
+    Record,
+    Step,
+)
+from rtml.backends.local.backend import _model_from_json
+from rtml.backends.local.dataset import LocalDataset
+from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
+from rtml.errors import NotFound, RtmlError, SpecError
+from rtml.features.aggregate import Aggregate
+from rtml.features.engine import FeatureEngine, disorder
+from rtml.features.featureset import FeatureSet
+from rtml.features.timestamps import to_nanos
+from rtml.models.base import ModelSpec, Prediction
+
+__all__ = ["FlinkBackend", "FlinkDeployment"]
+
+_CATALOG = "flink-catalog.json"
+
+
+def _names(items: dict[str, Any]) -> str:
+    return ", ".join(sorted(items)) or "none"
+
+
+class FlinkBackend(Backend):
+    """Runs feature sets and deployments as Flink jobs: on PyFlink's local mini-cluster by
+    default (Java 17 needed), or on a cluster (``jobmanager="host:port"``).
+
+    ``path`` holds the datasets' log and the catalog (a temporary directory by default);
+    ``parallelism`` is the jobs' default parallelism; ``config`` adds Flink configuration
+    (``state.backend.type``, ``execution.checkpointing.interval``, ...).
+
+    >>> import rtml
+    >>> backend = rtml.connect("flink")  # doctest: +SKIP
+    """
+
+    name = "flink"
+
+    def __init__(
+        self,
+        path: str | None = None,
+        parallelism: int = 1,
+        jobmanager: str | None = None,
+        config: dict[str, str] | None = None,
+    ) -> None:
+        if parallelism < 1:
+            raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        self._tmp = None if path is not None else tempfile.TemporaryDirectory(prefix="rtml-flink-")
+        self.path = Path(path if path is not None else self._tmp.name)  # type: ignore[union-attr]
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.parallelism = parallelism
+        self.config = dict(config or {})
+        if jobmanager is not None:
+            host, _, port = jobmanager.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"jobmanager must be 'host:port', got {jobmanager!r}")
+            self.config.update(
+                {"execution.target": "remote", "rest.address": host, "rest.port": port}
+            )
+        self._feature_sets: dict[str, FeatureSet] = {}
+        self._deployments: dict[str, dict[str, Any]] = {}
+        self._results: dict[tuple[Any, ...], list[Record]] = {}
+        self.log = LogBackend(str(self.path / "log"), readers=self._is_read)
+        self._load_catalog()
+
+    def __repr__(self) -> str:
+        return f"<FlinkBackend {str(self.path)!r} parallelism={self.parallelism}>"
+
+    def close(self) -> None:
+        self.log.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+    # ---- catalog -------------------------------------------------------------------------
+    def _is_read(self, dataset: str) -> bool:
+        if any(
+            dataset == fs.dataset or dataset in fs.sources() for fs in self._feature_sets.values()
+        ):
+            return True
+        return any(
+            d["inputs"].source == dataset or (d["labels"] and d["labels"].dataset == dataset)
+            for d in self._deployments.values()
+        )
+
+    def _save_catalog(self) -> None:
+        data = {
+            "feature_sets": {n: fs.model_dump(mode="json") for n, fs in self._feature_sets.items()},
+            "deployments": {
+                n: {
+                    **{k: v for k, v in d.items() if k not in ("model", "inputs", "labels")},
+                    "model": d["model"].model_dump(mode="json"),
+                    "inputs": d["inputs"].model_dump(mode="json"),
+                    "labels": d["labels"].model_dump(mode="json") if d["labels"] else None,
+                }
+                for n, d in self._deployments.items()
+            },
+        }
+        try:
+            text = json.dumps(data)
+        except (TypeError, ValueError) as exc:
+            raise SpecError(f"the Flink catalog cannot be stored: {exc}") from None
+        tmp = self.path / (_CATALOG + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.path / _CATALOG)  # a reader never sees half a catalog
+
+    def _load_catalog(self) -> None:
+        file = self.path / _CATALOG
+        if not file.exists():
+            return
+        data = json.loads(file.read_text())
+        for name, spec in data["feature_sets"].items():
+            self._feature_sets[name] = FeatureSet.model_validate(spec)
+            self.log.gate(self._engine(self._feature_sets[name]))
+        for name, d in data["deployments"].items():
+            d["model"] = _model_from_json(d["model"])
+            d["inputs"] = Inputs.model_validate(d["inputs"])
+            d["labels"] = Labels.model_validate(d["labels"]) if d["labels"] else None
+            d["paused"] = [tuple(p) for p in d["paused"]]
+            self._deployments[name] = d
+
+    def _engine(self, fs: FeatureSet) -> FeatureEngine:
+        return FeatureEngine(fs, key=self.dataset(fs.dataset).key)
+
+    # ---- datasets ------------------------------------------------------------------------
+    def create_dataset(
+        self,
+        name: str,
+        key: str,
+        df: pd.DataFrame | None = None,
+        schema: dict[str, Any] | None = None,
+    ) -> LocalDataset:
+        return self.log.create_dataset(name, key, df=df, schema=schema)
+
+    def dataset(self, name: str) -> LocalDataset:
+        return self.log.dataset(name)
+
+    def datasets(self) -> list[str]:
+        return self.log.datasets()
+
+    # ---- feature sets --------------------------------------------------------------------
+    def materialize(self, feature_set: FeatureSet) -> None:
+        if not isinstance(feature_set, FeatureSet):
+            raise SpecError(f"materialize expects a FeatureSet, got {type(feature_set).__name__}")
+        existing = self._feature_sets.get(feature_set.name)
+        if existing is not None:
+            if existing == feature_set:
+                return
+            raise SpecError(
+                f"feature set {feature_set.name!r} is already materialized with another definition"
+            )
+        dataset = self.dataset(feature_set.dataset)
+        sources = {s: self.dataset(s).schema for s in feature_set.sources()}
+        feature_set.check_columns(dataset.schema, sources)
+        self._feature_sets[feature_set.name] = feature_set
+        try:
+            self._save_catalog()
+        except BaseException:
+            del self._feature_sets[feature_set.name]
+            raise
+        self.log.gate(self._engine(feature_set))
+
+    def feature_set(self, name: str) -> FeatureSet:
+        if name not in self._feature_sets:
+            raise NotFound(
+                f"no feature set named {name!r} (materialized: {_names(self._feature_sets)})"
+            )
+        return self._feature_sets[name]
+
+    def feature_sets(self) -> list[str]:
+        return list(self._feature_sets)
+
+    def _feature_steps(
+        self, fs: FeatureSet, rows: list[tuple[str, int, dict[str, Any]]]
+    ) -> list[Step]:
+        names = [fs.dataset, *fs.sources()]
+        schemas = {n: self.dataset(n).schema for n in names}
+        keys = {n: self.dataset(n).key for n in names}
+        times = [row[fs.timestamp] for name, _, row in rows if name == fs.dataset]
+        ts = to_nanos(pd.Series(times, dtype=object if not times else None), fs.timestamp_format)
+        # History may come in any order (never refused as late): windows keep what it needs.
+        extra = max(0, disorder(np.asarray(ts, dtype="int64")) - fs.lateness_ns)
+        plan = FeaturePlan(fs, keys[fs.dataset], schemas, keys, extra_lateness=extra)
+        return plan.steps()
+
+    def _records(self, rows: list[tuple[str, int, dict[str, Any]]], events: str) -> list[Record]:
+        return [
+            (EVENT, seq, (op, row, {})) if name == events else (SOURCE, seq, (name, op, row))
+            for seq, (name, op, row) in enumerate(rows)
+        ]
+
+    def _run(self, plan: Plan, records: list[Record], key: tuple[Any, ...]) -> list[Record]:
+        """The job's results, run again only when the log or the catalog changed."""
+        key = (*key, self.log.store.next_seq(), json.dumps(self._catalog_key(), default=str))
+        if key not in self._results:
+            self._results = {key: self.run(plan, records)}  # one kept: results can be large
+        return self._results[key]
+
+    def _catalog_key(self) -> dict[str, Any]:
+        return {n: (d["paused"], d["paused_from"]) for n, d in self._deployments.items()}
+
+    def feature_job(self, name: str) -> tuple[Plan, list[Record]]:
+        """What :meth:`features` runs on Flink: the plan and the records it reads."""
+        fs = self.feature_set(name)
+        rows = arrival_order(self.log, fs.dataset, fs.sources())
+        plan = Plan(self._feature_steps(fs, rows), fs.dataset, fs.sources())
+        return plan, self._records(rows, fs.dataset)
+
+    def features(self, name: str) -> pd.DataFrame:
+        """The feature values of every record of the feature set's dataset, in arrival order
+        (one Flink job over the log)."""
+        made = self._run(*self.feature_job(name), ("features", name))
+        return self.feature_frame(name, made)
+
+    def feature_frame(self, name: str, made: list[Record]) -> pd.DataFrame:
+        """The feature values in what a feature job made: key and one column per feature."""
+        fs = self.feature_set(name)
+        rows = [r[2][1] for r in made if r[0] == EVENT]
+        key = self.dataset(fs.dataset).key
+        columns = [key, *(f.name for f in fs.features)]
+        frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+        for f in fs.features:
+            if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
+                frame[f.name] = frame[f.name].astype("int64")
+        return frame
+
+    # ---- deployments ---------------------------------------------------------------------
+    def deploy(
+        self,
+        name: str,
+        model: ModelSpec,
+        inputs: Inputs,
+        labels: Labels | None = None,
+        pretrain: bool = False,
+        predict_only: bool = False,
+    ) -> FlinkDeployment:
+        if name in self._deployments:
+            raise SpecError(f"deployment {name!r} already exists")
+        if not isinstance(model, ModelSpec):
+            raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
+        if pretrain and labels is None:
+            raise SpecError(f"deployment {name!r}: pretrain needs labels")
+        if inputs.source in self._feature_sets:
+            fs = self._feature_sets[inputs.source]
+            dataset = self.dataset(fs.dataset)
+            available = {*dataset.schema, *(f.name for f in fs.features)}
+        else:
+            dataset = self.dataset(inputs.source)
+            available = set(dataset.schema)
+        unknown = [c for c in inputs.columns if c not in available]
+        if unknown:
+            raise SpecError(
+                f"deployment {name!r}: input column(s) {', '.join(map(repr, unknown))} are not in "
+                f"{inputs.source!r} (available: {', '.join(sorted(available))})"
+            )
+        if labels is not None:
+            if labels.field not in self.dataset(labels.dataset).schema:
+                raise SpecError(
+                    f"deployment {name!r}: label field {labels.field!r} is not in dataset "
+                    f"{labels.dataset!r}"
+                )
+            if labels.dataset == dataset.name:
+                raise SpecError(
+                    f"deployment {name!r}: on Flink, labels come from a dataset of their own, "
+                    f"not from the inputs' dataset {dataset.name!r}"
+                )
+        model.build()  # a model that cannot be built is refused here, not inside the job
+        self._deployments[name] = {
+            "model": model,
+            "inputs": inputs,
+            "labels": labels,
+            "pretrain": pretrain,
+            "predict_only": predict_only,
+            "deployed_at": self.log.store.next_seq(),
+            "paused": [],
+            "paused_from": None,
+        }
+        try:
+            self._save_catalog()
+        except BaseException:
+            del self._deployments[name]
+            raise
+        return FlinkDeployment(self, name)
+
+    def deployment(self, name: str) -> FlinkDeployment:
+        if name not in self._deployments:
+            raise NotFound(f"no deployment named {name!r} (existing: {_names(self._deployments)})")
+        return FlinkDeployment(self, name)
+
+    def deployments(self) -> list[str]:
+        return list(self._deployments)
+
+    def _set_paused(self, name: str, paused: bool) -> None:
+        d = self._deployments[name]
+        now = self.log.store.next_seq()
+        if paused and d["paused_from"] is None:
+            d["paused_from"] = now
+        elif not paused and d["paused_from"] is not None:
+            d["paused"].append((d["paused_from"], now))
+            d["paused_from"] = None
+        self._save_catalog()
+
+    def _delete(self, name: str) -> None:
+        self._deployments.pop(name, None)
+        self._save_catalog()
+
+    def _model_results(self, name: str) -> list[Record]:
+        return self._run(*self.model_job(name), ("model", name))
+
+    def model_job(
+        self, name: str, probe: dict[str, Any] | None = None
+    ) -> tuple[Plan, list[Record]]:
+        """What a deployment's reads run on Flink: the plan and the records it reads (ending
+        with ``probe``, a record to score without learning, for :meth:`FlinkDeployment.predict`)."""
+        if name not in self._deployments:
+            raise NotFound(f"no deployment named {name!r} (existing: {_names(self._deployments)})")
+        d = self._deployments[name]
+        inputs: Inputs = d["inputs"]
+        labels: Labels | None = d["labels"]
+        fs = self._feature_sets.get(inputs.source)
+        events = fs.dataset if fs is not None else inputs.source
+        sources = tuple(
+            dict.fromkeys([*(fs.sources() if fs else ()), *([labels.dataset] if labels else [])])
+        )
+        rows = arrival_order(self.log, events, sources)
+        steps = self._feature_steps(fs, rows) if fs is not None else []
+        paused = list(d["paused"])
+        if d["paused_from"] is not None:
+            paused.append((d["paused_from"], self.log.store.next_seq() + 1))
+        steps.append(
+            ModelStep(
+                name=name,
+                spec=d["model"],
+                inputs=inputs,
+                labels=labels,
+                key_column=self.dataset(events).key,
+                timestamp=fs.timestamp if fs is not None else None,
+                deployed_at=d["deployed_at"],
+                paused=tuple(paused),
+                pretrain=d["pretrain"],
+                predict_only=d["predict_only"],
+                label_key=self.dataset(labels.dataset).key if labels else "",
+            )
+        )
+        records = self._records(rows, events)
+        if probe is not None:
+            records.append((PROBE, len(records), (self.log.store.next_seq(), probe, {})))
+        return Plan(steps, events, sources), records
+
+    def run(self, plan: Plan, records: list[Record]) -> list[Record]:
+        """Run a plan as a Flink job (on the mini-cluster, or the ``jobmanager``'s cluster)."""
+        from rtml.backends.flink.job import run_job
+
+        return run_job(plan, records, self.path / "jobs", self.parallelism, self.config)
+
+
+class FlinkDeployment(Deployment):
+    """A model deployed on Flink: a keyed process function holding the model in keyed state.
+
+    Its outputs and metrics are read from the job's results over the whole log (kept until
+    the log or the deployment changes); :meth:`predict` runs a job that ends with the record.
+    """
+
+    def __init__(self, backend: FlinkBackend, name: str) -> None:
+        self.name = name
+        self._backend = backend
+
+    def __repr__(self) -> str:
+        return f"<FlinkDeployment {self.name!r}>"
+
+    def outputs(self) -> pd.DataFrame:
+        rows = [r[2] for r in self._backend._model_results(self.name) if r[0] == OUTPUT]
+        if not rows:
+            return pd.DataFrame(columns=OUTPUT_COLUMNS)
+        frame = pd.DataFrame(rows)
+        frame["class_probabilities"] = pd.Series(
+            [probabilities_of(t) for t in frame["class_probabilities"].tolist()], dtype=object
+        )
+        return frame[OUTPUT_COLUMNS]
+
+    def labelled(self) -> pd.DataFrame:
+        """The labelled predictions in the order their labels joined: ``y`` and ``score``."""
+        pairs = [r[2] for r in self._backend._model_results(self.name) if r[0] == LABELLED]
+        return pd.DataFrame(pairs, columns=["y", "score"])
+
+    def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
+        return evaluate_pairs(metric, window, self.labelled())
+
+    def predict(self, record: dict[str, Any]) -> Prediction:
+        made = self._backend.run(*self._backend.model_job(self.name, probe=dict(record)))
+        answers = [r[2] for r in made if r[0] == ANSWER]
+        if not answers:
+            raise RtmlError(f"deployment {self.name!r}: the Flink job gave no prediction")
+        return Prediction(answers[-1])
+
+    def pause(self) -> None:
+        self._backend._set_paused(self.name, True)
+
+    def resume(self) -> None:
+        if self.name not in self._backend._deployments:
+            raise RtmlError(f"deployment {self.name!r} was deleted")
+        self._backend._set_paused(self.name, False)
+
+    def delete(self) -> None:
+        self._backend._delete(self.name)

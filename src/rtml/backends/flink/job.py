@@ -1,0 +1,173 @@
+"""A :class:`~rtml.backends.flink.plan.Plan` as a PyFlink DataStream job (PyFlink imported here).
+
+The job graph::
+
+    log file ─(p=1)─ decode ─ timestamps=seq ─┬─ events ─ [row map | keyBy ─ step]... ─ sink
+                                              └─ sources ─────────────┘ (unioned into the
+                                                 join and model steps that read them)
+
+Every keyed step holds its key's state in Flink keyed state (pickled) and runs its records in
+``seq`` order: a record waits in ``MapState`` until the watermark (the source's position in
+the log, which only grows) passes its ``seq``. Parallel subtasks can reorder what reaches a
+step, but never what a step does, so any parallelism gives the local engine's values.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import pickle
+import sys
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from pyflink.common import Configuration, Types, WatermarkStrategy
+from pyflink.common.watermark_strategy import TimestampAssigner
+from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecutionEnvironment
+from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
+from pyflink.datastream.state import MapStateDescriptor, ValueStateDescriptor
+
+from rtml.backends.flink.plan import (
+    EVENT,
+    PROBE,
+    SOURCE,
+    JoinStep,
+    ModelStep,
+    Plan,
+    Record,
+    RowStep,
+    Step,
+    passes,
+    takes,
+)
+
+__all__ = ["run_job", "write_log"]
+
+_PICKLED = Types.PICKLED_BYTE_ARRAY()
+
+
+def write_log(records: Iterable[Record], path: Path) -> int:
+    """The job's input: one record per line (base64 of its pickle, which keeps every value's
+    type), written whole before the job starts."""
+    count = 0
+    with open(path, "wb") as out:
+        for record in records:
+            out.write(base64.b64encode(pickle.dumps(record, protocol=5)) + b"\n")
+            count += 1
+    return count
+
+
+def _decode(line: str) -> Record:
+    record: Record = pickle.loads(base64.b64decode(line))
+    return record
+
+
+class _Seq(TimestampAssigner):
+    """A record's Flink timestamp is its position in the log: watermarks then say which
+    positions every step has received."""
+
+    def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
+        return int(value[1])
+
+
+class _InSeqOrder(KeyedProcessFunction):
+    """Runs a keyed plan step on its records in ``seq`` order, its state in keyed state."""
+
+    def __init__(self, step: Step) -> None:
+        self.step = step
+
+    def open(self, runtime_context: Any) -> None:
+        self.waiting = runtime_context.get_map_state(
+            MapStateDescriptor("waiting", Types.LONG(), _PICKLED)
+        )
+        self.state = runtime_context.get_state(ValueStateDescriptor("state", _PICKLED))
+
+    def process_element(self, value: Record, ctx: Any) -> None:
+        seq = int(value[1])
+        held = self.waiting.get(seq) or []
+        self.waiting.put(seq, [*held, value])
+        ctx.timer_service().register_event_time_timer(seq)
+
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Record]:
+        held = self.waiting.get(timestamp) or []
+        self.waiting.remove(timestamp)
+        for record in held:
+            key = self.step.key(record)  # type: ignore[union-attr]
+            state, made = self.step.step(self.state.value(), record)  # type: ignore[union-attr]
+            if not passes(key):
+                self.state.update(state)
+            yield from made
+
+
+def _environment(parallelism: int, config: dict[str, str]) -> StreamExecutionEnvironment:
+    conf = Configuration()
+    # The Python workers must run this interpreter (the one with rtml), not `python` on PATH.
+    conf.set_string("python.executable", sys.executable)
+    conf.set_string("python.client.executable", sys.executable)
+    for name, value in config.items():
+        conf.set_string(name, value)
+    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    env.set_parallelism(parallelism)
+    return env
+
+
+def _keyed(stream: DataStream, step: Step, name: str) -> DataStream:
+    keyed = stream.key_by(step.key)  # type: ignore[union-attr]
+    return keyed.process(_InSeqOrder(step), output_type=_PICKLED).name(name)
+
+
+def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
+    """The job graph of ``plan`` reading ``log``: the stream of what its last step makes."""
+    source = FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(log)).build()
+    records = (
+        env.from_source(source, WatermarkStrategy.no_watermarks(), "rtml log")
+        .set_parallelism(1)
+        .map(_decode, output_type=_PICKLED)
+        .set_parallelism(1)
+        .name("decode")
+        .assign_timestamps_and_watermarks(
+            WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(_Seq())
+        )
+        .set_parallelism(1)
+        .rebalance()  # spread over the job's parallelism: keyed steps restore the log order
+    )
+    stream = records.filter(lambda r: r[0] in (EVENT, PROBE))
+    for i, step in enumerate(plan.steps):
+        name = f"{type(step).__name__} {i}"
+        if isinstance(step, RowStep):
+            stream = stream.map(step.apply, output_type=_PICKLED).name(name)
+            continue
+        if isinstance(step, JoinStep | ModelStep):
+            read = [d for d in (*plan.sources, plan.events) if takes(step, d)]
+            if read:
+                wanted = set(read)
+                extra = records.filter(lambda r, w=wanted: r[0] == SOURCE and r[2][0] in w)
+                stream = stream.union(extra)
+        stream = _keyed(stream, step, name)
+        if isinstance(step, ModelStep):
+            stream = stream.set_parallelism(1)  # one model: one key, one subtask
+    return stream
+
+
+def run_job(
+    plan: Plan,
+    records: Iterable[Record],
+    workdir: Path,
+    parallelism: int = 1,
+    config: dict[str, str] | None = None,
+) -> list[Record]:
+    """Run ``plan`` over ``records`` as a Flink job; what its last step made, in log order."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / f"input-{uuid.uuid4().hex}.log"
+    write_log(records, log)
+    try:
+        env = _environment(parallelism, config or {})
+        stream = build(env, plan, log)
+        with stream.execute_and_collect(job_execution_name="rtml") as results:
+            made = list(results)
+    finally:
+        os.unlink(log)
+    # Parallel subtasks interleave their results; within one position the order is the step's.
+    return sorted(made, key=lambda r: r[1])

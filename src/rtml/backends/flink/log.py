@@ -1,0 +1,100 @@
+"""The Flink backend's datasets: the local engine's durable, validated store, used as the log.
+
+Pushes are checked (schema, keys, lateness for the feature sets Flink computes), written
+atomically and never lost exactly as on the local engine; this store computes nothing itself.
+A job reads the datasets it needs from here in arrival order (:func:`arrival_order`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+
+from rtml.backends.local.backend import LocalBackend
+from rtml.backends.local.dataset import LocalDataset
+from rtml.backends.local.schema import Problem, conform
+from rtml.backends.local.store import quote
+from rtml.errors import SchemaError
+from rtml.features.engine import FeatureEngine, LateRecordsError
+from rtml.features.timestamps import to_nanos
+
+__all__ = ["LogBackend", "arrival_order"]
+
+
+class LogBackend(LocalBackend):
+    """A local store whose pushes are also checked by ``gates`` (the lateness of the feature
+    sets materialized on Flink) and whose history closes when ``readers`` says a dataset is
+    read."""
+
+    def __init__(self, path: str, readers: Callable[[str], bool]) -> None:
+        self.gates: dict[str, FeatureEngine] = {}
+        self.readers = readers
+        super().__init__(path=path)
+
+    def gate(self, engine: FeatureEngine) -> None:
+        """Refuse records of ``engine``'s dataset that it would refuse as late; its watermark
+        starts at the latest event time stored."""
+        fs = engine.feature_set
+        table = self.dataset(fs.dataset).table
+        top = self.store.con.execute(
+            f"SELECT max({quote(fs.timestamp)}) FROM {quote(table)}"
+        ).fetchone()
+        if top is not None and top[0] is not None:
+            engine.advance(int(to_nanos(pd.Series([top[0]]), fs.timestamp_format)[0]))
+        self.gates[fs.name] = engine
+
+    def precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
+        problems: list[Problem] = []
+        for engine in self.gates.values():
+            fs = engine.feature_set
+            if fs.dataset != dataset.name or fs.timestamp not in frame.columns:
+                continue
+            try:
+                engine.check(frame)
+            except LateRecordsError as exc:
+                problems += [Problem(r, fs.timestamp, exc.reason) for r in exc.rows]
+            except (SchemaError, TypeError, ValueError):
+                continue  # a wrong type or null here is reported by the schema check
+        return problems
+
+    def _propagate(
+        self, dataset: LocalDataset, frame: pd.DataFrame, seq: int, history: bool
+    ) -> None:
+        super()._propagate(dataset, frame, seq, history)
+        for engine in self.gates.values():
+            fs = engine.feature_set
+            if fs.dataset == dataset.name and len(frame):
+                engine.advance(int(engine.event_times(frame).max()))
+
+    def history_open(self, name: str) -> bool:
+        return not self.readers(name) and super().history_open(name)
+
+
+def arrival_order(
+    store: LocalBackend, events: str, sources: tuple[str, ...] = ()
+) -> list[tuple[str, int, dict[str, Any]]]:
+    """The records of ``events`` and ``sources`` as ``(dataset, operation, row)`` in the order
+    the local engine processes them: the sources' history, the dataset's history, then every
+    live push in the order it came (rows in push order)."""
+    ops = store.store.con.execute(
+        "SELECT seq, name, history FROM rtml_ops WHERE op = 'push' ORDER BY seq"
+    ).fetchall()
+    wanted = {events, *sources}
+    ordered = [o for o in ops if o[2] and o[1] in sources]
+    ordered += [o for o in ops if o[2] and o[1] == events and events not in sources]
+    ordered += [o for o in ops if not o[2] and o[1] in wanted]
+    rows: dict[tuple[str, int], list[dict[str, Any]]] = {}
+    for name in wanted:
+        dataset = store.dataset(name)
+        stored = store.store.con.execute(
+            f"SELECT * FROM {quote(dataset.table)} ORDER BY rowid"
+        ).fetchdf()
+        ops_of = stored.pop("_rtml_seq").tolist()
+        frame = conform(stored, dataset.schema) if len(stored) else stored
+        columns = [frame[c].tolist() for c in frame.columns]
+        names = list(frame.columns)
+        for op, values in zip(ops_of, zip(*columns, strict=True), strict=True):
+            rows.setdefault((name, int(op)), []).append(dict(zip(names, values, strict=True)))
+    return [(name, op, row) for op, name, _ in ordered for row in rows.get((name, op), [])]

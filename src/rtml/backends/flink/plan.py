@@ -1,0 +1,382 @@
+"""What a Flink job computes, as plain Python steps (no PyFlink here).
+
+A job reads one stream: the records of the datasets it needs, in the order they arrived (the
+log order of DESIGN.md section 2), each numbered by its position ``seq``. Records travel as
+tuples ``(kind, seq, payload)``:
+
+- ``EVENT`` ``(op, row, joined)``: a record of the feature set's (or deployment's) dataset;
+  ``op`` is the store operation that brought it, ``row`` its values (features are added as the
+  record passes the stages), ``joined`` the values of joined sources found for it;
+- ``PROBE``: an event to score without learning or storing anything (``Deployment.predict``);
+- ``SOURCE`` ``(dataset, op, row)``: a record of a joined dataset (labels, say);
+- ``UPDATE`` ``(group, by_key, event_key, values)``: a joined value that arrived after its
+  event, sent to the window group that holds the event;
+- ``OUTPUT`` / ``LABELLED`` / ``ANSWER``: what a deployment makes (an output row, a
+  ``(y, score)`` pair, a probe's prediction).
+
+Each step is keyed (``key(record)``) and turns ``(state of that key, record)`` into records.
+Flink runs every keyed step in ``seq`` order per key (:mod:`rtml.backends.flink.job`), so the
+steps see exactly the order the local engine sees, whatever the parallelism. :func:`run_plan`
+runs the same steps in one process, in order: the reference the Flink job is tested against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rtml.backends.base import Inputs, Labels
+from rtml.backends.local.deployment import LocalDeployment
+from rtml.backends.local.schema import SQL_TYPES, Column, conform
+from rtml.features.engine import FeatureEngine, kind_of
+from rtml.features.featureset import FeatureSet
+from rtml.features.sql_eval import evaluate_sql_row
+from rtml.features.timestamps import nanos_of
+from rtml.features.window_state import Group
+from rtml.models.base import ModelSpec
+from rtml.nulls import or_none
+
+__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "run_plan"]
+
+EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
+OUTPUT, LABELLED, ANSWER = "o", "l", "a"
+
+Record = tuple[str, int, Any]
+PASS = "pass"  # the key of records a keyed step only passes on
+
+
+def python_value(value: Any) -> Any:
+    """Numpy scalars as Python ones (keys must compare and pickle alike everywhere)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def by_key(row: dict[str, Any], by: tuple[str, ...]) -> Hashable:
+    """A record's window key, as :func:`rtml.features.window_state.key_tuples` reads it."""
+    if len(by) == 1:
+        return or_none(row.get(by[0]))
+    return tuple(or_none(row.get(c)) for c in by)
+
+
+@dataclass
+class RowStep:
+    """The row-wise features (SQL, UDF) of one stage, computed on each event."""
+
+    engine: FeatureEngine
+    stage: int
+    schema: dict[str, Column]
+    keyed = False
+
+    def __post_init__(self) -> None:
+        self.sql, self.others, _ = self.engine.stages[self.stage]
+        self.types = {c: SQL_TYPES[column.type] for c, column in self.schema.items()}
+
+    def apply(self, record: Record) -> Record:
+        kind, seq, payload = record
+        if kind not in (EVENT, PROBE):
+            return record
+        op, row, joined = payload
+        values = None
+        if not self.others:  # SQL only: one query on the record's values, no DataFrame
+            types = {c: self.types.get(c) or kind_of(v) for c, v in row.items()}
+            values = evaluate_sql_row(self.sql, row, types)
+        if values is not None:
+            made = dict(zip((f.name for f in self.sql), values, strict=True))
+        else:
+            columns = self.engine.row_stage(self.stage, one_row_frame(row, self.schema))
+            made = {name: python_value(np.asarray(v)[0]) for name, v in columns.items()}
+        return kind, seq, (op, {**row, **made}, joined)
+
+
+@dataclass
+class JoinStep:
+    """Joins a source dataset (labels) to events by the event key, for window group ``index``.
+
+    A source value that comes before its event waits here and travels with the event; one
+    that comes after is sent as an ``UPDATE`` to the window that holds the event.
+    """
+
+    index: int
+    by: tuple[str, ...]
+    event_key: str
+    source: str
+    source_key: str
+    source_columns: tuple[str, ...]
+    keyed = True
+
+    def key(self, record: Record) -> Hashable:
+        kind, seq, payload = record
+        if kind in (EVENT, PROBE):
+            return or_none(payload[1].get(self.event_key))
+        if kind == SOURCE and payload[0] == self.source:
+            return or_none(payload[2].get(self.source_key))
+        return (PASS, seq)
+
+    def step(self, state: dict[str, Any] | None, record: Record) -> tuple[Any, list[Record]]:
+        kind, seq, payload = record
+        state = state if state is not None else {}
+        if kind in (EVENT, PROBE):
+            op, row, joined = payload
+            if "values" in state:
+                joined = {**joined, self.index: state["values"]}
+            if kind == EVENT:
+                state["by"] = by_key(row, self.by)
+            return state, [(kind, seq, (op, row, joined))]
+        if kind == SOURCE and payload[0] == self.source:
+            row = payload[2]
+            values = tuple(row.get(c) for c in self.source_columns)
+            state["values"] = values
+            if "by" in state:
+                event = or_none(row.get(self.source_key))
+                return state, [(UPDATE, seq, (self.index, state["by"], event, values))]
+            return state, []
+        return state, [record]  # not this join's source: passed on
+
+
+@dataclass
+class WindowStep:
+    """Window group ``index`` of a feature set: keyed by its ``by`` columns."""
+
+    engine: FeatureEngine
+    index: int
+    timestamp: str
+    timestamp_format: str
+    extra_lateness: int = 0
+    keyed = True
+    group: Group = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.group = self.engine.group(self.index)
+        self.names = [f.name for f in self.engine.members(self.index)]
+
+    def key(self, record: Record) -> Hashable:
+        kind, seq, payload = record
+        if kind in (EVENT, PROBE):
+            return by_key(payload[1], self.group.by)
+        if kind == UPDATE and payload[0] == self.index:
+            return payload[1]
+        return (PASS, seq)
+
+    def step(self, state: Any, record: Record) -> tuple[Any, list[Record]]:
+        kind, seq, payload = record
+        window, watermark = state if state is not None else (self.engine.group(self.index), None)
+        if kind == UPDATE and payload[0] == self.index:
+            _, _, event, values = payload
+            if event in window.retained:
+                window.joined[event] = values
+            else:
+                window.pending[event] = values
+            return (window, watermark), []
+        if kind not in (EVENT, PROBE):
+            return state, [record]
+        op, row, joined = payload
+        key = by_key(row, self.group.by)
+        if self.index in joined:
+            window.pending[or_none(row.get(self.group.columns[0]))] = joined[self.index]
+        t = nanos_of(row.get(self.timestamp), self.timestamp_format)
+        if t is None:
+            raise ValueError(f"event {seq}: field {self.timestamp!r} is null")
+        stored = [row.get(c) for c in self.group.columns]
+        values = self.engine.key_step(
+            self.index, window, key, stored, t, watermark, self.extra_lateness
+        )
+        watermark = t if watermark is None else max(watermark, t)
+        row = {**row, **dict(zip(self.names, values, strict=True))}
+        return (window, watermark), [(kind, seq, (op, row, joined))]
+
+
+@dataclass
+class ModelStep:
+    """A deployment: predicts on each event, learns when its label arrives (one model, so one
+    key). Reuses :class:`LocalDeployment`'s prequential logic on one record at a time."""
+
+    name: str
+    spec: ModelSpec
+    inputs: Inputs
+    labels: Labels | None
+    key_column: str
+    timestamp: str | None
+    deployed_at: int  # the store operation of the deploy: later events are scored
+    paused: tuple[tuple[int, int], ...] = ()  # [from, to) operations while paused
+    pretrain: bool = False
+    predict_only: bool = False
+    label_key: str = ""
+    keyed = True
+
+    def key(self, record: Record) -> Hashable:
+        return 0
+
+    def _paused(self, op: int) -> bool:
+        return any(lo <= op < hi for lo, hi in self.paused)
+
+    def _new(self) -> dict[str, Any]:
+        deployment = LocalDeployment(
+            None,  # type: ignore[arg-type]  # no store: outputs travel as records
+            self.name,
+            self.spec,
+            self.inputs,
+            self.labels,
+            self.key_column,
+            self.timestamp,
+        )
+        deployment.predict_only = self.predict_only
+        return {"deployment": deployment, "rows": [], "labels": {}, "trained": False}
+
+    def step(self, state: dict[str, Any] | None, record: Record) -> tuple[Any, list[Record]]:
+        kind, seq, payload = record
+        state = state if state is not None else self._new()
+        deployment: LocalDeployment = state["deployment"]
+        if kind in (EVENT, PROBE):
+            op, row, _ = payload
+            if kind == EVENT and op < self.deployed_at:
+                if self.pretrain:
+                    state["rows"].append(row)
+                return state, []
+            self._pretrain(state)
+            if kind == PROBE:
+                prediction = deployment.model.predict_one(deployment.features_of(row))
+                return state, [(ANSWER, seq, dict(prediction))]
+            if self._paused(op):
+                return state, []
+            output = deployment.on_record(row)
+            made: list[Record] = [] if output is None else [(OUTPUT, seq, output)]
+            return state, made + self._labelled(deployment, seq)
+        if kind == SOURCE and self.labels is not None and payload[0] == self.labels.dataset:
+            _, op, row = payload
+            if op < self.deployed_at:
+                if self.pretrain:
+                    state["labels"][or_none(row.get(self.label_key))] = row.get(self.labels.field)
+                return state, []
+            self._pretrain(state)
+            if self._paused(op):
+                return state, []
+            deployment.on_label(or_none(row.get(self.label_key)), row.get(self.labels.field))
+            return state, self._labelled(deployment, seq)
+        return state, []
+
+    def _pretrain(self, state: dict[str, Any]) -> None:
+        """Learn the history before the deploy once, as the local engine does at deploy."""
+        if state["trained"]:
+            return
+        state["trained"] = True
+        rows, labels = state.pop("rows"), state.pop("labels")
+        known = [r for r in rows if or_none(r.get(self.key_column)) in labels]
+        if known and self.labels is not None:
+            frame = pd.DataFrame(known)
+            y = [labels[or_none(k)] for k in frame[self.key_column].tolist()]
+            state["deployment"].learn(frame, y)
+
+    @staticmethod
+    def _labelled(deployment: LocalDeployment, seq: int) -> list[Record]:
+        pairs, deployment.new_labelled = deployment.new_labelled, []
+        return [(LABELLED, seq, (y, float(score))) for y, score in pairs]
+
+
+Step = RowStep | JoinStep | WindowStep | ModelStep
+
+
+@dataclass
+class Plan:
+    """The steps of one job, and the datasets its stream carries (events' and sources')."""
+
+    steps: list[Step]
+    events: str
+    sources: tuple[str, ...] = ()
+
+
+@dataclass
+class FeaturePlan:
+    """The steps computing a feature set, in an order that respects its dependencies."""
+
+    feature_set: FeatureSet
+    key: str
+    schemas: dict[str, dict[str, Column]]
+    keys: dict[str, str]
+    extra_lateness: int = 0
+
+    def steps(self) -> list[Step]:
+        fs = self.feature_set
+        engine = FeatureEngine(fs, key=self.key)
+        steps: list[Step] = []
+        for stage, (sql, rows, groups) in enumerate(engine.stages):
+            if sql or rows:
+                steps.append(RowStep(engine, stage, self.schemas[fs.dataset]))
+            for index in groups:
+                group = engine.group(index)
+                if group.source is not None:
+                    steps.append(
+                        JoinStep(
+                            index=index,
+                            by=group.by,
+                            event_key=self.key,
+                            source=group.source,
+                            source_key=self.keys[group.source],
+                            source_columns=group.source_columns,
+                        )
+                    )
+                steps.append(
+                    WindowStep(
+                        engine, index, fs.timestamp, fs.timestamp_format, self.extra_lateness
+                    )
+                )
+        return steps
+
+
+def one_row_frame(row: dict[str, Any], schema: dict[str, Column]) -> pd.DataFrame:
+    """One record as a one-row DataFrame with the dataset's column types (what a push of that
+    record would hold); computed columns keep the types of their values."""
+    frame = pd.DataFrame([row])
+    base = [c for c in schema if c in frame.columns]
+    typed = conform(frame[base], {c: schema[c] for c in base})
+    for c in base:
+        frame[c] = typed[c]
+    return frame
+
+
+def takes(step: Step, dataset: str) -> bool:
+    """Whether ``step`` reads the records of ``dataset`` from the stream's sources."""
+    if isinstance(step, JoinStep):
+        return step.source == dataset
+    if isinstance(step, ModelStep):
+        return step.labels is not None and step.labels.dataset == dataset
+    return False
+
+
+def passes(key: Hashable) -> bool:
+    """Whether a step's key says the record only passes through (no state of its own)."""
+    return isinstance(key, tuple) and len(key) == 2 and key[0] == PASS
+
+
+def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
+    """The plan's steps over ``records`` (in ``seq`` order), one record at a time, in this
+    process: what the Flink job computes, wired the same way (events enter at the first step,
+    a source's records at each step that reads them), for reference and tests."""
+    states: list[dict[Hashable, Any]] = [{} for _ in plan.steps]
+
+    def one(i: int, record: Record) -> list[Record]:
+        step = plan.steps[i]
+        if isinstance(step, RowStep):
+            return [step.apply(record)]
+        key = step.key(record)
+        state, out = step.step(states[i].get(key), record)
+        if not passes(key):
+            states[i][key] = state
+        return out
+
+    def through(start: int, batch: list[Record]) -> list[Record]:
+        for i in range(start, len(plan.steps)):
+            batch = [made for record in batch for made in one(i, record)]
+        return batch
+
+    made: list[Record] = []
+    for record in records:
+        if record[0] != SOURCE:
+            made += through(0, [record])
+            continue
+        for i, step in enumerate(plan.steps):
+            if takes(step, record[2][0]):
+                made += through(i + 1, one(i, record))
+    return made

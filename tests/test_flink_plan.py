@@ -1,0 +1,225 @@
+"""The Flink backend's plan, run in this process (no Flink): the same values as the local engine.
+
+A Flink job runs these plan steps, keyed and in log order (tests_flink checks the job gives
+what :func:`run_plan` gives); here the steps themselves are checked against the slow reference
+and the local engine on generated streams, which needs no Java.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rtml
+from rtml.backends.base import OUTPUT_COLUMNS
+from rtml.backends.flink import FlinkBackend
+from rtml.backends.flink.plan import run_plan
+
+from .reference import KEY, reference
+from .test_feature_parity import (
+    EVENT_SCHEMA,
+    LABEL_SCHEMA,
+    arrival_log,
+    assert_same,
+    batches,
+    feature_sets,
+    streams,
+)
+
+
+def planned_features(backend: FlinkBackend, name: str) -> pd.DataFrame:
+    return backend.feature_frame(name, run_plan(*backend.feature_job(name)))
+
+
+def fill(backend: rtml.Backend, log: list[tuple[str, pd.DataFrame]]) -> None:
+    for name, frame in log:
+        assert backend.dataset(name).push(frame) == len(frame)
+
+
+@settings(max_examples=25)
+@given(stream=streams(), fs=feature_sets(), cuts=st.sets(st.integers(0, 120)), first=st.booleans())
+def test_planned_features_equal_the_reference(stream, fs, cuts, first) -> None:
+    log = arrival_log(stream)
+    with FlinkBackend() as backend:
+        backend.create_dataset("events", key="id", schema=EVENT_SCHEMA)
+        backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
+        if first:
+            backend.materialize(fs)
+        fill(backend, batches(log, sorted(cuts)))
+        if not first:
+            backend.materialize(fs)
+        assert_same(planned_features(backend, "fs"), reference(fs, KEY, log), "planned")
+
+
+@settings(max_examples=15)
+@given(stream=streams(), fs=feature_sets())
+def test_planned_history_equals_the_reference(stream, fs) -> None:
+    events, labels = stream["events"], stream["labels"]
+    with FlinkBackend() as backend:
+        backend.create_dataset("events", key="id", df=events)
+        backend.create_dataset("labels", key="id", df=labels, schema=LABEL_SCHEMA)
+        backend.materialize(fs)
+        want = reference(fs, KEY, [("labels", labels), ("events", events)])
+        assert_same(planned_features(backend, "fs"), want, "planned history")
+
+
+def deploy_and_feed(
+    backend: rtml.Backend, stream: dict[str, Any], cuts: list[int], pause: tuple[int, int]
+) -> rtml.Deployment:
+    events, labels = stream["events"], stream["labels"]
+    backend.create_dataset("events", key="id", df=events.iloc[:3], schema=EVENT_SCHEMA)
+    backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
+    fs = rtml.FeatureSet(
+        name="fs",
+        dataset="events",
+        timestamp="ts",
+        allowed_lateness="25s",
+        features=[
+            rtml.features.Aggregate("n", column="v", op="count", by="k", window="10s"),
+            rtml.features.Aggregate(
+                "risk", column="y", op="sum", by="k", window="30s", source="labels"
+            ),
+        ],
+    )
+    backend.materialize(fs)
+    deployment = backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("fs", numerical=["v", "n", "risk"]),
+        labels=rtml.Labels("labels", field="y"),
+        pretrain=True,
+    )
+    log = [(n, f) for n, f in arrival_log(stream) if not (n == "events" and f["id"].iloc[0] < 3)]
+    for i, (name, frame) in enumerate(batches(log, cuts)):
+        if i == pause[0]:
+            deployment.pause()
+        if i == pause[1]:
+            deployment.resume()
+        backend.dataset(name).push(frame)
+    return deployment
+
+
+@settings(max_examples=15)
+@given(
+    stream=streams(max_n=30),
+    cuts=st.sets(st.integers(0, 80)),
+    pause=st.tuples(st.integers(0, 20), st.integers(0, 30)),
+)
+def test_planned_deployment_equals_the_local_engine(stream, cuts, pause) -> None:
+    stream["labels"]["y"] = stream["labels"]["y"].astype("int64").astype("float64")
+    local = deploy_and_feed(rtml.connect("local", path=":memory:"), stream, sorted(cuts), pause)
+    with FlinkBackend() as backend:
+        deploy_and_feed(backend, stream, sorted(cuts), pause)
+        made = run_plan(*backend.model_job("m"))
+    outputs = pd.DataFrame([r[2] for r in made if r[0] == "o"], columns=OUTPUT_COLUMNS)
+    want = local.outputs()
+    assert outputs["key"].tolist() == want["key"].tolist()
+    np.testing.assert_allclose(
+        outputs["score"].to_numpy(float), want["score"].to_numpy(float), rtol=1e-12
+    )
+    pairs = pd.DataFrame([r[2] for r in made if r[0] == "l"], columns=["y", "score"])
+    wanted = local.labelled()
+    assert pairs["y"].tolist() == wanted["y"].tolist()
+    np.testing.assert_allclose(
+        pairs["score"].to_numpy(float), wanted["score"].to_numpy(float), rtol=1e-12
+    )
+
+
+def test_a_probe_is_scored_without_learning() -> None:
+    events = pd.DataFrame({"id": range(6), "x": [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]})
+    labels = pd.DataFrame({"id": range(6), "y": [0, 1, 0, 1, 0, 1]})
+    local = rtml.connect("local", path=":memory:")
+    with FlinkBackend() as backend:
+        for b in (local, backend):
+            tx = b.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+            lb = b.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+            b.deploy(
+                "m",
+                rtml.models.LogisticRegression(),
+                inputs=rtml.Inputs("tx", numerical=["x"]),
+                labels=rtml.Labels("labels", field="y"),
+            )
+            lb.push(labels)
+            tx.push(events)
+        plan, records = backend.model_job("m", probe={"id": 99, "x": 1.0})
+        made = run_plan(plan, records)
+        (answer,) = [r[2] for r in made if r[0] == "a"]
+        want = local.deployment("m").predict({"id": 99, "x": 1.0})
+        assert answer["score"] == pytest.approx(want["score"], rel=1e-12)
+        assert answer["predicted_class"] == want["predicted_class"]
+        assert sum(r[0] == "o" for r in made) == 6  # the probe made no output
+
+
+def test_late_records_are_refused_by_the_gate() -> None:
+    with FlinkBackend() as backend:
+        tx = backend.create_dataset(
+            "tx", key="id", df=pd.DataFrame({"id": [1], "ts": [1000], "x": [1.0]})
+        )
+        fs = rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            allowed_lateness="10s",
+            features=[rtml.features.Aggregate("n", column="x", op="count", by="id", window="1m")],
+        )
+        backend.materialize(fs)
+        with pytest.raises(
+            rtml.SchemaError, match=r"row\(s\) \[1\].*allowed_lateness|row 1, field 'ts'"
+        ):
+            tx.push(pd.DataFrame({"id": [2, 3], "ts": [995, 900], "x": [1.0, 1.0]}))
+        assert len(tx) == 1
+        assert (
+            tx.push(
+                pd.DataFrame({"id": [2, 3], "ts": [995, 900], "x": [1.0, 1.0]}),
+                on_error="dead_letter",
+            )
+            == 1
+        )
+        assert tx.dead_letters()["record"].tolist()[0]["id"] == 3
+        with pytest.raises(rtml.SchemaError, match="history"):
+            tx.push_history([{"id": 4, "ts": 2000, "x": 1.0}])
+
+
+def test_the_catalog_survives_a_reopen(tmp_path) -> None:
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        allowed_lateness="1s",
+        features=[rtml.features.Aggregate("n", column="x", op="count", by="id", window="1m")],
+    )
+    with FlinkBackend(path=str(tmp_path)) as backend:
+        backend.create_dataset(
+            "tx", key="id", df=pd.DataFrame({"id": [1], "ts": [100], "x": [1.0]})
+        )
+        backend.materialize(fs)
+        backend.deploy("m", rtml.models.GaussianNB(), inputs=rtml.Inputs("f", numerical=["x"]))
+        backend.deployment("m").pause()
+    with FlinkBackend(path=str(tmp_path)) as again:
+        assert again.feature_set("f") == fs and again.deployments() == ["m"]
+        assert again.datasets() == ["tx"] and len(again.dataset("tx")) == 1
+        with pytest.raises(rtml.SchemaError, match="allowed_lateness"):
+            again.dataset("tx").push([{"id": 2, "ts": 50, "x": 1.0}])  # the gate is back too
+
+
+def test_refusals_name_what_is_wrong() -> None:
+    with FlinkBackend() as backend:
+        backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float", "y": "int"})
+        with pytest.raises(rtml.SpecError, match="dataset of their own"):
+            backend.deploy(
+                "m",
+                rtml.models.GaussianNB(),
+                inputs=rtml.Inputs("tx", numerical=["x"]),
+                labels=rtml.Labels("tx", field="y"),
+            )
+        with pytest.raises(rtml.SpecError, match="'z'"):
+            backend.deploy("m", rtml.models.GaussianNB(), inputs=rtml.Inputs("tx", numerical=["z"]))
+        with pytest.raises(rtml.NotFound):
+            backend.features("nowhere")
+        with pytest.raises(ValueError, match="host:port"):
+            FlinkBackend(jobmanager="nohost")

@@ -1,0 +1,153 @@
+"""The Flink backend on PyFlink's local mini-cluster: the conformance suite, and the same
+numbers as the local engine and as the plan run in one process, at parallelism 1 and 2."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rtml
+from rtml.backends.flink.plan import run_plan
+from rtml.testing.conformance import BackendConformance
+from tests.test_feature_parity import (
+    EVENT_SCHEMA,
+    LABEL_SCHEMA,
+    arrival_log,
+    assert_same,
+    batches,
+    feature_sets,
+    streams,
+)
+
+
+class TestFlinkConformance(BackendConformance):
+    @pytest.fixture
+    def backend(self, tmp_path):
+        backend = rtml.connect("flink", path=str(tmp_path / "flink"), parallelism=2)
+        yield backend
+        backend.close()
+
+
+@given(
+    stream=streams(),
+    fs=feature_sets(),
+    cuts=st.sets(st.integers(0, 120)),
+    parallelism=st.sampled_from([1, 2]),
+)
+def test_the_job_gives_what_the_plan_gives(stream, fs, cuts, parallelism) -> None:
+    """Keyed steps in parallel subtasks, sources unioned in: the job's records are exactly
+    the plan's, run in one process in log order (UDF, SQL, joined labels, delays, ties)."""
+    with rtml.connect("flink", parallelism=parallelism) as backend:
+        backend.create_dataset("events", key="id", schema=EVENT_SCHEMA)
+        backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
+        backend.materialize(fs)
+        for name, frame in batches(arrival_log(stream), sorted(cuts)):
+            backend.dataset(name).push(frame)
+        plan, records = backend.feature_job("fs")
+        want = backend.feature_frame("fs", run_plan(plan, records))
+        assert_same(backend.features("fs"), want, f"Flink at parallelism {parallelism}")
+
+
+def example_features():
+    path = Path(__file__).parents[1] / "examples" / "fraud" / "features.py"
+    spec = importlib.util.spec_from_file_location("fraud_example_features", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.fraud_features, module.model_inputs
+
+
+def fraud_run(backend: rtml.Backend, events: pd.DataFrame, labels: pd.DataFrame):
+    fraud_features, model_inputs = example_features()
+    split = len(events) // 2
+    tx = backend.create_dataset("transactions", key="transactionID", df=events.iloc[:split])
+    lb = backend.create_dataset("labels", key="transactionID", df=labels.iloc[:split])
+    backend.materialize(fraud_features())
+    model = backend.deploy(
+        "lr",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("fraud_features", numerical=model_inputs()),
+        labels=rtml.Labels("labels", field="is_fraud"),
+        pretrain=True,
+    )
+    # Live: transactions in batches, each batch's labels a few batches later.
+    for lo in range(split, len(events), 500):
+        tx.push(events.iloc[lo : lo + 500])
+        if lo - 1500 >= split:
+            lb.push(labels.iloc[lo - 1500 : lo - 1000])
+    return backend.features("fraud_features"), model.outputs(), model.evaluate("WindowedAUC", 500)
+
+
+def test_the_fraud_example_gives_the_local_engine_numbers(tmp_path) -> None:
+    sim = rtml.simulate.SyntheticFraudSimulator(n_customers=200, n_terminals=400, days=12, seed=5)
+    events, labels = sim.generate()
+    assert len(events) > 3000
+    local = fraud_run(rtml.connect("local", path=":memory:"), events, labels)
+    with rtml.connect("flink", path=str(tmp_path), parallelism=2) as backend:
+        flink = fraud_run(backend, events, labels)
+    (features, outputs, auc), (want_features, want_outputs, want_auc) = flink, local
+    pd.testing.assert_frame_equal(features, want_features, check_dtype=False, rtol=1e-9)
+    assert outputs["key"].tolist() == want_outputs["key"].tolist()
+    np.testing.assert_allclose(
+        outputs["score"].to_numpy(float), want_outputs["score"].to_numpy(float), rtol=1e-9
+    )
+    np.testing.assert_allclose(auc["value"], want_auc["value"], rtol=1e-9)
+    assert len(outputs) == len(events) - len(events) // 2
+
+
+def test_rocksdb_state_and_checkpoints_give_the_same_numbers(tmp_path) -> None:
+    events = pd.DataFrame(
+        {"id": range(300), "k": [i % 7 for i in range(300)], "ts": range(0, 3000, 10)}
+    )
+    events["v"] = np.sin(events["id"]).round(3)
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[rtml.features.Aggregate("s", column="v", op="sum", by="k", window="2m")],
+    )
+    results = []
+    for config in (
+        {},
+        {
+            "state.backend.type": "rocksdb",
+            "execution.checkpointing.interval": "100 ms",
+            "execution.checkpointing.dir": (tmp_path / "checkpoints").as_uri(),
+        },
+    ):
+        with rtml.connect("flink", parallelism=2, config=config) as backend:
+            backend.create_dataset("tx", key="id", df=events)
+            backend.materialize(fs)
+            results.append(backend.features("f"))
+    pd.testing.assert_frame_equal(results[0], results[1])
+
+
+def test_predict_scores_from_the_live_state(tmp_path) -> None:
+    events = pd.DataFrame({"id": range(40), "x": np.linspace(0, 1, 40)})
+    labels = pd.DataFrame({"id": range(40), "y": (events["x"] > 0.5).astype(int)})
+    answers = []
+    for backend in (
+        rtml.connect("local", path=":memory:"),
+        rtml.connect("flink", path=str(tmp_path)),
+    ):
+        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        model = backend.deploy(
+            "m",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        tx.push(events)
+        lb.push(labels)
+        answers.append(model.predict({"id": 1000, "x": 0.9}))
+        assert len(model.outputs()) == 40
+        backend.close()
+    assert answers[0]["score"] == pytest.approx(answers[1]["score"], rel=1e-12)
+    assert answers[1]["score"] > 0.5
