@@ -28,12 +28,12 @@ quickstart: | $(BIN)/python
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests tests_flink examples benchmarks
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict -q -d $(VENV)/site
 
 lint: $(VENV)/.installed-test
-	$(BIN)/ruff check src tests examples benchmarks
+	$(BIN)/ruff check src tests tests_flink examples benchmarks
 
 typecheck: $(VENV)/.installed-test
 	$(BIN)/mypy

@@ -71,7 +71,7 @@ def test_planned_history_equals_the_reference(stream, fs) -> None:
 def deploy_and_feed(
     backend: rtml.Backend, stream: dict[str, Any], cuts: list[int], pause: tuple[int, int]
 ) -> rtml.Deployment:
-    events, labels = stream["events"], stream["labels"]
+    events = stream["events"]
     backend.create_dataset("events", key="id", df=events.iloc[:3], schema=EVENT_SCHEMA)
     backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
     fs = rtml.FeatureSet(

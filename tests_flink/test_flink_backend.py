@@ -11,10 +11,6 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
-import rtml
-from rtml.backends.flink.plan import run_plan
-from rtml.testing.conformance import BackendConformance
 from tests.test_feature_parity import (
     EVENT_SCHEMA,
     LABEL_SCHEMA,
@@ -24,6 +20,10 @@ from tests.test_feature_parity import (
     feature_sets,
     streams,
 )
+
+import rtml
+from rtml.backends.flink.plan import run_plan
+from rtml.testing.conformance import BackendConformance
 
 
 class TestFlinkConformance(BackendConformance):

@@ -12,9 +12,9 @@ import pandas as pd
 from rtml.errors import SchemaError
 
 __all__ = [
+    "SQL_TYPES",
     "Column",
     "ColumnType",
-    "SQL_TYPES",
     "Problem",
     "conform",
     "dataset_schema",
