@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip --disable-pip-version-check -q
 
-.PHONY: demo quickstart test lint typecheck docs bench clean
+.PHONY: demo quickstart test test-core test-flink lint typecheck docs bench bench-flink clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,11 +26,32 @@ quickstart: | $(BIN)/python
 	$(PIP) install -e .
 	$(BIN)/python examples/quickstart.py
 
-test: $(VENV)/.installed-test
+# The core suite, then the Flink suite in a virtualenv of its own (PyFlink pins pandas<2.3
+# and pyarrow<21; it runs on PyFlink's local mini-cluster and needs Java 17).
+test: test-core test-flink
+
+test-core: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 	$(BIN)/ruff check src tests tests_flink examples benchmarks
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict -q -d $(VENV)/site
+
+FLINK_VENV ?= .venv-flink
+FLINK_BIN := $(FLINK_VENV)/bin
+
+$(FLINK_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(FLINK_VENV)
+	$(FLINK_BIN)/python -m pip --disable-pip-version-check -q install --upgrade pip
+	$(FLINK_BIN)/python -m pip --disable-pip-version-check -q install -e ".[flink,test]"
+	touch $@
+
+test-flink: $(FLINK_VENV)/.installed
+	@command -v java >/dev/null || { echo "The Flink tests need Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
+	$(FLINK_BIN)/python -m pytest -q -p no:cacheprovider -c tests_flink/pytest.ini --rootdir . \
+		tests_flink src/rtml/backends/flink
+
+bench-flink: $(FLINK_VENV)/.installed
+	$(FLINK_BIN)/python -m benchmarks.flink
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests tests_flink examples benchmarks
@@ -45,4 +66,4 @@ bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/features.py
 
 clean:
-	rm -rf $(VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) $(FLINK_VENV) site .pytest_cache .mypy_cache .ruff_cache .hypothesis

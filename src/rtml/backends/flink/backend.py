@@ -60,8 +60,22 @@ class FlinkBackend(Backend):
     ``parallelism`` is the jobs' default parallelism; ``config`` adds Flink configuration
     (``state.backend.type``, ``execution.checkpointing.interval``, ...).
 
+    Writes (datasets, pushes, ``materialize``, ``deploy``) need no job; reads of computed
+    values (``features``, ``outputs``, ``evaluate``, ``predict``) run one:
+
     >>> import rtml
-    >>> backend = rtml.connect("flink")  # doctest: +SKIP
+    >>> backend = FlinkBackend(parallelism=2)  # rtml.connect("flink", ...) checks the extra
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "card": "string",
+    ...                                                    "ts": "int", "amount": "float"})
+    >>> backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[
+    ...     rtml.features.Aggregate("spend_1h", column="amount", op="sum", by="card",
+    ...                             window="1h")]))
+    >>> tx.push([{"id": 1, "card": "a", "ts": 0, "amount": 5.0}])
+    1
+    >>> plan, records = backend.feature_job("f")  # what features("f") runs on Flink
+    >>> [type(step).__name__ for step in plan.steps], len(records)
+    (['WindowStep'], 1)
+    >>> backend.close()
     """
 
     name = "flink"

@@ -228,7 +228,7 @@ class LocalDeployment(Deployment):
             outputs, labelled = self.take_writes()
             if labelled is not None:
                 self.new_labelled.extend(labelled.itertuples(index=False, name=None))
-            return None if outputs is None else outputs.to_dict("records")[0]
+            return None if outputs is None else cast(dict[str, Any], outputs.to_dict("records")[0])
         k = row.get(self.key)
         score, predicted, probs = self._prequential(
             k, self.features_of(row), *self._record_functions()
