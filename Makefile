@@ -42,7 +42,7 @@ FLINK_BIN := $(FLINK_VENV)/bin
 $(FLINK_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(FLINK_VENV)
 	$(FLINK_BIN)/python -m pip --disable-pip-version-check -q install --upgrade pip
-	$(FLINK_BIN)/python -m pip --disable-pip-version-check -q install -e ".[flink,test]"
+	$(FLINK_BIN)/python -m pip --disable-pip-version-check -q install -e ".[flink,test,examples]"
 	touch $@
 
 test-flink: $(FLINK_VENV)/.installed

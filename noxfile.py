@@ -14,7 +14,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def flink(session: nox.Session) -> None:
     """The Flink suite, in its own virtualenv (PyFlink pins pandas<2.3, pyarrow<21); Java 17."""
-    session.install("-e", ".[flink,test]")
+    session.install("-e", ".[flink,test,examples]")
     session.run(
         "pytest",
         "-q",

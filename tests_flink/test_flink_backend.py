@@ -4,6 +4,9 @@ numbers as the local engine and as the plan run in one process, at parallelism 1
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -151,3 +154,32 @@ def test_predict_scores_from_the_live_state(tmp_path) -> None:
         backend.close()
     assert answers[0]["score"] == pytest.approx(answers[1]["score"], rel=1e-12)
     assert answers[1]["score"] > 0.5
+
+
+def test_the_fraud_example_moves_to_flink_by_one_setting(tmp_path) -> None:
+    """The example's steps as separate processes, RTML_BACKEND=flink against the default
+    local engine: the same comparison table."""
+    example = Path(__file__).parents[1] / "examples" / "fraud"
+    small = {
+        "CUSTOMERS": "150",
+        "TERMINALS": "300",
+        "DAYS": "10",
+        "HISTORY_DAYS": "4",
+        "DRIFT_DAY": "7",
+        "BATCH_SIZE": "500",
+        "METRIC_WINDOW": "500",
+    }
+    tables = []
+    for backend in ("local", "flink"):
+        home = tmp_path / backend
+        env = {**os.environ, **small, "RTML_HOME": str(home), "CHART": str(home / "c.html")}
+        env["RTML_BACKEND"] = backend
+        for step in ("feature_pipeline.py", "model.py", "live_data.py", "compare.py"):
+            done = subprocess.run(
+                [sys.executable, step], cwd=example, env=env, capture_output=True, text=True
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+        table = done.stdout.split("WindowedAUC", 1)[1].split("chart:", 1)[0]
+        tables.append(table)
+    assert tables[0] == tables[1]
+    assert "LogisticRegression" in tables[1] and "1539" in tables[1]

@@ -2,7 +2,9 @@
 
 The backend is the embedded local engine (its store under ``RTML_HOME``, else ``./.rtml``),
 unless ``RTML_URL`` names a running ``rtml serve`` (then every step talks to it; its key, if
-any, in ``RTML_API_KEY``), or ``TURBOML_BACKEND_URL`` and ``TURBOML_API_KEY`` are both set.
+any, in ``RTML_API_KEY``), or ``TURBOML_BACKEND_URL`` and ``TURBOML_API_KEY`` are both set, or
+``RTML_BACKEND=flink`` (Apache Flink: its data under ``RTML_HOME`` too; ``FLINK_PARALLELISM``,
+and ``FLINK_JOBMANAGER`` for a cluster).
 """
 
 from __future__ import annotations
@@ -16,6 +18,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     rtml_home: str | None = None
+    rtml_backend: str = "local"  # or "flink"
+    flink_parallelism: int = 2
+    flink_jobmanager: str | None = None  # host:port of a cluster; None: the local mini-cluster
     rtml_url: str | None = None
     rtml_api_key: str | None = None
     turboml_backend_url: str | None = None
@@ -57,7 +62,14 @@ def connect() -> rtml.Backend:
         )
     if settings.rtml_url:
         return rtml.connect(settings.rtml_url, api_key=settings.rtml_api_key)
-    return rtml.connect("local", path=settings.rtml_home)
+    if settings.rtml_backend == "flink":
+        return rtml.connect(
+            "flink",
+            path=settings.rtml_home or ".rtml",
+            parallelism=settings.flink_parallelism,
+            jobmanager=settings.flink_jobmanager,
+        )
+    return rtml.connect(settings.rtml_backend, path=settings.rtml_home)
 
 
 def simulator() -> rtml.simulate.SyntheticFraudSimulator:
