@@ -27,6 +27,7 @@ from tests.test_feature_parity import (
 import rtml
 from rtml.backends.flink.plan import run_plan
 from rtml.testing.conformance import BackendConformance
+from rtml.testing.conformance import _events as _events_and_labels
 
 
 class TestFlinkConformance(BackendConformance):
@@ -183,3 +184,34 @@ def test_the_fraud_example_moves_to_flink_by_one_setting(tmp_path) -> None:
         tables.append(table)
     assert tables[0] == tables[1]
     assert "LogisticRegression" in tables[1] and "1539" in tables[1]
+
+
+def test_a_cluster_gives_what_the_mini_cluster_gives(standalone_cluster) -> None:
+    """``jobmanager=`` submits the same jobs to a cluster of separate processes."""
+    events, labels = _events_and_labels(300)
+    results = []
+    for target in ({"jobmanager": standalone_cluster}, {}):
+        with rtml.connect("flink", parallelism=2, **target) as backend:
+            tx = backend.create_dataset("tx", key="id", df=events.iloc[:100])
+            lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+            fs = rtml.FeatureSet(
+                name="f",
+                dataset="tx",
+                timestamp="ts",
+                features=[
+                    rtml.features.Aggregate("s", column="amount", op="sum", by="card", window="1h")
+                ],
+            )
+            backend.materialize(fs)
+            model = backend.deploy(
+                "m",
+                rtml.models.LogisticRegression(),
+                inputs=rtml.Inputs("f", numerical=["amount", "s"]),
+                labels=rtml.Labels("labels", field="y"),
+            )
+            tx.push(events.iloc[100:])
+            lb.push(labels)
+            results.append((backend.features("f"), model.outputs()))
+    pd.testing.assert_frame_equal(results[0][0], results[1][0])
+    pd.testing.assert_frame_equal(results[0][1], results[1][1])
+    assert len(results[0][1]) == 200

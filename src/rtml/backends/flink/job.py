@@ -128,9 +128,33 @@ def _environment(parallelism: int, config: dict[str, str]) -> StreamExecutionEnv
     conf.set_string("python.client.executable", sys.executable)
     for name, value in {**_DEFAULTS, **config}.items():
         conf.set_string(name, value)
-    env = StreamExecutionEnvironment.get_execution_environment(conf)
+    if conf.get_string("execution.target", "local") == "remote":
+        env = _remote_environment(conf)
+    else:
+        env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(parallelism)
     return env
+
+
+def _remote_environment(conf: Configuration) -> StreamExecutionEnvironment:
+    """An environment submitting to the cluster at ``rest.address``/``rest.port``.
+
+    PyFlink's ``get_execution_environment`` is local unless the program runs under
+    ``flink run``; Flink's own constructor honours ``execution.target: remote``. The cluster
+    runs Python operators with the flink-python jar, shipped with the job unless configured.
+    """
+    from pyflink.java_gateway import get_gateway
+
+    if not conf.get_string("pipeline.jars", ""):
+        import pyflink
+
+        jar = next((Path(pyflink.__file__).parent / "opt").glob("flink-python-*.jar"))
+        conf.set_string("pipeline.jars", jar.as_uri())
+    jvm = get_gateway().jvm
+    j_env = jvm.org.apache.flink.streaming.api.environment.StreamExecutionEnvironment(
+        conf._j_configuration
+    )
+    return StreamExecutionEnvironment(j_env)
 
 
 def _keyed(stream: DataStream, step: Step, name: str, in_order: bool) -> DataStream:
