@@ -223,3 +223,30 @@ def test_refusals_name_what_is_wrong() -> None:
             backend.features("nowhere")
         with pytest.raises(ValueError, match="host:port"):
             FlinkBackend(jobmanager="nohost")
+
+
+@settings(max_examples=10)
+@given(n=st.integers(1, 30), seed=st.integers(0, 1000))
+def test_models_learning_in_batches_match_on_one_record_pushes(n, seed) -> None:
+    """OnlineLinearClassifier scores a push whole on the local engine, one record at a time on
+    Flink: pushes of one record give the same scores (the documented difference)."""
+    rng = np.random.default_rng(seed)
+    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n)})
+    labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 0).astype("int64")})
+    local = rtml.connect("local", path=":memory:")
+    with FlinkBackend() as backend:
+        for b in (local, backend):
+            tx = b.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+            lb = b.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+            b.deploy(
+                "m",
+                rtml.models.OnlineLinearClassifier(),
+                inputs=rtml.Inputs("tx", numerical=["x"]),
+                labels=rtml.Labels("labels", field="y"),
+            )
+            for i in range(n):
+                tx.push(events.iloc[[i]])
+                lb.push(labels.iloc[[i]])
+        made = run_plan(*backend.model_job("m"))
+    scores = [r[2]["score"] for r in made if r[0] == "o"]
+    np.testing.assert_allclose(scores, local.deployment("m").outputs()["score"], rtol=1e-12)
