@@ -130,20 +130,26 @@ def test_planned_deployment_equals_the_local_engine(stream, cuts, pause) -> None
     )
 
 
+def deploy_on_x(backend: rtml.Backend, model: rtml.ModelSpec) -> tuple[Any, Any]:
+    """Datasets tx (id, x) and labels (id, y), and ``model`` deployed on x as "m"."""
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    backend.deploy(
+        "m",
+        model,
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    return tx, lb
+
+
 def test_a_probe_is_scored_without_learning() -> None:
     events = pd.DataFrame({"id": range(6), "x": [0.0, 1.0, 0.0, 1.0, 0.0, 1.0]})
     labels = pd.DataFrame({"id": range(6), "y": [0, 1, 0, 1, 0, 1]})
     local = rtml.connect("local", path=":memory:")
     with FlinkBackend() as backend:
         for b in (local, backend):
-            tx = b.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
-            lb = b.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
-            b.deploy(
-                "m",
-                rtml.models.LogisticRegression(),
-                inputs=rtml.Inputs("tx", numerical=["x"]),
-                labels=rtml.Labels("labels", field="y"),
-            )
+            tx, lb = deploy_on_x(b, rtml.models.LogisticRegression())
             lb.push(labels)
             tx.push(events)
         plan, records = backend.model_job("m", probe={"id": 99, "x": 1.0})
@@ -236,14 +242,7 @@ def test_models_learning_in_batches_match_on_one_record_pushes(n, seed) -> None:
     local = rtml.connect("local", path=":memory:")
     with FlinkBackend() as backend:
         for b in (local, backend):
-            tx = b.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
-            lb = b.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
-            b.deploy(
-                "m",
-                rtml.models.OnlineLinearClassifier(),
-                inputs=rtml.Inputs("tx", numerical=["x"]),
-                labels=rtml.Labels("labels", field="y"),
-            )
+            tx, lb = deploy_on_x(b, rtml.models.OnlineLinearClassifier())
             for i in range(n):
                 tx.push(events.iloc[[i]])
                 lb.push(labels.iloc[[i]])

@@ -19,6 +19,11 @@ import numpy as np
 import pandas as pd
 
 from rtml.backends.base import OUTPUT_COLUMNS, Backend, Deployment, Inputs, Labels
+from rtml.backends.checks import (
+    already_materialized,
+    check_deploy_call,
+    check_inputs_and_labels,
+)
 from rtml.backends.flink.log import LogBackend, arrival_order
 from rtml.backends.flink.plan import (
     ANSWER,
@@ -178,20 +183,16 @@ class FlinkBackend(Backend):
     def dataset(self, name: str) -> LocalDataset:
         return self.log.dataset(name)
 
+    def _schema_of(self, name: str) -> dict[str, Any]:
+        return dict(self.dataset(name).schema)
+
     def datasets(self) -> list[str]:
         return self.log.datasets()
 
     # ---- feature sets --------------------------------------------------------------------
     def materialize(self, feature_set: FeatureSet) -> None:
-        if not isinstance(feature_set, FeatureSet):
-            raise SpecError(f"materialize expects a FeatureSet, got {type(feature_set).__name__}")
-        existing = self._feature_sets.get(feature_set.name)
-        if existing is not None:
-            if existing == feature_set:
-                return
-            raise SpecError(
-                f"feature set {feature_set.name!r} is already materialized with another definition"
-            )
+        if already_materialized(feature_set, self._feature_sets.get(feature_set.name)):
+            return
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
@@ -277,36 +278,15 @@ class FlinkBackend(Backend):
         pretrain: bool = False,
         predict_only: bool = False,
     ) -> FlinkDeployment:
-        if name in self._deployments:
-            raise SpecError(f"deployment {name!r} already exists")
-        if not isinstance(model, ModelSpec):
-            raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
-        if pretrain and labels is None:
-            raise SpecError(f"deployment {name!r}: pretrain needs labels")
-        if inputs.source in self._feature_sets:
-            fs = self._feature_sets[inputs.source]
-            dataset = self.dataset(fs.dataset)
-            available = {*dataset.schema, *(f.name for f in fs.features)}
-        else:
-            dataset = self.dataset(inputs.source)
-            available = set(dataset.schema)
-        unknown = [c for c in inputs.columns if c not in available]
-        if unknown:
+        check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
+        events = check_inputs_and_labels(
+            name, inputs, labels, self._feature_sets.get(inputs.source), self._schema_of
+        )
+        if labels is not None and labels.dataset == events:
             raise SpecError(
-                f"deployment {name!r}: input column(s) {', '.join(map(repr, unknown))} are not in "
-                f"{inputs.source!r} (available: {', '.join(sorted(available))})"
+                f"deployment {name!r}: on Flink, labels come from a dataset of their own, "
+                f"not from the inputs' dataset {events!r}"
             )
-        if labels is not None:
-            if labels.field not in self.dataset(labels.dataset).schema:
-                raise SpecError(
-                    f"deployment {name!r}: label field {labels.field!r} is not in dataset "
-                    f"{labels.dataset!r}"
-                )
-            if labels.dataset == dataset.name:
-                raise SpecError(
-                    f"deployment {name!r}: on Flink, labels come from a dataset of their own, "
-                    f"not from the inputs' dataset {dataset.name!r}"
-                )
         model.build()  # a model that cannot be built is refused here, not inside the job
         self._deployments[name] = {
             "model": model,

@@ -12,6 +12,11 @@ from typing import Any
 import pandas as pd
 
 from rtml.backends.base import Backend, Inputs, Labels
+from rtml.backends.checks import (
+    already_materialized,
+    check_deploy_call,
+    check_inputs_and_labels,
+)
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
@@ -371,15 +376,9 @@ class LocalBackend(Backend):
         return FeatureEngine(spec, key=self.dataset(spec.dataset).key)
 
     def materialize(self, feature_set: FeatureSet) -> None:
-        if not isinstance(feature_set, FeatureSet):
-            raise SpecError(f"materialize expects a FeatureSet, got {type(feature_set).__name__}")
-        existing = self._feature_sets.get(feature_set.name)
-        if existing is not None:
-            if existing.spec == feature_set:
-                return
-            raise SpecError(
-                f"feature set {feature_set.name!r} is already materialized with another definition"
-            )
+        existing = self._feature_sets.get(getattr(feature_set, "name", ""))
+        if already_materialized(feature_set, existing.spec if existing else None):
+            return
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
@@ -493,12 +492,7 @@ class LocalBackend(Backend):
         pretrain: bool = False,
         predict_only: bool = False,
     ) -> LocalDeployment:
-        if name in self._deployments:
-            raise SpecError(f"deployment {name!r} already exists")
-        if not isinstance(model, ModelSpec):
-            raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
-        if pretrain and labels is None:
-            raise SpecError(f"deployment {name!r}: pretrain needs labels")
+        check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
         deployment = self._new_deployment(name, model, inputs, labels)
         deployment.predict_only = predict_only
         detail = {
@@ -524,25 +518,11 @@ class LocalBackend(Backend):
     def _new_deployment(
         self, name: str, model: ModelSpec, inputs: Inputs, labels: Labels | None
     ) -> LocalDeployment:
-        if inputs.source in self._feature_sets:
-            fs = self._feature_sets[inputs.source].spec
-            dataset = self.dataset(fs.dataset)
-            available = {*dataset.schema, *(f.name for f in fs.features)}
-            timestamp: str | None = fs.timestamp
-        else:
-            dataset = self.dataset(inputs.source)
-            available, timestamp = set(dataset.schema), None
-        unknown = [c for c in inputs.columns if c not in available]
-        if unknown:
-            raise SpecError(
-                f"deployment {name!r}: input column(s) {', '.join(map(repr, unknown))} are not in "
-                f"{inputs.source!r} (available: {', '.join(sorted(available))})"
-            )
-        if labels is not None and labels.field not in self.dataset(labels.dataset).schema:
-            raise SpecError(
-                f"deployment {name!r}: label field {labels.field!r} is not in dataset "
-                f"{labels.dataset!r}"
-            )
+        m = self._feature_sets.get(inputs.source)
+        fs = m.spec if m is not None else None
+        events = check_inputs_and_labels(name, inputs, labels, fs, lambda n: self.dataset(n).schema)
+        dataset = self.dataset(events)
+        timestamp = fs.timestamp if fs is not None else None
         return LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)
 
     def _deployment_from(self, name: str, detail: dict[str, Any]) -> LocalDeployment:

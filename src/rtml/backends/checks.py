@@ -1,0 +1,77 @@
+"""The checks every backend makes before it materializes or deploys, with one wording."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from rtml.backends.base import Inputs, Labels
+from rtml.errors import SpecError
+from rtml.features.featureset import FeatureSet
+from rtml.models.base import ModelSpec
+
+__all__ = ["already_materialized", "check_deploy_call", "check_inputs_and_labels"]
+
+
+def already_materialized(feature_set: Any, existing: FeatureSet | None) -> bool:
+    """Whether ``feature_set`` is materialized already (``existing``, same definition: nothing
+    to do); a :class:`SpecError` if it is not a FeatureSet or ``existing`` differs."""
+    if not isinstance(feature_set, FeatureSet):
+        raise SpecError(f"materialize expects a FeatureSet, got {type(feature_set).__name__}")
+    if existing is None:
+        return False
+    if existing == feature_set:
+        return True
+    raise SpecError(
+        f"feature set {feature_set.name!r} is already materialized with another definition"
+    )
+
+
+def check_deploy_call(
+    name: str, model: Any, labels: Labels | None, pretrain: bool, exists: bool
+) -> None:
+    """A deployment's name is free, its model a spec, and ``pretrain`` has labels to learn."""
+    if exists:
+        raise SpecError(f"deployment {name!r} already exists")
+    if not isinstance(model, ModelSpec):
+        raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
+    if pretrain and labels is None:
+        raise SpecError(f"deployment {name!r}: pretrain needs labels")
+
+
+def check_inputs_and_labels(
+    name: str,
+    inputs: Inputs,
+    labels: Labels | None,
+    feature_set: FeatureSet | None,
+    schema_of: Callable[[str], dict[str, Any]],
+) -> str:
+    """The dataset the inputs' records come from (the feature set's, or ``inputs.source``),
+    after checking that every input column and the label field exist.
+
+    >>> schemas = {"tx": {"id": "int", "x": "float"}, "labels": {"id": "int", "y": "int"}}
+    >>> check_inputs_and_labels("m", Inputs("tx", numerical=["x"]), Labels("labels", field="y"),
+    ...                         None, schemas.__getitem__)
+    'tx'
+    >>> check_inputs_and_labels("m", Inputs("tx", numerical=["z"]), None, None,
+    ...                         schemas.__getitem__)
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': input column(s) 'z' are not in 'tx' (available: id, x)
+    """
+    dataset = feature_set.dataset if feature_set is not None else inputs.source
+    available = set(schema_of(dataset))
+    if feature_set is not None:
+        available |= {f.name for f in feature_set.features}
+    unknown = [c for c in inputs.columns if c not in available]
+    if unknown:
+        raise SpecError(
+            f"deployment {name!r}: input column(s) {', '.join(map(repr, unknown))} are not in "
+            f"{inputs.source!r} (available: {', '.join(sorted(available))})"
+        )
+    if labels is not None and labels.field not in schema_of(labels.dataset):
+        raise SpecError(
+            f"deployment {name!r}: label field {labels.field!r} is not in dataset "
+            f"{labels.dataset!r}"
+        )
+    return dataset
