@@ -7,6 +7,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -45,17 +46,33 @@ class TestFlinkConformance(BackendConformance):
     parallelism=st.sampled_from([1, 2]),
 )
 def test_the_job_gives_what_the_plan_gives(stream, fs, cuts, parallelism) -> None:
-    """Keyed steps in parallel subtasks, sources unioned in: the job's records are exactly
-    the plan's, run in one process in log order (UDF, SQL, joined labels, delays, ties)."""
+    """Keyed steps in parallel subtasks, sources unioned in: the job's feature values and a
+    deployment's outputs and labelled pairs are exactly the plan's, run in one process in log
+    order (UDF, SQL, joined labels, delays, ties)."""
     with rtml.connect("flink", parallelism=parallelism) as backend:
         backend.create_dataset("events", key="id", schema=EVENT_SCHEMA)
         backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
         backend.materialize(fs)
+        model = backend.deploy(
+            "m",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("fs", numerical=["abs_v", "risk_cnt", "risk"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
         for name, frame in batches(arrival_log(stream), sorted(cuts)):
             backend.dataset(name).push(frame)
         plan, records = backend.feature_job("fs")
         want = backend.feature_frame("fs", run_plan(plan, records))
         assert_same(backend.features("fs"), want, f"Flink at parallelism {parallelism}")
+        made = run_plan(*backend.model_job("m"))
+        outputs = model.outputs()
+        assert outputs["key"].tolist() == [r[2]["key"] for r in made if r[0] == "o"]
+        np.testing.assert_allclose(
+            outputs["score"].to_numpy(float), [r[2]["score"] for r in made if r[0] == "o"]
+        )
+        assert model.labelled().to_records(index=False).tolist() == [
+            r[2] for r in made if r[0] == "l"
+        ]
 
 
 def example_features():
@@ -215,3 +232,59 @@ def test_a_cluster_gives_what_the_mini_cluster_gives(standalone_cluster) -> None
     pd.testing.assert_frame_equal(results[0][0], results[1][0])
     pd.testing.assert_frame_equal(results[0][1], results[1][1])
     assert len(results[0][1]) == 200
+
+
+def fail_once(amount: float, id: int) -> float:
+    """A UDF that, in the first attempt only, pauses (so a checkpoint completes) and then
+    fails the job on one record: Flink restarts it from its last checkpoint."""
+    marker = Path(os.environ["RTML_TEST_FAILURE_DIR"])
+    if not (marker / "failed").exists():
+        if id == 100:
+            time.sleep(1.0)
+        if id == 250:
+            (marker / "failed").touch()
+            raise RuntimeError("a worker failure, injected once")
+    return amount * 2
+
+
+def test_a_failed_job_restarts_from_its_checkpoint_with_the_same_results(
+    tmp_path, monkeypatch
+) -> None:
+    """Exactly once inside a job: RocksDB state, checkpoints every 100 ms, a worker failure
+    half way; the restarted job gives what an undisturbed one gives."""
+    monkeypatch.setenv("RTML_TEST_FAILURE_DIR", str(tmp_path))
+    (tmp_path / "failed").touch()  # the undisturbed run first
+    events = pd.DataFrame(
+        {"id": range(300), "k": [i % 7 for i in range(300)], "ts": range(0, 3000, 10)}
+    )
+    events["v"] = np.sin(events["id"]).round(3)
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[
+            rtml.features.UDF("twice", fn=fail_once, args=["v", "id"]),
+            rtml.features.Aggregate("s", column="twice", op="sum", by="k", window="2m"),
+        ],
+    )
+    checkpoints = tmp_path / "checkpoints"
+    config = {
+        "state.backend.type": "rocksdb",
+        "execution.checkpointing.interval": "100 ms",
+        "execution.checkpointing.dir": checkpoints.as_uri(),
+        "restart-strategy.type": "fixed-delay",
+        "restart-strategy.fixed-delay.attempts": "3",
+        "restart-strategy.fixed-delay.delay": "100 ms",
+    }
+    results = []
+    for run in ("undisturbed", "failing once"):
+        if run == "failing once":
+            (tmp_path / "failed").unlink()
+        with rtml.connect("flink", parallelism=2, config=config) as backend:
+            backend.create_dataset("tx", key="id", df=events)
+            backend.materialize(fs)
+            results.append(backend.features("f"))
+    assert (tmp_path / "failed").exists(), "the failure was not injected"
+    pd.testing.assert_frame_equal(results[0], results[1])
+    assert results[1]["s"].notna().all() and len(results[1]) == 300
+    assert any(checkpoints.rglob("chk-*")), "no checkpoint was taken"
