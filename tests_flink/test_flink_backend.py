@@ -288,3 +288,27 @@ def test_a_failed_job_restarts_from_its_checkpoint_with_the_same_results(
     pd.testing.assert_frame_equal(results[0], results[1])
     assert results[1]["s"].notna().all() and len(results[1]) == 300
     assert any(checkpoints.rglob("chk-*")), "no checkpoint was taken"
+
+
+def always_fails(v: float) -> float:
+    raise ValueError(f"cannot take {v}")
+
+
+def test_a_failing_udf_raises_what_the_local_engine_raises() -> None:
+    frame = pd.DataFrame({"id": [1, 2], "ts": [1, 2], "v": [1.0, 2.0]})
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[rtml.features.UDF("u", fn=always_fails, args=["v"])],
+    )
+    local = rtml.connect("local", path=":memory:")
+    local.create_dataset("tx", key="id", df=frame)
+    with pytest.raises(rtml.SpecError) as on_local:
+        local.materialize(fs)
+    with rtml.connect("flink") as backend:
+        backend.create_dataset("tx", key="id", df=frame)
+        backend.materialize(fs)
+        with pytest.raises(rtml.SpecError) as on_flink:
+            backend.features("f")
+    assert str(on_flink.value) == f"{on_local.value} (in a Flink job)"

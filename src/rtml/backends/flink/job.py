@@ -29,6 +29,7 @@ from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecution
 from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
 from pyflink.datastream.state import ValueStateDescriptor
 
+from rtml.backends.flink.failures import job_error
 from rtml.backends.flink.plan import (
     EVENT,
     PROBE,
@@ -215,8 +216,11 @@ def run_job(
     try:
         env = _environment(parallelism, config or {})
         stream = build(env, plan, log)
-        with stream.execute_and_collect(job_execution_name="rtml") as results:
-            made = list(results)
+        try:
+            with stream.execute_and_collect(job_execution_name="rtml") as results:
+                made = list(results)
+        except Exception as exc:  # py4j's Java exception: the same error as a local run
+            raise job_error(str(exc)) from None
     finally:
         os.unlink(log)
     # Parallel subtasks interleave their results; within one position the order is the step's.
