@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 import rtml
 from rtml.backends.base import OUTPUT_COLUMNS
 from rtml.backends.flink import FlinkBackend
-from rtml.backends.flink.plan import run_plan
+from rtml.backends.flink.plan import expected, run_plan
 
 from .reference import KEY, reference
 from .test_feature_parity import (
@@ -115,7 +115,11 @@ def test_planned_deployment_equals_the_local_engine(stream, cuts, pause) -> None
     local = deploy_and_feed(rtml.connect("local", path=":memory:"), stream, sorted(cuts), pause)
     with FlinkBackend() as backend:
         deploy_and_feed(backend, stream, sorted(cuts), pause)
-        made = run_plan(*backend.model_job("m"))
+        plan, records = backend.model_job("m")
+        made = run_plan(plan, records)
+    # What the backend checks a job's results against is exactly what the plan makes.
+    for kind, seqs in expected(plan, records).items():
+        assert seqs == {seq for k, seq, _ in made if k == kind}, kind
     outputs = pd.DataFrame([r[2] for r in made if r[0] == "o"], columns=OUTPUT_COLUMNS)
     want = local.outputs()
     assert outputs["key"].tolist() == want["key"].tolist()

@@ -80,6 +80,10 @@ MODEL_EXAMPLES = {
     ],
     "HST": [M.HST(n_trees=3, height=4, seed=7)],
     "OneClassSVM": [M.OneClassSVM(nu=0.2)],
+    "WindowedRandomForest": [
+        M.WindowedRandomForest(n_estimators=5, window=100, refit_every=40, min_labels=30, seed=1),
+        M.WindowedRandomForest(n_estimators=3, max_depth=3, class_weight="balanced", seed=2),
+    ],
     "BaseRateClassifier": [],
 }
 

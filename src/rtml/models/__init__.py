@@ -21,6 +21,7 @@ from rtml.models.trees import (
     HoeffdingTreeClassifier,
     HoeffdingTreeRegressor,
 )
+from rtml.models.windowed_forest import WindowedRandomForest
 
 __all__ = [
     "HST",
@@ -42,4 +43,5 @@ __all__ = [
     "RandomSampler",
     "RiverModel",
     "Task",
+    "WindowedRandomForest",
 ]

@@ -9,6 +9,7 @@ KINDS = (
     models.LogisticRegression,
     models.LinearRegression,
     models.OnlineLinearClassifier,
+    models.WindowedRandomForest,
     models.HoeffdingTreeClassifier,
     models.HoeffdingAdaptiveTreeClassifier,
     models.HoeffdingTreeRegressor,

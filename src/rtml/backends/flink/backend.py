@@ -37,6 +37,7 @@ from rtml.backends.flink.plan import (
     Plan,
     Record,
     Step,
+    expected,
 )
 from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
@@ -240,6 +241,22 @@ class FlinkBackend(Backend):
             self._results = {key: self.run(plan, records)}  # one kept: results can be large
         return self._results[key]
 
+    def run(self, plan: Plan, records: list[Record]) -> list[Record]:
+        """Run a plan as a Flink job (on the mini-cluster, or the ``jobmanager``'s cluster),
+        checking that it made a result for every record it had to."""
+        from rtml.backends.flink.job import run_job
+
+        made = run_job(plan, records, self.path / "jobs", self.parallelism, self.config)
+        for kind, wanted in expected(plan, records).items():
+            missing = wanted - {seq for k, seq, _ in made if k == kind}
+            if missing:
+                raise RtmlError(
+                    f"the Flink job gave no result for {len(missing)} of {len(wanted)} records "
+                    f"(log positions {sorted(missing)[:10]}): nothing is lost in the store, "
+                    f"read again to run the job again"
+                )
+        return made
+
     def _catalog_key(self) -> dict[str, Any]:
         return {n: (d["paused"], d["paused_from"]) for n, d in self._deployments.items()}
 
@@ -369,12 +386,6 @@ class FlinkBackend(Backend):
         if probe is not None:
             records.append((PROBE, len(records), (self.log.store.next_seq(), probe, {})))
         return Plan(steps, events, sources), records
-
-    def run(self, plan: Plan, records: list[Record]) -> list[Record]:
-        """Run a plan as a Flink job (on the mini-cluster, or the ``jobmanager``'s cluster)."""
-        from rtml.backends.flink.job import run_job
-
-        return run_job(plan, records, self.path / "jobs", self.parallelism, self.config)
 
 
 class FlinkDeployment(Deployment):

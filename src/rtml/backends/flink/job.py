@@ -15,8 +15,8 @@ step, but never what a step does, so any parallelism gives the local engine's va
 from __future__ import annotations
 
 import base64
-import os
 import pickle
+import shutil
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -24,14 +24,18 @@ from pathlib import Path
 from typing import Any
 
 from pyflink.common import Configuration, Types, WatermarkStrategy
+from pyflink.common.serialization import Encoder
 from pyflink.common.watermark_strategy import TimestampAssigner
 from pyflink.datastream import DataStream, KeyedProcessFunction, StreamExecutionEnvironment
-from pyflink.datastream.connectors.file_system import FileSource, StreamFormat
+from pyflink.datastream.connectors.file_system import FileSink, FileSource, StreamFormat
 from pyflink.datastream.state import ValueStateDescriptor
 
 from rtml.backends.flink.failures import job_error
 from rtml.backends.flink.plan import (
+    ANSWER,
     EVENT,
+    LABELLED,
+    OUTPUT,
     PROBE,
     SOURCE,
     JoinStep,
@@ -80,7 +84,9 @@ class _Seq(TimestampAssigner):
     positions every step has received."""
 
     def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
-        return int(value[1])
+        # From 1, not 0: after a restore from a checkpoint, an event-time timer registered at
+        # 0 never fired (PyFlink 2.3, seen here), and its record was lost.
+        return int(value[1]) + 1
 
 
 class _InSeqOrder(KeyedProcessFunction):
@@ -111,15 +117,25 @@ class _InSeqOrder(KeyedProcessFunction):
         state, waiting = held
         waiting[int(value[1])] = value  # one record per position reaches a key
         self.held.update((state, waiting))
-        ctx.timer_service().register_event_time_timer(int(value[1]))
+        # The record's timer, and the earliest waiting one's again (Flink keeps one timer per
+        # key and time): after a restore from a checkpoint, a key's earliest timer sometimes
+        # never fired (PyFlink 2.3, seen here); the next record of the key brings it back.
+        timers = ctx.timer_service()
+        timers.register_event_time_timer(int(value[1]) + 1)
+        timers.register_event_time_timer(min(waiting) + 1)
 
     def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Record]:
+        # Every record the watermark has passed, in log order: one whose timer was lost runs
+        # with the next timer of its key.
         state, waiting = self.held.value()
-        record = waiting.pop(timestamp)
-        key = self.step.key(record)  # type: ignore[union-attr]
-        after, made = self.step.step(state, record)  # type: ignore[union-attr]
-        self.held.update((state if passes(key) else after, waiting))
-        yield from made
+        for seq in sorted(s for s in waiting if s < timestamp):
+            record = waiting.pop(seq)
+            key = self.step.key(record)  # type: ignore[union-attr]
+            after, made = self.step.step(state, record)  # type: ignore[union-attr]
+            if not passes(key):
+                state = after
+            yield from made
+        self.held.update((state, waiting))
 
 
 def _environment(parallelism: int, config: dict[str, str]) -> StreamExecutionEnvironment:
@@ -146,6 +162,7 @@ def _remote_environment(conf: Configuration) -> StreamExecutionEnvironment:
     """
     from pyflink.java_gateway import get_gateway
 
+    conf.set_string("execution.attached", "true")  # execute() returns when the job is done
     if not conf.get_string("pipeline.jars", ""):
         import pyflink
 
@@ -202,6 +219,27 @@ def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
     return stream
 
 
+def _encode(record: Record) -> str:
+    return base64.b64encode(pickle.dumps(record, protocol=5)).decode("ascii")
+
+
+def read_results(directory: Path) -> list[Record]:
+    """The records a job's file sink committed, each once, in log order.
+
+    A job restarted from a checkpoint writes again what it made after that checkpoint; a
+    result is identified by its kind and log position (a step makes at most one of each kind
+    per position), so a second copy is the same record and is dropped.
+    """
+    found: dict[tuple[str, int], Record] = {}
+    for part in sorted(directory.rglob("*")):
+        if part.is_file() and not part.name.startswith("."):  # "." : uncommitted parts
+            for line in part.read_text().splitlines():
+                record = _decode(line)
+                found.setdefault((record[0], int(record[1])), record)
+    order = {kind: i for i, kind in enumerate((EVENT, OUTPUT, LABELLED, ANSWER))}
+    return sorted(found.values(), key=lambda r: (r[1], order.get(r[0], len(order))))
+
+
 def run_job(
     plan: Plan,
     records: Iterable[Record],
@@ -209,19 +247,35 @@ def run_job(
     parallelism: int = 1,
     config: dict[str, str] | None = None,
 ) -> list[Record]:
-    """Run ``plan`` over ``records`` as a Flink job; what its last step made, in log order."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    log = workdir / f"input-{uuid.uuid4().hex}.log"
+    """Run ``plan`` over ``records`` as a Flink job; what its last step made, in log order.
+
+    The results go to a file sink, committed at checkpoints (exactly once with Flink's
+    checkpoints, every second by default, stored with the job): the job's own results survive
+    a failure and restart of the job, which the job recovers from its last checkpoint.
+    """
+    job = workdir / uuid.uuid4().hex
+    job.mkdir(parents=True)
+    log = job / "input.log"
     write_log(records, log)
+    settings = {
+        "execution.checkpointing.interval": "1 s",
+        "execution.checkpointing.dir": (job / "checkpoints").as_uri(),
+        # A failure is retried twice from the last checkpoint, then reported.
+        "restart-strategy.type": "fixed-delay",
+        "restart-strategy.fixed-delay.attempts": "2",
+        "restart-strategy.fixed-delay.delay": "500 ms",
+        **(config or {}),
+    }
     try:
-        env = _environment(parallelism, config or {})
-        stream = build(env, plan, log)
+        env = _environment(parallelism, settings)
+        sink = FileSink.for_row_format(
+            str(job / "results"), Encoder.simple_string_encoder()
+        ).build()
+        build(env, plan, log).map(_encode, output_type=Types.STRING()).sink_to(sink).name("results")
         try:
-            with stream.execute_and_collect(job_execution_name="rtml") as results:
-                made = list(results)
+            env.execute("rtml")
         except Exception as exc:  # py4j's Java exception: the same error as a local run
             raise job_error(str(exc)) from None
+        return read_results(job / "results")
     finally:
-        os.unlink(log)
-    # Parallel subtasks interleave their results; within one position the order is the step's.
-    return sorted(made, key=lambda r: r[1])
+        shutil.rmtree(job, ignore_errors=True)

@@ -209,7 +209,7 @@ class ModelStep:
     def key(self, record: Record) -> Hashable:
         return 0
 
-    def _paused(self, op: int) -> bool:
+    def is_paused(self, op: int) -> bool:
         return any(lo <= op < hi for lo, hi in self.paused)
 
     def _new(self) -> dict[str, Any]:
@@ -239,7 +239,7 @@ class ModelStep:
             if kind == PROBE:
                 prediction = deployment.model.predict_one(deployment.features_of(row))
                 return state, [(ANSWER, seq, dict(prediction))]
-            if self._paused(op):
+            if self.is_paused(op):
                 return state, []
             output = deployment.on_record(row)
             made: list[Record] = [] if output is None else [(OUTPUT, seq, output)]
@@ -251,7 +251,7 @@ class ModelStep:
                     state["labels"][or_none(row.get(self.label_key))] = row.get(self.labels.field)
                 return state, []
             self._pretrain(state)
-            if self._paused(op):
+            if self.is_paused(op):
                 return state, []
             deployment.on_label(or_none(row.get(self.label_key)), row.get(self.labels.field))
             return state, self._labelled(deployment, seq)
@@ -334,6 +334,24 @@ def one_row_frame(row: dict[str, Any], schema: dict[str, Column]) -> pd.DataFram
     for c in base:
         frame[c] = typed[c]
     return frame
+
+
+def expected(plan: Plan, records: Iterable[Record]) -> dict[str, set[int]]:
+    """The positions at which a run of ``plan`` over ``records`` must have made a record of
+    each kind (a feature set: every event; a deployment: an output for every event it scores,
+    an answer for the probe), to check that nothing was lost on the way."""
+    last = plan.steps[-1] if plan.steps else None
+    found: dict[str, set[int]] = {}
+    for kind, seq, payload in records:
+        if kind == PROBE and isinstance(last, ModelStep):
+            found.setdefault(ANSWER, set()).add(seq)
+        elif kind == EVENT and isinstance(last, ModelStep):
+            op = payload[0]
+            if op >= last.deployed_at and not last.is_paused(op):
+                found.setdefault(OUTPUT, set()).add(seq)
+        elif kind in (EVENT, PROBE):
+            found.setdefault(kind, set()).add(seq)
+    return found
 
 
 def takes(step: Step, dataset: str) -> bool:
