@@ -142,6 +142,10 @@ def main() -> None:
             sampling_method="under",
             seed=1,
         ),
+        # About 14 days of this data in the window, refit about once a day (~9,600 labels).
+        "online: WindowedRandomForest": rtml.models.WindowedRandomForest(
+            window=135_000, refit_every=10_000, n_jobs=2, seed=0
+        ),
     }
     live = rtml.connect("local", path=":memory:")
     feature_rows = stream[["TRANSACTION_ID", "TX_DATETIME", *HANDBOOK_INPUTS]]
