@@ -73,6 +73,28 @@ class BatchModel(Protocol):
     def learn_many(self, frame: Any, y: Any) -> None: ...
 
 
+class OneRecordAtATime:
+    """``predict_one`` / ``learn_one`` (the :class:`OnlineModel` interface) for a batch learner,
+    through its ``predict_many`` / ``learn_many`` on one-record frames; P(class 1) scores."""
+
+    def predict_many(self, frame: Any) -> Any:  # pragma: no cover - the learner's own
+        raise NotImplementedError
+
+    def learn_many(self, frame: Any, y: Any) -> None:  # pragma: no cover - the learner's own
+        raise NotImplementedError
+
+    def predict_one(self, x: dict[str, Any]) -> Prediction:
+        import pandas as pd
+
+        p = float(self.predict_many(pd.DataFrame([x]))[0])
+        return Prediction.from_probabilities({0: 1.0 - p, 1: p})
+
+    def learn_one(self, x: dict[str, Any], y: Any) -> None:
+        import pandas as pd
+
+        self.learn_many(pd.DataFrame([x]), [y])
+
+
 class ModelSpec(Spec):
     """Base of every model kind: a frozen declaration that :meth:`build` turns into a learner.
 

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from rtml.models.base import ModelSpec, Prediction
+from rtml.models.base import ModelSpec, OneRecordAtATime
 
 __all__ = ["LinearLearner", "OnlineLinearClassifier"]
 
@@ -54,7 +54,7 @@ class OnlineLinearClassifier(ModelSpec):
         return LinearLearner(self)
 
 
-class LinearLearner:
+class LinearLearner(OneRecordAtATime):
     """The learner an :class:`OnlineLinearClassifier` builds (state: weights, scaling)."""
 
     def __init__(self, spec: OnlineLinearClassifier) -> None:
@@ -167,11 +167,3 @@ class LinearLearner:
         self.mean = self.mean + delta * n / total
         self.m2 = self.m2 + batch_m2 + delta * delta * self.count * n / total
         self.count = total
-
-    # ---- one record at a time (the OnlineModel interface) --------------------------------
-    def predict_one(self, x: dict[str, Any]) -> Prediction:
-        p = float(self.predict_many(pd.DataFrame([x]))[0])
-        return Prediction.from_probabilities({0: 1.0 - p, 1: p})
-
-    def learn_one(self, x: dict[str, Any], y: Any) -> None:
-        self.learn_many(pd.DataFrame([x]), [y])

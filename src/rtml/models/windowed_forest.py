@@ -17,7 +17,7 @@ import pandas as pd
 from pydantic import Field
 
 from rtml.errors import BackendUnavailable, SpecError
-from rtml.models.base import ModelSpec, Prediction
+from rtml.models.base import ModelSpec, OneRecordAtATime
 
 __all__ = ["WindowedForest", "WindowedRandomForest"]
 
@@ -66,7 +66,7 @@ class WindowedRandomForest(ModelSpec):
         return WindowedForest(self)
 
 
-class WindowedForest:
+class WindowedForest(OneRecordAtATime):
     """The learner a :class:`WindowedRandomForest` builds: the window of labelled records and
     the latest forest."""
 
@@ -139,11 +139,3 @@ class WindowedForest:
         self.forest = forest
         self.since_refit = 0
         self.refits += 1
-
-    # ---- one record at a time (the OnlineModel interface) --------------------------------
-    def predict_one(self, x: dict[str, Any]) -> Prediction:
-        p = float(self.predict_many(pd.DataFrame([x]))[0])
-        return Prediction.from_probabilities({0: 1.0 - p, 1: p})
-
-    def learn_one(self, x: dict[str, Any], y: Any) -> None:
-        self.learn_many(pd.DataFrame([x]), [y])
