@@ -31,10 +31,15 @@ from rtml.features.sql import SQL
 from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
-from rtml.features.window_state import Group, KeyWindow, group_features, key_tuples
-from rtml.nulls import or_none
+from rtml.features.window_state import (
+    Group,
+    KeyWindow,
+    group_features,
+    key_tuples,
+    record_key,
+)
 
-__all__ = ["FeatureEngine", "LateRecordsError", "disorder", "kind_of"]
+__all__ = ["FeatureEngine", "LateRecordsError", "disorder", "kind_of", "window_column"]
 
 _SWEEP_EVERY = 100_000  # records between sweeps of keys that were not touched recently
 VECTORIZE_FROM = 64  # batches at least this large, in event-time order, are vectorised
@@ -237,8 +242,7 @@ class FeatureEngine:
                 needed = {*group.by, *group.columns}
                 if any(f.name in needed for f in waiting) and not evaluate_waiting():
                     return None
-                by = tuple(or_none(row.get(c)) for c in group.by)  # as key_column reads keys
-                keys = [by[0] if len(by) == 1 else by]
+                keys = [record_key(row, group.by)]
                 stored = [[row.get(c)] for c in group.columns]
                 outputs = self._per_record(group, members, keys, stored, [t], commit=False)
                 for f, (value,) in zip(members, outputs, strict=True):
@@ -344,13 +348,13 @@ class FeatureEngine:
                 columns = vectorized_group(
                     group, members, self._where, work, ts, self.key, final - self._lateness()
                 )
-                return [_column(f, c) for f, c in zip(members, columns, strict=True)]
+                return [window_column(f, c) for f, c in zip(members, columns, strict=True)]
             except NotNumeric:
                 pass  # nothing was stored yet: the record-by-record path takes the batch
         keys = key_tuples(work, group.by)
         stored = [work[c].tolist() for c in group.columns]
         columns = self._per_record(group, members, keys, stored, ts.tolist(), commit)
-        return [_column(f, c) for f, c in zip(members, columns, strict=True)]
+        return [window_column(f, c) for f, c in zip(members, columns, strict=True)]
 
     def _per_record(
         self,
@@ -492,7 +496,7 @@ def _in_order(ts: np.ndarray, watermark: int | None) -> bool:
 
 
 def _scalar(f: WindowFeature, value: Any) -> Any:
-    """One window value as :func:`_column` would hold it."""
+    """One window value as :func:`window_column` would hold it."""
     if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
         return int(value)
     if value is None:
@@ -516,7 +520,8 @@ def kind_of(value: Any) -> str | None:
     return None
 
 
-def _column(f: WindowFeature, values: Any) -> Any:
+def window_column(f: WindowFeature, values: Any) -> Any:
+    """A window feature's values as the column :meth:`FeatureEngine.process` gives it."""
     if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
         return np.asarray(values, dtype="int64")
     if isinstance(values, np.ndarray) and values.dtype.kind == "f":

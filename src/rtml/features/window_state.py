@@ -16,7 +16,7 @@ import pandas as pd
 from rtml.features.base import WindowFeature
 from rtml.nulls import or_none
 
-__all__ = ["Group", "KeyWindow", "group_features", "key_column", "key_tuples"]
+__all__ = ["Group", "KeyWindow", "group_features", "key_column", "key_tuples", "record_key"]
 
 
 @dataclass
@@ -125,3 +125,10 @@ def key_tuples(frame: pd.DataFrame, by: tuple[str, ...]) -> list[Hashable]:
     if len(by) == 1:
         return key_column(frame[by[0]])
     return list(zip(*(key_column(frame[c]) for c in by), strict=True))
+
+
+def record_key(row: dict[str, Any], by: tuple[str, ...]) -> Hashable:
+    """One record's window key, as :func:`key_tuples` reads it from a frame."""
+    if len(by) == 1:
+        return or_none(row.get(by[0]))
+    return tuple(or_none(row.get(c)) for c in by)

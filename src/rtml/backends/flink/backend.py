@@ -43,8 +43,8 @@ from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
 from rtml.errors import NotFound, RtmlError, SpecError
-from rtml.features.aggregate import Aggregate
-from rtml.features.engine import FeatureEngine, disorder
+from rtml.features.base import WindowFeature
+from rtml.features.engine import FeatureEngine, disorder, window_column
 from rtml.features.featureset import FeatureSet
 from rtml.features.timestamps import to_nanos
 from rtml.models.base import ModelSpec, Prediction
@@ -281,8 +281,8 @@ class FlinkBackend(Backend):
         columns = [key, *(f.name for f in fs.features)]
         frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
         for f in fs.features:
-            if isinstance(f, Aggregate) and f.op in ("count", "count_distinct"):
-                frame[f.name] = frame[f.name].astype("int64")
+            if isinstance(f, WindowFeature):  # typed as the local engine types them
+                frame[f.name] = window_column(f, frame[f.name].tolist())
         return frame
 
     # ---- deployments ---------------------------------------------------------------------
@@ -352,8 +352,7 @@ class FlinkBackend(Backend):
     ) -> tuple[Plan, list[Record]]:
         """What a deployment's reads run on Flink: the plan and the records it reads (ending
         with ``probe``, a record to score without learning, for :meth:`FlinkDeployment.predict`)."""
-        if name not in self._deployments:
-            raise NotFound(f"no deployment named {name!r} (existing: {_names(self._deployments)})")
+        self.deployment(name)  # NotFound, naming the deployments there are
         d = self._deployments[name]
         inputs: Inputs = d["inputs"]
         labels: Labels | None = d["labels"]
@@ -422,10 +421,9 @@ class FlinkDeployment(Deployment):
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         made = self._backend.run(*self._backend.model_job(self.name, probe=dict(record)))
-        answers = [r[2] for r in made if r[0] == ANSWER]
-        if not answers:
-            raise RtmlError(f"deployment {self.name!r}: the Flink job gave no prediction")
-        return Prediction(answers[-1])
+        # run() checked that the probe has its answer.
+        (answer,) = [r[2] for r in made if r[0] == ANSWER]
+        return Prediction(answer)
 
     def pause(self) -> None:
         self._backend._set_paused(self.name, True)

@@ -44,7 +44,6 @@ from rtml.backends.flink.plan import (
     Record,
     RowStep,
     Step,
-    passes,
     takes,
 )
 
@@ -53,25 +52,28 @@ __all__ = ["run_job", "write_log"]
 _PICKLED = Types.PICKLED_BYTE_ARRAY()
 # Python state lives in the JVM: a read missing the worker's cache is a round trip, and what
 # a bundle touched is written back at its end, one request per key. Large caches and bundles
-# cut both (a bounded job's latency does not matter; its throughput does). ``config`` wins.
+# cut both (a bounded job's latency does not matter; its throughput does).
 _DEFAULTS = {
     "python.state.cache-size": "100000",
-    "python.map-state.read-cache-size": "100000",
-    "python.map-state.write-cache-size": "100000",
     "python.fn-execution.bundle.size": "1000000",
     "python.fn-execution.bundle.time": "5000",
+    # A failure is retried twice from the last checkpoint, then reported.
+    "restart-strategy.type": "fixed-delay",
+    "restart-strategy.fixed-delay.attempts": "2",
+    "restart-strategy.fixed-delay.delay": "500 ms",
+    "execution.checkpointing.interval": "1 s",
 }
 
 
-def write_log(records: Iterable[Record], path: Path) -> int:
-    """The job's input: one record per line (base64 of its pickle, which keeps every value's
-    type), written whole before the job starts."""
-    count = 0
-    with open(path, "wb") as out:
-        for record in records:
-            out.write(base64.b64encode(pickle.dumps(record, protocol=5)) + b"\n")
-            count += 1
-    return count
+def _encode(record: Record) -> str:
+    """One record as a line of text: base64 of its pickle, which keeps every value's type."""
+    return base64.b64encode(pickle.dumps(record, protocol=5)).decode("ascii")
+
+
+def write_log(records: Iterable[Record], path: Path) -> None:
+    """The job's input, one record per line, written whole before the job starts."""
+    with open(path, "w") as out:
+        out.writelines(_encode(record) + "\n" for record in records)
 
 
 def _decode(line: str) -> Record:
@@ -107,10 +109,8 @@ class _InSeqOrder(KeyedProcessFunction):
     def process_element(self, value: Record, ctx: Any) -> Iterator[Record]:
         if self.in_order:
             state, waiting = self.held.value() or (None, {})
-            key = self.step.key(value)  # type: ignore[union-attr]
-            after, made = self.step.step(state, value)  # type: ignore[union-attr]
-            if not passes(key):
-                self.held.update((after, waiting))
+            state, made = self.step.step(state, value)  # type: ignore[union-attr]
+            self.held.update((state, waiting))
             yield from made
             return
         held: tuple[Any, dict[int, Record]] = self.held.value() or (None, {})
@@ -129,11 +129,7 @@ class _InSeqOrder(KeyedProcessFunction):
         # with the next timer of its key.
         state, waiting = self.held.value()
         for seq in sorted(s for s in waiting if s < timestamp):
-            record = waiting.pop(seq)
-            key = self.step.key(record)  # type: ignore[union-attr]
-            after, made = self.step.step(state, record)  # type: ignore[union-attr]
-            if not passes(key):
-                state = after
+            state, made = self.step.step(state, waiting.pop(seq))  # type: ignore[union-attr]
             yield from made
         self.held.update((state, waiting))
 
@@ -143,7 +139,7 @@ def _environment(parallelism: int, config: dict[str, str]) -> StreamExecutionEnv
     # The Python workers must run this interpreter (the one with rtml), not `python` on PATH.
     conf.set_string("python.executable", sys.executable)
     conf.set_string("python.client.executable", sys.executable)
-    for name, value in {**_DEFAULTS, **config}.items():
+    for name, value in config.items():
         conf.set_string(name, value)
     if conf.get_string("execution.target", "local") == "remote":
         env = _remote_environment(conf)
@@ -219,10 +215,6 @@ def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
     return stream
 
 
-def _encode(record: Record) -> str:
-    return base64.b64encode(pickle.dumps(record, protocol=5)).decode("ascii")
-
-
 def read_results(directory: Path) -> list[Record]:
     """The records a job's file sink committed, each once, in log order.
 
@@ -258,13 +250,9 @@ def run_job(
     log = job / "input.log"
     write_log(records, log)
     settings = {
-        "execution.checkpointing.interval": "1 s",
+        **_DEFAULTS,
         "execution.checkpointing.dir": (job / "checkpoints").as_uri(),
-        # A failure is retried twice from the last checkpoint, then reported.
-        "restart-strategy.type": "fixed-delay",
-        "restart-strategy.fixed-delay.attempts": "2",
-        "restart-strategy.fixed-delay.delay": "500 ms",
-        **(config or {}),
+        **(config or {}),  # the caller's settings win
     }
     try:
         env = _environment(parallelism, settings)

@@ -14,10 +14,9 @@ import pandas as pd
 
 from rtml.backends.local.backend import LocalBackend
 from rtml.backends.local.dataset import LocalDataset
-from rtml.backends.local.schema import Problem, conform
+from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
-from rtml.errors import SchemaError
-from rtml.features.engine import FeatureEngine, LateRecordsError
+from rtml.features.engine import FeatureEngine
 from rtml.features.timestamps import to_nanos
 
 __all__ = ["LogBackend", "arrival_order"]
@@ -45,19 +44,8 @@ class LogBackend(LocalBackend):
             engine.advance(int(to_nanos(pd.Series([top[0]]), fs.timestamp_format)[0]))
         self.gates[fs.name] = engine
 
-    def precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
-        problems: list[Problem] = []
-        for engine in self.gates.values():
-            fs = engine.feature_set
-            if fs.dataset != dataset.name or fs.timestamp not in frame.columns:
-                continue
-            try:
-                engine.check(frame)
-            except LateRecordsError as exc:
-                problems += [Problem(r, fs.timestamp, exc.reason) for r in exc.rows]
-            except (SchemaError, TypeError, ValueError):
-                continue  # a wrong type or null here is reported by the schema check
-        return problems
+    def lateness_engines(self) -> list[FeatureEngine]:
+        return list(self.gates.values())
 
     def _propagate(
         self, dataset: LocalDataset, frame: pd.DataFrame, seq: int, history: bool
@@ -78,13 +66,11 @@ def arrival_order(
     """The records of ``events`` and ``sources`` as ``(dataset, operation, row)`` in the order
     the local engine processes them: the sources' history, the dataset's history, then every
     live push in the order it came (rows in push order)."""
-    ops = store.store.con.execute(
-        "SELECT seq, name, history FROM rtml_ops WHERE op = 'push' ORDER BY seq"
-    ).fetchall()
-    wanted = {events, *sources}
-    ordered = [o for o in ops if o[2] and o[1] in sources]
-    ordered += [o for o in ops if o[2] and o[1] == events and events not in sources]
-    ordered += [o for o in ops if not o[2] and o[1] in wanted]
+    # The events' own dataset is read as events only (a deployment's labels come from a
+    # dataset of their own).
+    others = tuple(s for s in sources if s != events)
+    ordered = store.arrival_pushes(events, others)
+    wanted = {events, *others}
     rows: dict[tuple[str, int], list[dict[str, Any]]] = {}
     for name in wanted:
         dataset = store.dataset(name)

@@ -36,7 +36,7 @@ from rtml.features.engine import FeatureEngine, kind_of
 from rtml.features.featureset import FeatureSet
 from rtml.features.sql_eval import evaluate_sql_row
 from rtml.features.timestamps import nanos_of
-from rtml.features.window_state import Group
+from rtml.features.window_state import Group, record_key
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none
 
@@ -46,19 +46,11 @@ EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
 OUTPUT, LABELLED, ANSWER = "o", "l", "a"
 
 Record = tuple[str, int, Any]
-PASS = "pass"  # the key of records a keyed step only passes on
 
 
 def python_value(value: Any) -> Any:
     """Numpy scalars as Python ones (keys must compare and pickle alike everywhere)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def by_key(row: dict[str, Any], by: tuple[str, ...]) -> Hashable:
-    """A record's window key, as :func:`rtml.features.window_state.key_tuples` reads it."""
-    if len(by) == 1:
-        return or_none(row.get(by[0]))
-    return tuple(or_none(row.get(c)) for c in by)
 
 
 @dataclass
@@ -68,7 +60,6 @@ class RowStep:
     engine: FeatureEngine
     stage: int
     schema: dict[str, Column]
-    keyed = False
 
     def __post_init__(self) -> None:
         self.sql, self.others, _ = self.engine.stages[self.stage]
@@ -105,15 +96,13 @@ class JoinStep:
     source: str
     source_key: str
     source_columns: tuple[str, ...]
-    keyed = True
 
+    # It reads the events and its own source only (see :func:`takes`).
     def key(self, record: Record) -> Hashable:
-        kind, seq, payload = record
-        if kind in (EVENT, PROBE):
-            return or_none(payload[1].get(self.event_key))
-        if kind == SOURCE and payload[0] == self.source:
+        kind, _, payload = record
+        if kind == SOURCE:
             return or_none(payload[2].get(self.source_key))
-        return (PASS, seq)
+        return or_none(payload[1].get(self.event_key))
 
     def step(self, state: dict[str, Any] | None, record: Record) -> tuple[Any, list[Record]]:
         kind, seq, payload = record
@@ -123,17 +112,15 @@ class JoinStep:
             if "values" in state:
                 joined = {**joined, self.index: state["values"]}
             if kind == EVENT:
-                state["by"] = by_key(row, self.by)
+                state["by"] = record_key(row, self.by)
             return state, [(kind, seq, (op, row, joined))]
-        if kind == SOURCE and payload[0] == self.source:
-            row = payload[2]
-            values = tuple(row.get(c) for c in self.source_columns)
-            state["values"] = values
-            if "by" in state:
-                event = or_none(row.get(self.source_key))
-                return state, [(UPDATE, seq, (self.index, state["by"], event, values))]
-            return state, []
-        return state, [record]  # not this join's source: passed on
+        row = payload[2]
+        values = tuple(row.get(c) for c in self.source_columns)
+        state["values"] = values
+        if "by" in state:
+            event = or_none(row.get(self.source_key))
+            return state, [(UPDATE, seq, (self.index, state["by"], event, values))]
+        return state, []
 
 
 @dataclass
@@ -145,35 +132,31 @@ class WindowStep:
     timestamp: str
     timestamp_format: str
     extra_lateness: int = 0
-    keyed = True
     group: Group = field(init=False)
 
     def __post_init__(self) -> None:
         self.group = self.engine.group(self.index)
         self.names = [f.name for f in self.engine.members(self.index)]
 
+    # It reads the events and the updates of its own join (the step just before it).
     def key(self, record: Record) -> Hashable:
-        kind, seq, payload = record
-        if kind in (EVENT, PROBE):
-            return by_key(payload[1], self.group.by)
-        if kind == UPDATE and payload[0] == self.index:
+        kind, _, payload = record
+        if kind == UPDATE:
             return payload[1]
-        return (PASS, seq)
+        return record_key(payload[1], self.group.by)
 
     def step(self, state: Any, record: Record) -> tuple[Any, list[Record]]:
         kind, seq, payload = record
         window, watermark = state if state is not None else (self.engine.group(self.index), None)
-        if kind == UPDATE and payload[0] == self.index:
+        if kind == UPDATE:
             _, _, event, values = payload
             if event in window.retained:
                 window.joined[event] = values
             else:
                 window.pending[event] = values
             return (window, watermark), []
-        if kind not in (EVENT, PROBE):
-            return state, [record]
         op, row, joined = payload
-        key = by_key(row, self.group.by)
+        key = record_key(row, self.group.by)
         if self.index in joined:
             window.pending[or_none(row.get(self.group.columns[0]))] = joined[self.index]
         t = nanos_of(row.get(self.timestamp), self.timestamp_format)
@@ -204,7 +187,6 @@ class ModelStep:
     pretrain: bool = False
     predict_only: bool = False
     label_key: str = ""
-    keyed = True
 
     def key(self, record: Record) -> Hashable:
         return 0
@@ -244,18 +226,18 @@ class ModelStep:
             output = deployment.on_record(row)
             made: list[Record] = [] if output is None else [(OUTPUT, seq, output)]
             return state, made + self._labelled(deployment, seq)
-        if kind == SOURCE and self.labels is not None and payload[0] == self.labels.dataset:
-            _, op, row = payload
-            if op < self.deployed_at:
-                if self.pretrain:
-                    state["labels"][or_none(row.get(self.label_key))] = row.get(self.labels.field)
-                return state, []
-            self._pretrain(state)
-            if self.is_paused(op):
-                return state, []
-            deployment.on_label(or_none(row.get(self.label_key)), row.get(self.labels.field))
-            return state, self._labelled(deployment, seq)
-        return state, []
+        # A label: the only source a deployment reads (see :func:`takes`).
+        assert self.labels is not None
+        _, op, row = payload
+        if op < self.deployed_at:
+            if self.pretrain:
+                state["labels"][or_none(row.get(self.label_key))] = row.get(self.labels.field)
+            return state, []
+        self._pretrain(state)
+        if self.is_paused(op):
+            return state, []
+        deployment.on_label(or_none(row.get(self.label_key)), row.get(self.labels.field))
+        return state, self._labelled(deployment, seq)
 
     def _pretrain(self, state: dict[str, Any]) -> None:
         """Learn the history before the deploy once, as the local engine does at deploy."""
@@ -363,11 +345,6 @@ def takes(step: Step, dataset: str) -> bool:
     return False
 
 
-def passes(key: Hashable) -> bool:
-    """Whether a step's key says the record only passes through (no state of its own)."""
-    return isinstance(key, tuple) and len(key) == 2 and key[0] == PASS
-
-
 def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
     """The plan's steps over ``records`` (in ``seq`` order), one record at a time, in this
     process: what the Flink job computes, wired the same way (events enter at the first step,
@@ -379,9 +356,7 @@ def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
         if isinstance(step, RowStep):
             return [step.apply(record)]
         key = step.key(record)
-        state, out = step.step(states[i].get(key), record)
-        if not passes(key):
-            states[i][key] = state
+        states[i][key], out = step.step(states[i].get(key), record)
         return out
 
     def through(start: int, batch: list[Record]) -> list[Record]:

@@ -269,16 +269,21 @@ class LocalBackend(Backend):
     def datasets(self) -> list[str]:
         return list(self._datasets)
 
+    def lateness_engines(self) -> list[FeatureEngine]:
+        """The engines whose allowed lateness a push must respect (one per feature set)."""
+        return [m.engine for m in self._feature_sets.values()]
+
     def precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
         """Records the feature sets would refuse (too late), as problems of the push."""
         problems: list[Problem] = []
-        for m in self._feature_sets.values():
-            if m.spec.dataset != dataset.name or m.spec.timestamp not in frame.columns:
+        for engine in self.lateness_engines():
+            fs = engine.feature_set
+            if fs.dataset != dataset.name or fs.timestamp not in frame.columns:
                 continue
             try:
-                m.engine.check(frame)
+                engine.check(frame)
             except LateRecordsError as exc:
-                problems += [Problem(r, m.spec.timestamp, exc.reason) for r in exc.rows]
+                problems += [Problem(r, fs.timestamp, exc.reason) for r in exc.rows]
             except (SchemaError, TypeError, ValueError):
                 continue  # a wrong type or null here is reported by the schema check
         return problems
@@ -403,19 +408,27 @@ class LocalBackend(Backend):
             raise SpecError(f"{what} cannot be stored: {exc}") from None
         return data
 
+    def arrival_pushes(
+        self, events: str, sources: tuple[str, ...], before: int | None = None
+    ) -> list[tuple[int, str, bool]]:
+        """The pushes of ``events`` and ``sources`` (before operation ``before``) as ``(seq,
+        dataset, history)``, in the order a feature set over them processes them: the
+        sources' history first, then the dataset's history, then the live pushes as they came."""
+        ops = self.store.con.execute(
+            "SELECT seq, name, history FROM rtml_ops WHERE op = 'push' AND seq < ? ORDER BY seq",
+            [before if before is not None else self.store.next_seq()],
+        ).fetchall()
+        ordered = [o for o in ops if o[2] and o[1] in sources]
+        ordered += [o for o in ops if o[2] and o[1] == events]
+        ordered += [o for o in ops if not o[2] and (o[1] in sources or o[1] == events)]
+        return ordered
+
     def _backfill(self, spec: FeatureSet, before: int) -> _Materialized:
         """Compute a feature set over the stored pushes before operation ``before``, in the
         order they arrived: sources' history first, then the dataset's history, then live."""
         m = _Materialized(spec, self._engine(spec))
         sources = spec.sources()
-        ops = self.store.con.execute(
-            "SELECT seq, name, history FROM rtml_ops WHERE op = 'push' AND seq < ? ORDER BY seq",
-            [before],
-        ).fetchall()
-        ordered = [o for o in ops if o[2] and o[1] in sources]
-        ordered += [o for o in ops if o[2] and o[1] == spec.dataset]
-        ordered += [o for o in ops if not o[2] and (o[1] in sources or o[1] == spec.dataset)]
-        for seq, name, history in ordered:
+        for seq, name, history in self.arrival_pushes(spec.dataset, sources, before):
             dataset = self.dataset(name)
             frame = dataset.to_rows(seq)
             if name in sources:
