@@ -56,14 +56,14 @@ def card_precision_at_100(test: pd.DataFrame, scores: np.ndarray) -> float:
     return float(np.mean(daily))
 
 
-def known_compromised_removed(data: pd.DataFrame) -> pd.DataFrame:
-    """The test week without the cards already known as compromised: fraud seen from the
-    training start up to each test day minus the delay (the handbook's rule)."""
+def known_compromised_removed(data: pd.DataFrame, start: pd.Timestamp = TEST_START) -> pd.DataFrame:
+    """The test week from ``start`` without the cards already known as compromised: fraud seen
+    from its training week's start up to each test day minus the delay (the handbook's rule)."""
     kept = []
     for offset in range(7):
-        day = TEST_START + pd.Timedelta(days=offset)
+        day = start + pd.Timedelta(days=offset)
         known = data[
-            (data["TX_DATETIME"] >= TRAIN_START)
+            (data["TX_DATETIME"] >= start - DELAY - DAYS)
             & (data["TX_DATETIME"] < day - DELAY)
             & (data["TX_FRAUD"] == 1)
         ]["CUSTOMER_ID"].unique()

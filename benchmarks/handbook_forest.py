@@ -1,12 +1,14 @@
-"""A random forest refit at the start of each test-week day on the last N days of labels, as a
-bare scikit-learn loop (no rtml deployment): what a refit schedule aligned to event time gives,
-beside ``WindowedRandomForest``'s count-based one in ``benchmarks/handbook.py``.
+"""Choosing ``WindowedRandomForest``'s window and leaf size on weeks before the handbook's test
+week, with a bare scikit-learn loop (no rtml deployment) that refits at each day's start on the
+transactions whose labels are known by then (7 days late) within the last N days.
 
-    python -m benchmarks.handbook_forest [DAYS:MIN_LEAF ...]     (default 14:1)
+    python -m benchmarks.handbook_forest [--weeks START,...] [DAYS:MIN_LEAF ...]
 
-Same data, features, label delay (7 days) and metrics as ``benchmarks/handbook.py``; only the
-test week is scored (one forest per day, trained on transactions whose labels are known by that
-day's start).
+Default: the four weeks before the test week (2018-07-11 to 2018-08-01) as validation weeks,
+candidates 7:1 14:1 14:5 21:1 21:5 28:5. Prints each candidate's metrics per week, their mean
+over the weeks, and the candidate with the best mean average precision; ``--weeks 2018-08-08``
+scores the test week itself (what ``benchmarks/handbook.py`` then runs inside rtml). Same data,
+features, label delay and metrics as ``benchmarks/handbook.py``.
 """
 
 from __future__ import annotations
@@ -19,41 +21,60 @@ import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
 from benchmarks.common import HANDBOOK_INPUTS
-from benchmarks.handbook import (
-    DEFAULT,
-    TEST_START,
-    handbook_data,
-    known_compromised_removed,
-    metrics,
-)
+from benchmarks.handbook import DEFAULT, DELAY, handbook_data, known_compromised_removed, metrics
 
-DAY, DELAY = pd.Timedelta(days=1), pd.Timedelta(days=7)
+DAY = pd.Timedelta(days=1)
+VALIDATION = "2018-07-11,2018-07-18,2018-07-25,2018-08-01"
+CANDIDATES = ["7:1", "14:1", "14:5", "21:1", "21:5", "28:5"]
+
+
+def daily_refits(data: pd.DataFrame, start: pd.Timestamp, days: int, leaf: int) -> pd.Series:
+    """Scores of the week from ``start``: each day scored by a forest fitted at its start."""
+    when = data["TX_DATETIME"]
+    scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
+    for offset in range(7):
+        day = start + offset * DAY
+        known = day - DELAY
+        train = data[(when >= known - days * DAY) & (when < known)]
+        forest = RandomForestClassifier(
+            n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=0
+        ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"])
+        today = data[(when >= day) & (when < day + DAY)]
+        scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
+            today[HANDBOOK_INPUTS]
+        )[:, 1]
+    return scores
 
 
 def main() -> None:
+    arguments = sys.argv[1:]
+    weeks = VALIDATION
+    if "--weeks" in arguments:
+        at = arguments.index("--weeks")
+        weeks = arguments[at + 1]
+        del arguments[at : at + 2]
     data, _ = handbook_data(DEFAULT)
-    test = known_compromised_removed(data)
-    when = data["TX_DATETIME"]
-    for spec in sys.argv[1:] or ["14:1"]:
-        days, leaf = (int(v) for v in spec.split(":"))
-        started = time.perf_counter()
-        scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
-        for day in range(7):
-            start = TEST_START + day * DAY
-            known = start - DELAY
-            train = data[(when >= known - pd.Timedelta(days=days)) & (when < known)]
-            forest = RandomForestClassifier(
-                n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=0
-            ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"])
-            today = data[(when >= start) & (when < start + DAY)]
-            scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
-                today[HANDBOOK_INPUTS]
-            )[:, 1]
-        auc, ap, cp = metrics(test, scores.loc[test["TRANSACTION_ID"]].to_numpy())
-        print(
-            f"last {days} days, min_samples_leaf {leaf}: AUC {auc:.3f}  AP {ap:.3f}  "
-            f"CP@100 {cp:.3f}  ({time.perf_counter() - started:.0f} s)"
-        )
+    rows = []
+    for week in weeks.split(","):
+        start = pd.Timestamp(week)
+        test = known_compromised_removed(data, start)
+        for candidate in arguments or CANDIDATES:
+            days, leaf = (int(v) for v in candidate.split(":"))
+            started = time.perf_counter()
+            scores = daily_refits(data, start, days, leaf)
+            auc, ap, cp = metrics(test, scores.loc[test["TRANSACTION_ID"]].to_numpy())
+            rows.append((candidate, week, auc, ap, cp))
+            print(
+                f"week {week}, last {days} days, min_samples_leaf {leaf}: AUC {auc:.3f}  "
+                f"AP {ap:.3f}  CP@100 {cp:.3f}  ({time.perf_counter() - started:.0f} s)",
+                flush=True,
+            )
+    table = pd.DataFrame(rows, columns=["DAYS:MIN_LEAF", "week", "ROC AUC", "AP", "CP@100"])
+    means = table.groupby("DAYS:MIN_LEAF", sort=False)[["ROC AUC", "AP", "CP@100"]].mean()
+    print(f"mean over {table['week'].nunique()} week(s):")
+    print(means.round(3).to_string())
+    best = means["AP"].idxmax()
+    print(f"summary: best mean average precision: {best} (days of labels : min_samples_leaf)")
 
 
 if __name__ == "__main__":

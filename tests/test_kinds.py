@@ -83,6 +83,9 @@ MODEL_EXAMPLES = {
     "WindowedRandomForest": [
         M.WindowedRandomForest(n_estimators=5, window=100, refit_every=40, min_labels=30, seed=1),
         M.WindowedRandomForest(n_estimators=3, max_depth=3, class_weight="balanced", seed=2),
+        M.WindowedRandomForest(
+            n_estimators=3, window="3s", refit_every="1s", time_input="y", min_labels=5, seed=3
+        ),
     ],
     "BaseRateClassifier": [],
 }

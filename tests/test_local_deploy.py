@@ -98,6 +98,30 @@ def test_predict_does_not_learn_nor_change_features(backend) -> None:
     assert model.outputs()["score"].iloc[-1] == pytest.approx(first["score"])
 
 
+@settings(max_examples=20, deadline=None)
+@given(
+    seconds=st.lists(st.integers(0, 4_000_000_000), min_size=1, max_size=30),
+    missing=st.lists(st.booleans(), min_size=1, max_size=30),
+)
+def test_a_datetime_input_reads_as_epoch_seconds_in_batches_and_alone(seconds, missing) -> None:
+    when = pd.to_datetime(pd.Series(seconds), unit="s")
+    when[np.resize(missing, len(seconds))] = pd.NaT
+    events = pd.DataFrame({"id": range(len(seconds)), "when": when})
+    backend = rtml.connect("local", path=":memory:")
+    backend.create_dataset("tx", key="id", df=events.iloc[:0]).push(events)
+    model = backend.deploy(
+        "m", rtml.models.GaussianNB(), inputs=rtml.Inputs("tx", numerical=["when"])
+    )
+    deployment = backend.deployment("m")
+    batch = deployment._inputs_of(events)
+    alone = [deployment.features_of(row) for row in events.to_dict("records")]
+    expected = [
+        {} if pd.isna(t) else {"when": float(s)} for s, t in zip(seconds, when, strict=True)
+    ]
+    assert batch == alone == expected
+    assert [x for _, x in model.explain(events.to_dict("records"))] == expected
+
+
 def test_pause_resume_delete(backend) -> None:
     tx, _lb, events, _labels = setup(backend, n=30)
     model = backend.deploy(

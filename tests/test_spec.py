@@ -118,6 +118,17 @@ def test_feature_reading_its_own_name_is_refused() -> None:
         FeatureSet(name="f", dataset="d", timestamp="ts", features=[SQL("a", '"a" + 1')])
 
 
+def test_the_sets_own_dataset_as_a_source_is_refused() -> None:
+    # Its records are the set's events already: as a source they would be read twice.
+    own = Aggregate("n", column="a", op="count", by="k", window="1d", source="d")
+    with pytest.raises(rtml.SpecError, match=r"n name the set's own dataset 'd' as source"):
+        FeatureSet(name="f", dataset="d", timestamp="ts", features=[own])
+    other = Aggregate("n", column="a", op="count", by="k", window="1d", source="labels")
+    assert FeatureSet(name="f", dataset="d", timestamp="ts", features=[other]).sources() == (
+        "labels",
+    )
+
+
 def test_features_may_come_in_any_order() -> None:
     fs = FeatureSet(
         name="f", dataset="d", timestamp="ts", features=[SQL("b", '"a" * 2'), SQL("a", '"raw" + 1')]

@@ -98,3 +98,132 @@ def test_without_scikit_learn_the_install_is_named(monkeypatch) -> None:
     monkeypatch.setattr(builtins, "__import__", no_sklearn)
     with pytest.raises(rtml.BackendUnavailable, match=r'pip install "rtml\[sklearn\]"'):
         rtml.models.WindowedRandomForest().build()
+
+
+HOUR = 3600
+
+
+def _reference_fit(events, window, refit_every, min_labels):
+    """What an event-time WindowedRandomForest must have learned from, written record by
+    record: (the number of refits, the rows and labels of the latest forest or None)."""
+    held: list[tuple[int, int]] = []  # (record index, event time in seconds), arrival order
+    refits, fitted_on, reached, since = 0, None, None, 0
+    times, labels = events["ts"].tolist(), events["label"].tolist()
+
+    def refit(at):
+        nonlocal held, refits, fitted_on, since
+        if isinstance(window, str):
+            held = [(i, t) for i, t in held if t >= at - int(window[:-1]) * HOUR]
+        chosen = [i for i, _ in held][-window:] if isinstance(window, int) else [i for i, _ in held]
+        if len(chosen) >= min_labels and len({labels[i] for i in chosen}) > 1:
+            refits, fitted_on, since = refits + 1, chosen, 0
+
+    for batch in events["batch"].unique():
+        rows = events.index[events["batch"] == batch].tolist()
+        for i in rows:
+            if isinstance(refit_every, str):
+                period = times[i] // (int(refit_every[:-1]) * HOUR)
+                if reached is not None and period > reached:
+                    refit(period * int(refit_every[:-1]) * HOUR)
+                reached = period if reached is None else max(reached, period)
+            held.append((i, times[i]))
+            since += 1
+        if isinstance(refit_every, int) and (fitted_on is None or since >= refit_every):
+            refit(max(times[i] for i, _ in held))
+    return refits, fitted_on
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 2 * HOUR), min_size=1, max_size=200),
+    jitter=st.lists(st.integers(0, HOUR), min_size=1, max_size=200),
+    sizes=st.lists(st.integers(1, 40), min_size=1, max_size=20),
+    window=st.one_of(st.integers(5, 80), st.integers(1, 12).map(lambda h: f"{h}h")),
+    refit_every=st.one_of(st.integers(1, 60), st.integers(1, 6).map(lambda h: f"{h}h")),
+    min_labels=st.integers(1, 30),
+    seed=st.integers(0, 100),
+)
+def test_in_event_time_the_forest_is_sklearns_on_the_records_before_the_boundary(
+    gaps, jitter, sizes, window, refit_every, min_labels, seed
+) -> None:
+    if isinstance(window, int) and isinstance(refit_every, int):
+        refit_every = "1h"  # the count-only schedule has its own property above
+    n = len(gaps)
+    rng = np.random.default_rng(seed)
+    # Labels come roughly in event-time order: a few arrive up to an hour late.
+    ts = 1_700_000_000 + np.cumsum(gaps) - np.resize(jitter, n)
+    events = pd.DataFrame(
+        {
+            "a": rng.normal(size=n),
+            "ts": ts,
+            "label": (rng.random(n) < 0.4).astype(int),
+            "batch": np.repeat(np.arange(n), np.resize(sizes, n))[:n],
+        }
+    )
+    spec = rtml.models.WindowedRandomForest(
+        n_estimators=3,
+        window=window,
+        refit_every=refit_every,
+        time_input="ts",
+        min_labels=min_labels,
+        seed=seed,
+    )
+    model = spec.build()
+    for _, batch in events.groupby("batch", sort=True):
+        model.learn_many(batch[["a", "ts"]], batch["label"].to_numpy())
+    refits, fitted_on = _reference_fit(events, window, refit_every, min_labels)
+    assert model.refits == refits
+    probe = pd.DataFrame({"a": [-1.0, 0.0, 1.5], "ts": [0, 0, 0]})
+    if fitted_on is None:
+        share = events["label"].mean()
+        assert model.predict_many(probe) == pytest.approx([share] * 3)
+        return
+    want = RandomForestClassifier(n_estimators=3, random_state=seed).fit(
+        events.loc[fitted_on, ["a"]].to_numpy(), events.loc[fitted_on, "label"].to_numpy()
+    )
+    expected = want.predict_proba(probe[["a"]].to_numpy())[:, list(want.classes_).index(1)]
+    np.testing.assert_array_equal(model.predict_many(probe), expected)
+
+
+def test_a_deployment_refits_at_midnight_on_datetimes() -> None:
+    rng = np.random.default_rng(2)
+    n = 2400  # ten days, a record every 6 minutes
+    when = pd.Timestamp("2024-03-01") + pd.to_timedelta(np.arange(n) * 6, unit="min")
+    events = pd.DataFrame({"id": range(n), "when": when, "x": rng.normal(size=n)})
+    labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 1).astype(int)})
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    model = backend.deploy(
+        "forest",
+        rtml.models.WindowedRandomForest(
+            n_estimators=10, window="2d", refit_every="1d", time_input="when", min_labels=100
+        ),
+        inputs=rtml.Inputs("tx", numerical=["x", "when"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    for lo in range(0, n, 120):  # labels a day late: 240 records
+        tx.push(events.iloc[lo : lo + 120])
+        if lo >= 240:
+            lb.push(labels.iloc[lo - 240 : lo - 120])
+    learner = backend.deployment("forest").model
+    # Labels of the first 9 days (2,160 records) arrived: a refit at each of 8 midnights.
+    assert learner.refits == 8
+    assert model.evaluate("WindowedAUC", window=500)["value"].iloc[-1] > 0.95
+    assert model.predict({"id": n, "when": when[-1], "x": 3.0})["score"] > 0.5
+
+
+def test_durations_need_a_time_input() -> None:
+    with pytest.raises(rtml.SpecError, match="window in event time needs time_input"):
+        rtml.models.WindowedRandomForest(window="14d")
+    with pytest.raises(rtml.SpecError, match="refit_every"):
+        rtml.models.WindowedRandomForest(refit_every="2 days", time_input="ts")
+
+
+def test_a_labelled_record_without_its_time_is_refused_by_name() -> None:
+    model = rtml.models.WindowedRandomForest(refit_every="1d", time_input="ts").build()
+    frame = pd.DataFrame({"x": [1.0, 2.0], "ts": [1.0, None]})
+    with pytest.raises(rtml.SpecError, match="time input 'ts' is missing"):
+        model.learn_many(frame, [0, 1])
+    with pytest.raises(rtml.SpecError, match="epoch seconds or datetimes"):
+        model.learn_many(pd.DataFrame({"x": [1.0], "ts": ["soon"]}), [0])

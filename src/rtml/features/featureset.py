@@ -73,6 +73,13 @@ class FeatureSet(Spec):
             raise ValueError(f"feature name(s) used twice: {', '.join(twice)}")
         if self.timestamp in names:
             raise ValueError(f"feature {self.timestamp!r} has the name of the timestamp column")
+        own = [f.name for f in self.features if getattr(f, "source", None) == self.dataset]
+        if own:
+            # A source is another dataset joined by key; the set's own records are its events.
+            raise ValueError(
+                f"feature(s) {', '.join(own)} name the set's own dataset {self.dataset!r} as "
+                "source: leave source out to aggregate the set's own records"
+            )
         self.ordered()  # raises on a cycle
         return self
 

@@ -6,6 +6,7 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -39,6 +40,21 @@ def probabilities_of(text: Any) -> dict[Any, float]:
     if len(decoded) == 2 and "0" in decoded and "1" in decoded:
         return {0: decoded["0"], 1: decoded["1"]}
     return {label_of(k): v for k, v in decoded.items()}
+
+
+def _number(value: Any) -> float:
+    """A numerical input as a float; a datetime reads as epoch seconds."""
+    if isinstance(value, datetime):
+        return pd.Timestamp(value).timestamp()
+    return float(value)
+
+
+def _numbers(column: pd.Series) -> list[float]:
+    """A numerical input column as floats (NaN for missing); datetimes as epoch seconds."""
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        nanos = pd.to_datetime(column, utc=True).astype("datetime64[ns, UTC]").astype("int64")
+        return cast(list[float], np.where(column.isna(), np.nan, nanos / 1e9).tolist())
+    return cast(list[float], column.to_numpy(dtype="float64", na_value=np.nan).tolist())
 
 
 def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame) -> pd.DataFrame:
@@ -106,12 +122,13 @@ class LocalDeployment(Deployment):
         return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
 
     def features_of(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A record's model inputs: numbers as floats (missing ones left out), text as text."""
+        """A record's model inputs: numbers as floats (datetimes as epoch seconds, missing ones
+        left out), text as text."""
         x: dict[str, Any] = {}
         for c in self.inputs.numerical:
             v = row.get(c)
             if v is not None and v == v:
-                x[c] = float(v)
+                x[c] = _number(v)
         for c in self.inputs.categorical:
             v = row.get(c)
             if v is not None and v == v:
@@ -120,10 +137,7 @@ class LocalDeployment(Deployment):
 
     def _inputs_of(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """Each row's model inputs, as :meth:`features_of` gives them (vectorised)."""
-        numerical = [
-            frame[c].to_numpy(dtype="float64", na_value=np.nan).tolist()
-            for c in self.inputs.numerical
-        ]
+        numerical = [_numbers(frame[c]) for c in self.inputs.numerical]
         categorical = [
             [None if is_null(v) else str(v) for v in frame[c].tolist()]
             for c in self.inputs.categorical
