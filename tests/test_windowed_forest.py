@@ -62,22 +62,30 @@ def test_the_forest_is_sklearns_on_the_last_window(
         np.testing.assert_array_equal(model.predict_many(probe), expected)
 
 
-def test_a_deployment_scores_with_the_latest_forest() -> None:
-    rng = np.random.default_rng(1)
-    n = 600
-    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n)})
-    labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 1).astype(int)})
+def _deployed(spec, events, labels, numerical):
+    """A local backend with empty ``tx`` and ``labels`` datasets shaped like the frames, and
+    the forest deployed on them: (backend, tx, labels dataset, deployment)."""
     backend = rtml.connect("local", path=":memory:")
     tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
     lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
     model = backend.deploy(
         "forest",
-        rtml.models.WindowedRandomForest(
-            n_estimators=10, window=300, refit_every=100, min_labels=100
-        ),
-        inputs=rtml.Inputs("tx", numerical=["x"]),
+        spec,
+        inputs=rtml.Inputs("tx", numerical=numerical),
         labels=rtml.Labels("labels", field="y"),
     )
+    return backend, tx, lb, model
+
+
+def test_a_deployment_scores_with_the_latest_forest() -> None:
+    rng = np.random.default_rng(1)
+    n = 600
+    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n)})
+    labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 1).astype(int)})
+    spec = rtml.models.WindowedRandomForest(
+        n_estimators=10, window=300, refit_every=100, min_labels=100
+    )
+    _, tx, lb, model = _deployed(spec, events, labels, numerical=["x"])
     for lo in range(0, n, 100):
         tx.push(events.iloc[lo : lo + 100])
         lb.push(labels.iloc[lo : lo + 100])
@@ -191,17 +199,10 @@ def test_a_deployment_refits_at_midnight_on_datetimes() -> None:
     when = pd.Timestamp("2024-03-01") + pd.to_timedelta(np.arange(n) * 6, unit="min")
     events = pd.DataFrame({"id": range(n), "when": when, "x": rng.normal(size=n)})
     labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 1).astype(int)})
-    backend = rtml.connect("local", path=":memory:")
-    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
-    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
-    model = backend.deploy(
-        "forest",
-        rtml.models.WindowedRandomForest(
-            n_estimators=10, window="2d", refit_every="1d", time_input="when", min_labels=100
-        ),
-        inputs=rtml.Inputs("tx", numerical=["x", "when"]),
-        labels=rtml.Labels("labels", field="y"),
+    spec = rtml.models.WindowedRandomForest(
+        n_estimators=10, window="2d", refit_every="1d", time_input="when", min_labels=100
     )
+    backend, tx, lb, model = _deployed(spec, events, labels, numerical=["x", "when"])
     for lo in range(0, n, 120):  # labels a day late: 240 records
         tx.push(events.iloc[lo : lo + 120])
         if lo >= 240:

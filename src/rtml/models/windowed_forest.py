@@ -20,6 +20,7 @@ from pydantic import Field, field_validator, model_validator
 
 from rtml.durations import parse_duration
 from rtml.errors import BackendUnavailable, SpecError
+from rtml.features.timestamps import to_nanos
 from rtml.models.base import ModelSpec, OneRecordAtATime
 
 __all__ = ["WindowedForest", "WindowedRandomForest"]
@@ -158,16 +159,15 @@ class WindowedForest(OneRecordAtATime):
                 "(expected epoch seconds or a datetime in every record)"
             )
         column = frame[name]
-        if pd.api.types.is_numeric_dtype(column.dtype):
-            return np.round(column.to_numpy(dtype="float64") * 1e9).astype("int64")
-        try:
-            when = pd.to_datetime(column, utc=True)
-        except (TypeError, ValueError):
-            raise SpecError(
-                f"WindowedRandomForest: time input {name!r} must hold epoch seconds or "
-                f"datetimes, got {column.dtype}"
-            ) from None
-        return when.astype("datetime64[ns, UTC]").astype("int64").to_numpy()
+        if not pd.api.types.is_numeric_dtype(column.dtype):
+            try:  # datetimes held as objects (records rebuilt from dicts)
+                column = pd.to_datetime(column, utc=True)
+            except (TypeError, ValueError):
+                raise SpecError(
+                    f"WindowedRandomForest: time input {name!r} must hold epoch seconds or "
+                    f"datetimes, got {column.dtype}"
+                ) from None
+        return to_nanos(column, "auto")  # epoch seconds or datetimes, as feature sets read them
 
     def predict_many(self, frame: pd.DataFrame) -> np.ndarray:
         """P(class 1) for each record, from the latest forest (before one: the positive share)."""

@@ -14,6 +14,7 @@ import pandas as pd
 
 from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
+from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.models.base import BatchModel, ModelSpec, Prediction, label_of
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
@@ -45,15 +46,15 @@ def probabilities_of(text: Any) -> dict[Any, float]:
 def _number(value: Any) -> float:
     """A numerical input as a float; a datetime reads as epoch seconds."""
     if isinstance(value, datetime):
-        return pd.Timestamp(value).timestamp()
+        return cast(int, nanos_of(value, "auto")) / 1e9
     return float(value)
 
 
 def _numbers(column: pd.Series) -> list[float]:
     """A numerical input column as floats (NaN for missing); datetimes as epoch seconds."""
     if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        nanos = pd.to_datetime(column, utc=True).astype("datetime64[ns, UTC]").astype("int64")
-        return cast(list[float], np.where(column.isna(), np.nan, nanos / 1e9).tolist())
+        seconds = to_nanos(column, "auto") / 1e9
+        return cast(list[float], np.where(column.isna(), np.nan, seconds).tolist())
     return cast(list[float], column.to_numpy(dtype="float64", na_value=np.nan).tolist())
 
 
