@@ -3,17 +3,15 @@ and what the HTTP client sends and reads."""
 
 from __future__ import annotations
 
-import math
-from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from rtml.backends.local.dataset import records_frame
 from rtml.backends.local.schema import Column
+from rtml.json_values import json_value
 
-__all__ = ["frame_from_json", "json_value", "records_of", "timestamp_value"]
+__all__ = ["frame_from_json", "records_of", "timestamp_value"]
 
 
 def timestamp_value(value: Any) -> Any:
@@ -44,28 +42,6 @@ def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) ->
                 [timestamp_value(v) for v in frame[name].tolist()], index=frame.index, dtype=object
             )
     return frame
-
-
-def json_value(value: Any) -> Any:
-    """A value as JSON holds it: NaN and infinities as null, numpy scalars as Python's,
-    timestamps as ISO 8601 text.
-
-    >>> json_value(np.float64("nan")), json_value(np.int64(3)), json_value(pd.Timestamp(0))
-    (None, 3, '1970-01-01T00:00:00')
-    """
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(k): json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_value(v) for v in value]
-    return value
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:

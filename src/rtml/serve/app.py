@@ -19,7 +19,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtml.backends.base import Inputs, Labels
-from rtml.backends.json_records import frame_from_json, json_value, records_of, timestamp_value
+from rtml.backends.json_records import frame_from_json, records_of, timestamp_value
 from rtml.backends.local import LocalBackend
 from rtml.backends.local.dataset import describe
 from rtml.backends.local.deployment import LocalDeployment
@@ -27,6 +27,7 @@ from rtml.backends.local.schema import Column, record_problems
 from rtml.callables import only_from
 from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
+from rtml.json_values import json_value
 from rtml.serve.guard import Guard
 from rtml.serve.owner import NotReady, StoreOwner
 from rtml.serve.prometheus import ServerMetrics

@@ -21,11 +21,12 @@ from rtml.backends.base import (
     Records,
 )
 from rtml.backends.http.transport import Transport, segment
-from rtml.backends.json_records import json_value, records_of
+from rtml.backends.json_records import records_of
 from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
+from rtml.json_values import json_value
 from rtml.models.base import ModelSpec, Prediction, label_of
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]

@@ -16,8 +16,8 @@ from rtml.backends.local.schema import (
     find_problems,
     stored_key_problems,
 )
-from rtml.backends.local.store import to_json_safe
 from rtml.errors import SchemaError
+from rtml.json_values import json_value
 
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
@@ -84,7 +84,7 @@ def set_aside(
     letters = []
     for row in bad:
         reason = "; ".join(str(p) for p in problems if p.row == row)
-        record = {str(k): to_json_safe(v) for k, v in frame.iloc[row].to_dict().items()}
+        record = {str(k): json_value(v) for k, v in frame.iloc[row].to_dict().items()}
         letters.append((record, reason))
     return frame.drop(index=bad).reset_index(drop=True), letters
 

@@ -25,7 +25,7 @@ import pandas as pd
 
 from rtml.errors import RtmlError
 from rtml.features.sql_eval import sql_type
-from rtml.nulls import is_null, or_none
+from rtml.nulls import or_none
 
 __all__ = ["Op", "Store", "StoreLocked"]
 
@@ -303,14 +303,3 @@ class Store:
         with open(self.directory / _CHECKPOINT, "rb") as handle:
             state: dict[str, Any] = pickle.load(handle)
         return state
-
-
-def to_json_safe(value: Any) -> Any:
-    """Values of a record as JSON can hold them (dead letters)."""
-    if is_null(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.isoformat()
-    return value

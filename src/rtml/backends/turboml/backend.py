@@ -24,7 +24,6 @@ from rtml.backends.base import (
     Labels,
     Records,
 )
-from rtml.backends.json_records import json_value
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.schema import (
     Column,
@@ -40,6 +39,7 @@ from rtml.backends.turboml.catalog import Catalog
 from rtml.backends.turboml.mapping import dataframe_for_turboml, feature_calls, model_call
 from rtml.errors import BackendUnavailable, NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
+from rtml.json_values import json_value
 from rtml.models.base import ModelSpec, Prediction, label_of
 
 __all__ = ["TurboMLBackend", "credentials", "sdk_local_features"]
