@@ -2,13 +2,17 @@
 week, with a bare scikit-learn loop (no rtml deployment) that refits at each day's start on the
 transactions whose labels are known by then (7 days late) within the last N days.
 
-    python -m benchmarks.handbook_forest [--weeks START,...] [DAYS:MIN_LEAF ...]
+    python -m benchmarks.handbook_forest [--weeks START,...] [--seeds N] [DAYS:MIN_LEAF ...]
 
 Default: the four weeks before the test week (2018-07-11 to 2018-08-01) as validation weeks,
 candidates 7:1 14:1 14:5 21:1 21:5 28:5. Prints each candidate's metrics per week, their mean
 over the weeks, and the candidate whose mean ranks best over the three; ``--weeks 2018-08-08``
 scores the test week itself (what ``benchmarks/handbook.py`` then runs inside rtml). Same data,
 features, label delay and metrics as ``benchmarks/handbook.py``.
+
+``--seeds N`` runs each candidate with the forest's seeds 0 to N-1 and prints the spread of the
+metrics over seeds: how far one run (``benchmarks/handbook.py`` uses seed 0) can land from the
+candidate's typical figures by the luck of the bootstrap alone.
 """
 
 from __future__ import annotations
@@ -28,7 +32,9 @@ VALIDATION = "2018-07-11,2018-07-18,2018-07-25,2018-08-01"
 CANDIDATES = ["7:1", "14:1", "14:5", "21:1", "21:5", "28:5"]
 
 
-def daily_refits(data: pd.DataFrame, start: pd.Timestamp, days: int, leaf: int) -> pd.Series:
+def daily_refits(
+    data: pd.DataFrame, start: pd.Timestamp, days: int, leaf: int, seed: int = 0
+) -> pd.Series:
     """Scores of the week from ``start``: each day scored by a forest fitted at its start."""
     when = data["TX_DATETIME"]
     scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
@@ -37,7 +43,7 @@ def daily_refits(data: pd.DataFrame, start: pd.Timestamp, days: int, leaf: int) 
         known = day - DELAY
         train = data[(when >= known - days * DAY) & (when < known)]
         forest = RandomForestClassifier(
-            n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=0
+            n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=seed
         ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"])
         today = data[(when >= day) & (when < day + DAY)]
         scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
@@ -53,6 +59,11 @@ def main() -> None:
         at = arguments.index("--weeks")
         weeks = arguments[at + 1]
         del arguments[at : at + 2]
+    seeds = 1
+    if "--seeds" in arguments:
+        at = arguments.index("--seeds")
+        seeds = int(arguments[at + 1])
+        del arguments[at : at + 2]
     data, _ = handbook_data(DEFAULT)
     rows = []
     for week in weeks.split(","):
@@ -60,19 +71,28 @@ def main() -> None:
         test = known_compromised_removed(data, start)
         for candidate in arguments or CANDIDATES:
             days, leaf = (int(v) for v in candidate.split(":"))
-            started = time.perf_counter()
-            scores = daily_refits(data, start, days, leaf)
-            auc, ap, cp = metrics(test, scores.loc[test["TRANSACTION_ID"]].to_numpy())
-            rows.append((candidate, week, auc, ap, cp))
-            print(
-                f"week {week}, last {days} days, min_samples_leaf {leaf}: AUC {auc:.3f}  "
-                f"AP {ap:.3f}  CP@100 {cp:.3f}  ({time.perf_counter() - started:.0f} s)",
-                flush=True,
-            )
-    table = pd.DataFrame(rows, columns=["DAYS:MIN_LEAF", "week", "ROC AUC", "AP", "CP@100"])
-    means = table.groupby("DAYS:MIN_LEAF", sort=False)[["ROC AUC", "AP", "CP@100"]].mean()
-    print(f"mean over {table['week'].nunique()} week(s):")
+            for seed in range(seeds):
+                started = time.perf_counter()
+                scores = daily_refits(data, start, days, leaf, seed)
+                auc, ap, cp = metrics(test, scores.loc[test["TRANSACTION_ID"]].to_numpy())
+                rows.append((candidate, week, seed, auc, ap, cp))
+                print(
+                    f"week {week}, last {days} days, min_samples_leaf {leaf}, seed {seed}: "
+                    f"AUC {auc:.3f}  AP {ap:.3f}  CP@100 {cp:.3f}  "
+                    f"({time.perf_counter() - started:.0f} s)",
+                    flush=True,
+                )
+    names = ["ROC AUC", "AP", "CP@100"]
+    table = pd.DataFrame(rows, columns=["DAYS:MIN_LEAF", "week", "seed", *names])
+    means = table.groupby("DAYS:MIN_LEAF", sort=False)[names].mean()
+    print(f"mean over {table['week'].nunique()} week(s) and {seeds} seed(s):")
     print(means.round(3).to_string())
+    if seeds > 1:
+        # Each seed's mean over the weeks: the spread one run of a candidate can show.
+        by_seed = table.groupby(["DAYS:MIN_LEAF", "seed"], sort=False)[names].mean()
+        spread = by_seed.groupby(level=0, sort=False).agg(["min", "max", "std"])
+        print("over seeds (min, max, standard deviation of the mean over weeks):")
+        print(spread.round(4).to_string())
     # The targets are on all three metrics: the best candidate ranks best on them together.
     rank = means.rank(ascending=False).mean(axis=1)
     best = rank.idxmin()

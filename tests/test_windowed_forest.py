@@ -21,16 +21,22 @@ import rtml
     refit_every=st.integers(1, 80),
     min_labels=st.integers(1, 50),
     seed=st.integers(0, 100),
+    max_samples=st.one_of(st.none(), st.floats(0.2, 1.0)),
 )
 def test_the_forest_is_sklearns_on_the_last_window(
-    n, sizes, window, refit_every, min_labels, seed
+    n, sizes, window, refit_every, min_labels, seed, max_samples
 ) -> None:
     rng = np.random.default_rng(seed)
     X = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n)})
     X.loc[rng.random(n) < 0.1, "b"] = np.nan  # missing values read as 0
     y = (X["a"] + rng.normal(scale=0.5, size=n) > 0.8).astype(int).to_numpy()
     spec = rtml.models.WindowedRandomForest(
-        n_estimators=4, window=window, refit_every=refit_every, min_labels=min_labels, seed=seed
+        n_estimators=4,
+        window=window,
+        refit_every=refit_every,
+        min_labels=min_labels,
+        seed=seed,
+        max_samples=max_samples,
     )
     model = spec.build()
     probe = pd.DataFrame({"a": [-1.0, 0.0, 2.0], "b": [0.5, np.nan, -0.5]})
@@ -55,9 +61,9 @@ def test_the_forest_is_sklearns_on_the_last_window(
     assert model.refits == refits
     if fitted_on is not None:
         rows = X.iloc[:fitted_on].fillna(0.0).to_numpy()[-window:]
-        want = RandomForestClassifier(n_estimators=4, random_state=seed).fit(
-            rows, y[:fitted_on][-window:]
-        )
+        want = RandomForestClassifier(
+            n_estimators=4, random_state=seed, max_samples=max_samples
+        ).fit(rows, y[:fitted_on][-window:])
         expected = want.predict_proba(probe.fillna(0.0).to_numpy())[:, list(want.classes_).index(1)]
         np.testing.assert_array_equal(model.predict_many(probe), expected)
 
