@@ -110,6 +110,19 @@ HANDBOOK_INPUTS = [
 ]
 
 
+def take_option(arguments: list[str], name: str, default: str) -> str:
+    """The value after ``name`` (``--weeks 2018-08-08``) in a script's arguments, removing
+    both from ``arguments``; ``default`` without it."""
+    if name not in arguments:
+        return default
+    at = arguments.index(name)
+    if at + 1 == len(arguments):
+        raise SystemExit(f"{name} needs a value")
+    value = arguments[at + 1]
+    del arguments[at : at + 2]
+    return value
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process so far, in MB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

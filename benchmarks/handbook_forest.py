@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from sklearn.ensemble import RandomForestClassifier
 
-from benchmarks.common import HANDBOOK_INPUTS
+from benchmarks.common import HANDBOOK_INPUTS, take_option
 from benchmarks.handbook import DEFAULT, DELAY, handbook_data, known_compromised_removed, metrics
 
 DAY = pd.Timedelta(days=1)
@@ -54,16 +54,8 @@ def daily_refits(
 
 def main() -> None:
     arguments = sys.argv[1:]
-    weeks = VALIDATION
-    if "--weeks" in arguments:
-        at = arguments.index("--weeks")
-        weeks = arguments[at + 1]
-        del arguments[at : at + 2]
-    seeds = 1
-    if "--seeds" in arguments:
-        at = arguments.index("--seeds")
-        seeds = int(arguments[at + 1])
-        del arguments[at : at + 2]
+    weeks = take_option(arguments, "--weeks", VALIDATION)
+    seeds = int(take_option(arguments, "--seeds", "1"))
     data, _ = handbook_data(DEFAULT)
     rows = []
     for week in weeks.split(","):

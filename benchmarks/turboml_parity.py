@@ -20,16 +20,13 @@ from pathlib import Path
 import numpy as np
 
 import rtml
+from benchmarks.common import take_option
 from rtml.backends.turboml.backend import sdk_local_features
 
 
 def main() -> None:
     arguments = sys.argv[1:]
-    sdk_name = "turboml"
-    if "--sdk" in arguments:
-        at = arguments.index("--sdk")
-        sdk_name = arguments[at + 1]
-        del arguments[at : at + 2]
+    sdk_name = take_option(arguments, "--sdk", "turboml")
     days = int(arguments[0]) if arguments else 10
     sdk = importlib.import_module(sdk_name)
     sys.path.insert(0, str(Path(__file__).parents[1] / "examples" / "fraud"))
