@@ -13,6 +13,9 @@ from sklearn.ensemble import RandomForestClassifier
 import rtml
 
 
+# Windows of a few records are the property's point; scikit-learn warns that a share of them
+# is a small bootstrap.
+@pytest.mark.filterwarnings("ignore:Using the fractional value max_samples:UserWarning")
 @settings(max_examples=25)
 @given(
     n=st.integers(1, 300),
