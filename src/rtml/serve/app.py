@@ -102,10 +102,8 @@ def _prediction_json(prediction: dict[str, Any], features: dict[str, Any]) -> di
     return {
         "score": json_value(prediction["score"]),
         "predicted_class": json_value(prediction["predicted_class"]),
-        "class_probabilities": {
-            str(k): json_value(v) for k, v in prediction["class_probabilities"].items()
-        },
-        "features": {k: json_value(v) for k, v in features.items()},
+        "class_probabilities": json_value(prediction["class_probabilities"]),
+        "features": json_value(features),
     }
 
 
@@ -496,7 +494,7 @@ def create_app(
             series = backend.deployment(name).evaluate(metric, window=window)
         if tail is not None:
             series = series.iloc[-tail:]
-        values = [json_value(v) for v in series["value"].tolist()]
+        values = json_value(series["value"].tolist())
         return MetricSeries(
             model=name,
             metric=metric,

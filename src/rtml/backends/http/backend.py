@@ -268,7 +268,7 @@ class HttpDeployment(Deployment):
         return pd.DataFrame({"index": answer["index"], "value": values})
 
     def predict(self, record: dict[str, Any]) -> Prediction:
-        body = {str(k): json_value(v) for k, v in record.items()}
+        body = json_value(record)
         answer = self._backend.transport.request(
             "POST", f"{self._path}/predict", body, what=self._what
         )

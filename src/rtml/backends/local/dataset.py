@@ -84,7 +84,7 @@ def set_aside(
     letters = []
     for row in bad:
         reason = "; ".join(str(p) for p in problems if p.row == row)
-        record = {str(k): json_value(v) for k, v in frame.iloc[row].to_dict().items()}
+        record = json_value(frame.iloc[row].to_dict())
         letters.append((record, reason))
     return frame.drop(index=bad).reset_index(drop=True), letters
 

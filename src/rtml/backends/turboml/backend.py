@@ -381,7 +381,7 @@ class TurboMLDeployment(Deployment):
         endpoints = self.deployed.get_endpoints()
         if not endpoints:
             raise RtmlError(f"deployment {self.name!r}: TurboML lists no endpoint for it")
-        body = json.dumps({str(k): json_value(v) for k, v in record.items()}).encode()
+        body = json.dumps(json_value(record)).encode()
         headers = {"Content-Type": "application/json", **self._backend.tb.common.api.headers}
         request = urllib.request.Request(endpoints[0], data=body, headers=headers, method="POST")
         try:
