@@ -7,7 +7,9 @@ The 15 handbook features computed by rtml (backfill), then (a) batch models trai
 training week, like the handbook's baselines (scikit-learn), and (b) rtml online models that
 learn prequentially from the stream, each label arriving 7 days after its transaction. Both are
 scored on the handbook's test week with its metrics (ROC AUC, average precision, Card
-Precision@100, known-compromised cards removed), beside the published table.
+Precision@100, known-compromised cards removed), beside the published table. The online models
+see the stream from 2018-05-01; the windowed forest, whose test-week forests only read the last
+21 days of labels, joins it four weeks before the test week (~11 min in all on two cores).
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ TRAIN_START, DELAY, DAYS = pd.Timestamp("2018-07-25"), pd.Timedelta(days=7), pd.
 TEST_START = TRAIN_START + DAYS + DELAY
 COLUMNS = ["model", "ROC AUC", "AP", "CP@100", "published AUC", "published AP", "published CP@100"]
 WINDOW_DAYS, MIN_LEAF = 21, 5
+FOREST_FROM = TEST_START - DELAY - pd.Timedelta(days=WINDOW_DAYS)
+BATCH = 1000
 PUBLISHED = {
     "logistic regression": (0.871, 0.606, 0.291),
     "decision tree, depth 2": (0.763, 0.496, 0.241),
@@ -161,17 +165,18 @@ def main() -> None:
     feature_rows = stream[["TRANSACTION_ID", "TX_DATETIME", *HANDBOOK_INPUTS]]
     live.create_dataset("rows", key="TRANSACTION_ID", df=feature_rows.iloc[:0])
     live.create_dataset("labels", key="TRANSACTION_ID", df=labels.iloc[:0])
-    for name, spec in online.items():
+
+    def deploy(name: str) -> None:
         live.deploy(
             name,
-            spec,
+            online[name],
             inputs=rtml.Inputs(
                 source="rows", numerical=[*HANDBOOK_INPUTS, *extra_inputs.get(name, [])]
             ),
             labels=rtml.Labels(dataset="labels", field="TX_FRAUD"),
         )
-    started = time.perf_counter()
-    rtml.simulate.ReplaySimulator(
+
+    simulator = rtml.simulate.ReplaySimulator(
         feature_rows,
         "rows",
         timestamp="TX_DATETIME",
@@ -179,7 +184,22 @@ def main() -> None:
         labels_dataset="labels",
         label_delay="7d",
         order="batch",
-    ).run(live, batch_size=1000)
+    )
+    # The forest joins when the stream reaches FOREST_FROM: each of its test-week forests is
+    # fitted on the labels of the WINDOW_DAYS days before the refit, all of events it has
+    # scored by then, so its test-week scores are those of a deployment from the start. It
+    # skips ~70 refits nobody scores (about two thirds of this script's time). The pause falls
+    # on a batch boundary so that every batch, and so the arrival order, is unchanged.
+    late = "online: WindowedRandomForest"
+    for name in online:
+        if name != late:
+            deploy(name)
+    started = time.perf_counter()
+    before = int((stream["TX_DATETIME"] < FOREST_FROM).sum())
+    before += int((stream["TX_DATETIME"] + DELAY < FOREST_FROM).sum())
+    paused = simulator.run(live, batch_size=BATCH, limit=before // BATCH * BATCH)
+    deploy(late)
+    simulator.run(live, batch_size=BATCH, start=paused.position)
     print(
         f"online models streamed {len(stream):,} transactions in "
         f"{time.perf_counter() - started:.0f} s"

@@ -1,7 +1,7 @@
 """How high any model on the handbook's 15 features can rank the frauds of a week: the ROC AUC
 ceiling set by the 7-day label delay.
 
-    python -m benchmarks.handbook_ceiling [PATH] [--weeks START,...]
+    python -m benchmarks.handbook_ceiling [PATH] [--weeks START,...] [--forest DAYS:MIN_LEAF]
 
 A terminal compromised by the handbook's second scenario turns every transaction on it into
 fraud for 28 days, but its delayed risk features only show it once the first of those labels
@@ -13,6 +13,12 @@ first is ``1 - p/2``. A compromise is dated by its first scenario-2 fraud: the f
 can show it (two compromises of one terminal less than 28 days apart count as one, a slight
 underestimate of the blind spot). Default weeks: the validation weeks of
 ``benchmarks/handbook_forest.py`` and the test week of ``benchmarks/handbook.py``.
+
+``--forest 21:5`` also scores each week with that daily-refit forest (seed 0, as in
+``benchmarks/handbook_forest.py``) and splits its AUC by kind of fraud: the AUC is the mean,
+over frauds, of the share of legitimate transactions each is ranked above, so each kind's share
+of frauds times its shortfall (against 1, or 0.5 for the blind ones) adds up to the distance
+from the ceiling. A diagnosis of a chosen model, not a way to choose one.
 """
 
 from __future__ import annotations
@@ -20,11 +26,18 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from benchmarks.common import take_option
-from benchmarks.handbook import DEFAULT, DELAY, TEST_START, known_compromised_removed
-from benchmarks.handbook_forest import VALIDATION
+from benchmarks.handbook import (
+    DEFAULT,
+    DELAY,
+    TEST_START,
+    handbook_data,
+    known_compromised_removed,
+)
+from benchmarks.handbook_forest import VALIDATION, daily_refits
 
 WEEKS = f"{VALIDATION},{TEST_START.date()}"
 COMPROMISE = pd.Timedelta(days=28)  # the handbook simulator's compromise length
@@ -43,22 +56,50 @@ def since_compromise(frauds: pd.DataFrame, history: pd.DataFrame) -> pd.Series:
     return when - start.reindex(when.index)
 
 
+def auc_by_kind(test: pd.DataFrame, scores: np.ndarray, blind: pd.Series) -> pd.DataFrame:
+    """Per kind of fraud: how many, the mean share of legitimate transactions ranked below
+    them (ties count half: their AUC against the legitimate ones) and the AUC lost to them."""
+    is_fraud = test["TX_FRAUD"].to_numpy() == 1
+    legit = np.sort(scores[~is_fraud])
+    fraud_scores = scores[is_fraud]
+    below = np.searchsorted(legit, fraud_scores, side="left")
+    ties = np.searchsorted(legit, fraud_scores, side="right") - below
+    frauds = test[is_fraud].assign(above=(below + ties / 2) / len(legit))
+    kind = frauds["TX_FRAUD_SCENARIO"].map(
+        {1: "amount over 220", 2: "terminal, seen", 3: "compromised card"}
+    )
+    kind[frauds["TRANSACTION_ID"].isin(blind.index[blind]).to_numpy()] = "terminal, blind"
+    table = frauds.groupby(kind.to_numpy())["above"].agg(frauds="size", auc="mean")
+    best = np.where(table.index == "terminal, blind", 0.5, 1.0)
+    table["AUC lost"] = table["frauds"] / len(frauds) * (best - table["auc"])
+    return table
+
+
 def main() -> None:
     arguments = sys.argv[1:]
     weeks = take_option(arguments, "--weeks", WEEKS)
+    forest = take_option(arguments, "--forest", "")
     path = Path(arguments[0]) if arguments else DEFAULT
-    data = pd.read_parquet(path)
+    data = handbook_data(path)[0] if forest else pd.read_parquet(path)
     terminal_frauds = data[data["TX_FRAUD_SCENARIO"] == 2]
     for week in weeks.split(","):
         test = known_compromised_removed(data, pd.Timestamp(week))
         frauds = test[test["TX_FRAUD_SCENARIO"] == 2]
-        blind = int((since_compromise(frauds, terminal_frauds) < DELAY).sum())
+        is_blind = since_compromise(frauds, terminal_frauds) < DELAY
+        blind = int(is_blind.sum())
         total = int(test["TX_FRAUD"].sum())
         share = blind / total
         print(
             f"week {week}: {total} frauds, {blind} on terminals compromised less than "
             f"{DELAY.days} days before ({share:.1%}): AUC ceiling {1 - share / 2:.3f}"
         )
+        if forest:
+            days, leaf = (int(v) for v in forest.split(":"))
+            scores = daily_refits(data, pd.Timestamp(week), days, leaf)
+            table = auc_by_kind(test, scores.loc[test["TRANSACTION_ID"]].to_numpy(), is_blind)
+            lost = table["AUC lost"].sum()
+            print(f"  forest {forest}: AUC {1 - share / 2 - lost:.3f}, by kind of fraud:")
+            print(table.round(4).to_string())
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import RandomForestClassifier
 
@@ -200,6 +200,48 @@ def test_in_event_time_the_forest_is_sklearns_on_the_records_before_the_boundary
     )
     expected = want.predict_proba(probe[["a"]].to_numpy())[:, list(want.classes_).index(1)]
     np.testing.assert_array_equal(model.predict_many(probe), expected)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, HOUR // 2), min_size=20, max_size=200),
+    window_hours=st.integers(1, 6),
+    period_hours=st.integers(1, 3),
+    share=st.floats(0, 1),
+    seed=st.integers(0, 100),
+)
+def test_a_forest_deployed_later_scores_the_same_once_its_window_holds_only_what_it_saw(
+    gaps, window_hours, period_hours, share, seed
+) -> None:
+    """Why ``benchmarks/handbook.py`` may deploy the forest weeks after the stream's start: a
+    learner that missed the oldest records fits, at a boundary whose window starts after all
+    of them, the forest a learner that saw everything fits."""
+    n = len(gaps)
+    ts = 1_700_000_000 + np.cumsum(gaps)  # labels in event-time order, at most 30 min apart
+    period, window = period_hours * HOUR, window_hours * HOUR
+    last_boundary = ts[-1] // period * period
+    assume(ts[0] < last_boundary)
+    # Missed: some of the records older than the last refit's window.
+    missed = int(share * int((ts < last_boundary - window).sum()))
+    rng = np.random.default_rng(seed)
+    # Alternating labels: with records at most 30 min apart, every window holds both classes.
+    frame = pd.DataFrame({"a": rng.normal(size=n), "ts": ts})
+    labels = np.arange(n) % 2
+    spec = rtml.models.WindowedRandomForest(
+        n_estimators=3,
+        window=f"{window_hours}h",
+        refit_every=f"{period_hours}h",
+        time_input="ts",
+        min_labels=2,
+        seed=seed,
+    )
+    everything, later = spec.build(), spec.build()
+    everything.learn_many(frame, labels)
+    later.learn_many(frame.iloc[missed:], labels[missed:])
+    assert later.refits >= 1
+    assert list(later.labels) == list(everything.labels)
+    probe = pd.DataFrame({"a": np.linspace(-2, 2, 9), "ts": 0})
+    np.testing.assert_array_equal(later.predict_many(probe), everything.predict_many(probe))
 
 
 def test_a_deployment_refits_at_midnight_on_datetimes() -> None:
