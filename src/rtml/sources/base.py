@@ -9,6 +9,8 @@ from typing import ClassVar
 
 import pandas as pd
 
+from rtml.frames import stack_rows
+
 __all__ = ["Batch", "DataSource"]
 
 
@@ -60,4 +62,4 @@ class DataSource(ABC):
         frames = [b.frame for b in self.batches()]
         if not frames:
             return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True)
+        return stack_rows(frames)  # a column empty in one batch keeps its type

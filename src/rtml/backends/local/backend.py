@@ -24,6 +24,7 @@ from rtml.backends.local.store import Op, Store, quote
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
+from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
 
 __all__ = ["LocalBackend"]
@@ -193,7 +194,7 @@ class LocalBackend(Backend):
             by_table.setdefault(table, []).append(frame.assign(_rtml_seq=seq))
         with self.store.transaction():
             for table, frames in by_table.items():
-                self.store.append(table, pd.concat(frames, ignore_index=True))
+                self.store.append(table, stack_rows(frames))
             if self.output_retention is not None:
                 for d in self._deployments.values():
                     for table in (d.outputs_table, d.labelled_table):

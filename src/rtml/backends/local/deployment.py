@@ -15,6 +15,7 @@ import pandas as pd
 from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError
 from rtml.features.timestamps import nanos_of, to_nanos
+from rtml.frames import stack_rows
 from rtml.models.base import BatchModel, ModelSpec, Prediction, label_of
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
@@ -385,7 +386,7 @@ class LocalDeployment(Deployment):
 
     def take_writes(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """The outputs and labelled pairs made since the last call, for the backend to store."""
-        outputs = pd.concat(self.new_outputs, ignore_index=True) if self.new_outputs else None
+        outputs = stack_rows(self.new_outputs) if self.new_outputs else None
         if outputs is not None:
             outputs["class_probabilities"] = [
                 _encode(p) for p in outputs["class_probabilities"].tolist()

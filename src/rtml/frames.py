@@ -1,0 +1,73 @@
+"""Stacking the micro-batches of one table with column types that do not depend on which
+batches happened to be empty or entirely missing.
+
+pandas types a stacked column from every batch but, until a coming version, skips most batches
+where the column is entirely missing, with exceptions (an empty batch of objects makes
+integers objects). Batches like that are common here: a window with nothing in it yet, a UDF
+that returned ``None`` on every row, a batch with no rows. ``stack_rows`` states the rule
+itself: a column takes the type of the values it holds, widened only as far as its missing
+rows need (integers to floats, booleans to objects), whatever the pandas version.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["stack_rows"]
+
+
+def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """The rows of ``frames`` one after another (a fresh index), each column typed by the
+    values it holds.
+
+    >>> waiting = pd.DataFrame({"k": [1], "score": [None]})  # objects: nothing scored yet
+    >>> scored = pd.DataFrame({"k": [2], "score": [0.25]})
+    >>> stack_rows([waiting, scored]).dtypes.astype(str).tolist()
+    ['int64', 'float64']
+    >>> stack_rows([scored.iloc[:0].astype({"score": object}), scored]).dtypes.astype(str).tolist()
+    ['int64', 'float64']
+    """
+    columns = list(dict.fromkeys(c for frame in frames for c in frame.columns))
+    filled = [frame.copy() for frame in frames if len(frame)]
+    if not filled:
+        return pd.DataFrame({c: [] for c in columns}).astype(_first_types(frames, columns))
+    for column in columns:
+        target = stacked_type(filled, column)
+        for frame in filled:
+            if column not in frame or frame[column].isna().all():
+                # Nothing to keep: missing values of the target type (NaT cannot become a float).
+                frame[column] = pd.Series(index=frame.index, dtype=target)
+            elif frame[column].dtype != target:
+                frame[column] = frame[column].astype(target)  # integers to floats, and so on
+    return pd.concat(filled, ignore_index=True)[columns]
+
+
+def stacked_type(frames: list[pd.DataFrame], column: str) -> Any:
+    """The type of ``column`` stacked from non-empty ``frames``: pandas' common type of the
+    values it holds, integers made floats and booleans objects when some rows are missing;
+    objects when it holds no value and the frames disagree."""
+    holders = [f[column] for f in frames if column in f and f[column].notna().any()]
+    if not holders:
+        types = {f[column].dtype for f in frames if column in f}
+        return types.pop() if len(types) == 1 else np.dtype(object)
+    # One value of each: the common type of the types, not of the values.
+    target = pd.concat([h[h.notna()].iloc[:1] for h in holders], ignore_index=True).dtype
+    if not any(column not in f or f[column].isna().all() for f in frames):
+        return target
+    if isinstance(target, np.dtype) and target.kind in "iu":
+        return np.dtype("float64")
+    if isinstance(target, np.dtype) and target.kind == "b":
+        return np.dtype(object)
+    return target
+
+
+def _first_types(frames: list[pd.DataFrame], columns: list[str]) -> dict[str, Any]:
+    """Each column's type in the first frame that has it (no rows anywhere)."""
+    types: dict[str, Any] = {}
+    for frame in frames:
+        for column in frame.columns:
+            types.setdefault(column, frame[column].dtype)
+    return {c: types[c] for c in columns}
