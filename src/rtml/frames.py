@@ -31,10 +31,20 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     ['int64', 'float64']
     """
     columns = list(dict.fromkeys(c for frame in frames for c in frame.columns))
-    filled = [frame.copy() for frame in frames if len(frame)]
+    filled = [frame for frame in frames if len(frame)]
     if not filled:
         return pd.DataFrame({c: [] for c in columns}).astype(_first_types(frames, columns))
-    for column in columns:
+    # Most batches hold a value in every column: one check per batch finds the others.
+    missing = [frame.isna().all() for frame in filled]
+    gaps = {
+        column
+        for frame, all_missing in zip(filled, missing, strict=True)
+        for column in columns
+        if column not in frame.columns or all_missing[column]
+    }
+    if gaps:
+        filled = [frame.copy() for frame in filled]
+    for column in gaps:
         target = stacked_type(filled, column)
         for frame in filled:
             if column not in frame or frame[column].isna().all():
@@ -55,7 +65,7 @@ def stacked_type(frames: list[pd.DataFrame], column: str) -> Any:
         return types.pop() if len(types) == 1 else np.dtype(object)
     # One value of each: the common type of the types, not of the values.
     target = pd.concat([h[h.notna()].iloc[:1] for h in holders], ignore_index=True).dtype
-    if not any(column not in f or f[column].isna().all() for f in frames):
+    if len(holders) == len(frames):
         return target
     if isinstance(target, np.dtype) and target.kind in "iu":
         return np.dtype("float64")
