@@ -188,7 +188,7 @@ def main() -> None:
     # The forest joins when the stream reaches FOREST_FROM: each of its test-week forests is
     # fitted on the labels of the WINDOW_DAYS days before the refit, all of events it has
     # scored by then, so its test-week scores are those of a deployment from the start. It
-    # skips ~70 refits nobody scores (about two thirds of this script's time). The pause falls
+    # skips ~70 refits nobody scores (they took most of this script's time). The pause falls
     # on a batch boundary so that every batch, and so the arrival order, is unchanged.
     late = "online: WindowedRandomForest"
     for name in online:

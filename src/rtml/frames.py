@@ -45,7 +45,7 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     if gaps:
         filled = [frame.copy() for frame in filled]
     for column in gaps:
-        target = stacked_type(filled, column)
+        target = _stacked_type(filled, column)
         for frame in filled:
             if column not in frame or frame[column].isna().all():
                 # Nothing to keep: missing values of the target type (NaT cannot become a float).
@@ -55,7 +55,7 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True)[columns]
 
 
-def stacked_type(frames: list[pd.DataFrame], column: str) -> Any:
+def _stacked_type(frames: list[pd.DataFrame], column: str) -> Any:
     """The type of ``column`` stacked from non-empty ``frames``: pandas' common type of the
     values it holds, integers made floats and booleans objects when some rows are missing;
     objects when it holds no value and the frames disagree."""
