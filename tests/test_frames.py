@@ -1,4 +1,5 @@
-"""Stacking micro-batches: each column typed by its values, whichever batches are empty or\nentirely missing, and no value changed."""
+"""Stacking micro-batches: each column typed by its values, whichever batches are empty or
+entirely missing, and no value changed."""
 
 from __future__ import annotations
 

@@ -36,18 +36,21 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
         return pd.DataFrame({c: [] for c in columns}).astype(_first_types(frames, columns))
     # Most batches hold a value in every column: one check per batch finds the others.
     missing = [frame.isna().all() for frame in filled]
-    gaps = {
-        column
-        for frame, all_missing in zip(filled, missing, strict=True)
+    lacking = {
+        column: [
+            column not in frame.columns or bool(m[column])
+            for frame, m in zip(filled, missing, strict=True)
+        ]
         for column in columns
-        if column not in frame.columns or all_missing[column]
     }
+    gaps = [column for column in columns if any(lacking[column])]
     if gaps:
         filled = [frame.copy() for frame in filled]
     for column in gaps:
-        target = _stacked_type(filled, column)
-        for frame in filled:
-            if column not in frame or frame[column].isna().all():
+        holders = [f[column] for f, lacks in zip(filled, lacking[column], strict=True) if not lacks]
+        target = _type_beside_missing(holders, {f[column].dtype for f in filled if column in f})
+        for frame, lacks in zip(filled, lacking[column], strict=True):
+            if lacks:
                 # Nothing to keep: missing values of the target type (NaT cannot become a float).
                 frame[column] = pd.Series(index=frame.index, dtype=target)
             elif frame[column].dtype != target:
@@ -55,18 +58,14 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return pd.concat(filled, ignore_index=True)[columns]
 
 
-def _stacked_type(frames: list[pd.DataFrame], column: str) -> Any:
-    """The type of ``column`` stacked from non-empty ``frames``: pandas' common type of the
-    values it holds, integers made floats and booleans objects when some rows are missing;
-    objects when it holds no value and the frames disagree."""
-    holders = [f[column] for f in frames if column in f and f[column].notna().any()]
+def _type_beside_missing(holders: list[pd.Series], types: set[Any]) -> Any:
+    """The type of a column some of whose batches miss it: pandas' common type of the values
+    it holds in ``holders``, integers made floats and booleans objects; with no value, the
+    batches' one type (``types``), or objects when they disagree."""
     if not holders:
-        types = {f[column].dtype for f in frames if column in f}
         return types.pop() if len(types) == 1 else np.dtype(object)
     # One value of each: the common type of the types, not of the values.
     target = pd.concat([h[h.notna()].iloc[:1] for h in holders], ignore_index=True).dtype
-    if len(holders) == len(frames):
-        return target
     if isinstance(target, np.dtype) and target.kind in "iu":
         return np.dtype("float64")
     if isinstance(target, np.dtype) and target.kind == "b":
