@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import rtml
-from rtml.features import Aggregate, FeatureSet
+from rtml.errors import SpecError
+from rtml.features import SQL, Aggregate, FeatureSet
 
 from .test_kinds import CountAgg
 
@@ -145,3 +146,14 @@ def test_state_is_bounded_by_the_window() -> None:
         backend.dataset("tx").push(df.iloc[lo : lo + 250])
     assert backend.features("f")["n"].iloc[-1] == 61
     assert backend.feature_engine("f").state_size()["n"] <= 61 + 250  # a window and a batch
+
+
+@pytest.mark.parametrize("rows", [1, 5, 1_000])
+def test_a_sql_feature_reads_the_same_columns_whatever_the_batch_size(rows) -> None:
+    # Small batches travel as query parameters holding only the quoted columns; large ones
+    # are scanned as a frame. Both see the same columns, so a name left unquoted beside quoted
+    # ones fails the same way at every size instead of working only for large batches.
+    frame = pd.DataFrame({"a": range(rows), "b": 2.0, "unused": "text"})
+    assert SQL("s", '"a" * "b"').compute(frame).tolist() == [2.0 * i for i in range(rows)]
+    with pytest.raises(SpecError, match="'mixed'"):
+        SQL("mixed", '"a" + b').compute(frame)

@@ -92,6 +92,16 @@ def _as_array(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
+def _read_columns(features: list[SQL], frame: pd.DataFrame) -> pd.DataFrame:
+    """The part of ``frame`` the features name: DuckDB's scan of a DataFrame costs per column,
+    and a batch carries every raw column and every earlier feature. An expression that names no
+    column, or one the frame lacks, gets the whole frame (as a small batch does)."""
+    columns = _columns(features)
+    if not columns or any(c not in frame.columns for c in columns):
+        return frame
+    return frame[columns]
+
+
 def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
     """The values of each feature over ``frame``'s records, in row order."""
     if not features:
@@ -103,7 +113,7 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
             result = con.execute(*prepared).fetchnumpy()
         else:
             select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
-            con.register("__rtml_rows", frame)
+            con.register("__rtml_rows", _read_columns(features, frame))
             try:
                 result = con.execute(f"SELECT {select} FROM __rtml_rows").fetchnumpy()
             finally:
