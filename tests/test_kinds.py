@@ -87,6 +87,16 @@ MODEL_EXAMPLES = {
             n_estimators=3, window="3s", refit_every="1s", time_input="y", min_labels=5, seed=3
         ),
     ],
+    "SoftVoting": [
+        M.SoftVoting(
+            models=[
+                M.WindowedRandomForest(n_estimators=3, window=100, refit_every=40, min_labels=30),
+                M.LogisticRegression(),
+            ],
+            weights=[2, 1],
+        ),
+        M.SoftVoting(models=[M.GaussianNB(), M.HoeffdingTreeClassifier(grace_period=50)]),
+    ],
     "BaseRateClassifier": [],
 }
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 from sklearn.ensemble import RandomForestClassifier
 
@@ -122,18 +122,18 @@ HOUR = 3600
 
 def _reference_fit(events, window, refit_every, min_labels):
     """What an event-time WindowedRandomForest must have learned from, written record by
-    record: (the number of refits, the rows and labels of the latest forest or None)."""
+    record: (the number of refits, the rows of the latest forest or None, its refit time)."""
     held: list[tuple[int, int]] = []  # (record index, event time in seconds), arrival order
-    refits, fitted_on, reached, since = 0, None, None, 0
+    refits, fitted_on, fitted_at, reached, since = 0, None, None, None, 0
     times, labels = events["ts"].tolist(), events["label"].tolist()
 
     def refit(at):
-        nonlocal held, refits, fitted_on, since
+        nonlocal held, refits, fitted_on, fitted_at, since
         if isinstance(window, str):
             held = [(i, t) for i, t in held if t >= at - int(window[:-1]) * HOUR]
         chosen = [i for i, _ in held][-window:] if isinstance(window, int) else [i for i, _ in held]
         if len(chosen) >= min_labels and len({labels[i] for i in chosen}) > 1:
-            refits, fitted_on, since = refits + 1, chosen, 0
+            refits, fitted_on, fitted_at, since = refits + 1, chosen, at, 0
 
     for batch in events["batch"].unique():
         rows = events.index[events["batch"] == batch].tolist()
@@ -147,7 +147,7 @@ def _reference_fit(events, window, refit_every, min_labels):
             since += 1
         if isinstance(refit_every, int) and (fitted_on is None or since >= refit_every):
             refit(max(times[i] for i, _ in held))
-    return refits, fitted_on
+    return refits, fitted_on, fitted_at
 
 
 @settings(max_examples=30, deadline=None)
@@ -159,10 +159,25 @@ def _reference_fit(events, window, refit_every, min_labels):
     refit_every=st.one_of(st.integers(1, 60), st.integers(1, 6).map(lambda h: f"{h}h")),
     min_labels=st.integers(1, 30),
     seed=st.integers(0, 100),
+    recency=st.one_of(st.none(), st.integers(1, 24)),
+)
+# A window of many records, where the weights decide the leaves' shares (shrunk examples are
+# often too small for that).
+@example(
+    gaps=[600] * 200,
+    jitter=[0],
+    sizes=[10],
+    window="20h",
+    refit_every="1h",
+    min_labels=5,
+    seed=1,
+    recency=3,
 )
 def test_in_event_time_the_forest_is_sklearns_on_the_records_before_the_boundary(
-    gaps, jitter, sizes, window, refit_every, min_labels, seed
+    gaps, jitter, sizes, window, refit_every, min_labels, seed, recency
 ) -> None:
+    """... and with ``recency``, sklearn's fitted with each record weighted by
+    ``exp(-age / recency)``, its age counted back from the refit's time."""
     if isinstance(window, int) and isinstance(refit_every, int):
         refit_every = "1h"  # the count-only schedule has its own property above
     n = len(gaps)
@@ -184,19 +199,25 @@ def test_in_event_time_the_forest_is_sklearns_on_the_records_before_the_boundary
         time_input="ts",
         min_labels=min_labels,
         seed=seed,
+        recency=None if recency is None else f"{recency}h",
+        min_samples_leaf=3,  # impure leaves: their scores are weighted shares of the labels
     )
     model = spec.build()
     for _, batch in events.groupby("batch", sort=True):
         model.learn_many(batch[["a", "ts"]], batch["label"].to_numpy())
-    refits, fitted_on = _reference_fit(events, window, refit_every, min_labels)
+    refits, fitted_on, fitted_at = _reference_fit(events, window, refit_every, min_labels)
     assert model.refits == refits
     probe = pd.DataFrame({"a": [-1.0, 0.0, 1.5], "ts": [0, 0, 0]})
     if fitted_on is None:
         share = events["label"].mean()
         assert model.predict_many(probe) == pytest.approx([share] * 3)
         return
-    want = RandomForestClassifier(n_estimators=3, random_state=seed).fit(
-        events.loc[fitted_on, ["a"]].to_numpy(), events.loc[fitted_on, "label"].to_numpy()
+    ages = fitted_at - events.loc[fitted_on, "ts"].to_numpy()
+    weights = None if recency is None else np.exp(-ages / (recency * HOUR))
+    want = RandomForestClassifier(n_estimators=3, min_samples_leaf=3, random_state=seed).fit(
+        events.loc[fitted_on, ["a"]].to_numpy(),
+        events.loc[fitted_on, "label"].to_numpy(),
+        sample_weight=weights,
     )
     expected = want.predict_proba(probe[["a"]].to_numpy())[:, list(want.classes_).index(1)]
     np.testing.assert_array_equal(model.predict_many(probe), expected)
@@ -268,6 +289,10 @@ def test_a_deployment_refits_at_midnight_on_datetimes() -> None:
 def test_durations_need_a_time_input() -> None:
     with pytest.raises(rtml.SpecError, match="window in event time needs time_input"):
         rtml.models.WindowedRandomForest(window="14d")
+    with pytest.raises(rtml.SpecError, match="recency in event time needs time_input"):
+        rtml.models.WindowedRandomForest(recency="7d")
+    with pytest.raises(rtml.SpecError, match="recency"):
+        rtml.models.WindowedRandomForest(recency="0d", time_input="ts")
     with pytest.raises(rtml.SpecError, match="refit_every"):
         rtml.models.WindowedRandomForest(refit_every="2 days", time_input="ts")
 

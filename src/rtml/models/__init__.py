@@ -21,6 +21,7 @@ from rtml.models.trees import (
     HoeffdingTreeClassifier,
     HoeffdingTreeRegressor,
 )
+from rtml.models.voting import SoftVoting
 from rtml.models.windowed_forest import WindowedRandomForest
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "Prediction",
     "RandomSampler",
     "RiverModel",
+    "SoftVoting",
     "Task",
     "WindowedRandomForest",
 ]

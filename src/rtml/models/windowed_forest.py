@@ -45,7 +45,9 @@ class WindowedRandomForest(ModelSpec):
     schedule, at a boundary) it scores each record with the share of positives seen so far.
     Inputs are numbers (missing ones read as 0). A refit costs seconds on a large window;
     ``max_samples`` (the share of the window each tree's bootstrap draws) makes each tree
-    cheaper, so more trees fit in the same time.
+    cheaper, so more trees fit in the same time. ``recency="7d"`` (with a time input) weights
+    each record by ``exp(-age / 7 days)``, its age counted back from the refit's time, so the
+    forest leans on the latest days of the window without dropping the older ones.
     rtml's own kind: not a TurboML algorithm.
 
     >>> import numpy as np, pandas as pd
@@ -81,9 +83,17 @@ class WindowedRandomForest(ModelSpec):
     window: int | str = 100_000
     refit_every: int | str = 10_000
     time_input: str | None = None
+    recency: str | None = None
     min_labels: int = Field(1_000, ge=1)
     n_jobs: int = 1
     seed: int | None = 0
+
+    @field_validator("recency")
+    @classmethod
+    def _positive_duration(cls, value: str | None) -> str | None:
+        if value is not None and parse_duration(value) <= 0:
+            raise ValueError(f"expected a positive duration, got {value!r}")
+        return value
 
     @field_validator("window", "refit_every")
     @classmethod
@@ -97,7 +107,9 @@ class WindowedRandomForest(ModelSpec):
 
     @model_validator(mode="after")
     def _durations_need_time(self) -> Self:
-        durations = [f for f in ("window", "refit_every") if isinstance(getattr(self, f), str)]
+        durations = [
+            f for f in ("window", "refit_every", "recency") if isinstance(getattr(self, f), str)
+        ]
         if durations and self.time_input is None:
             raise ValueError(
                 f"{' and '.join(durations)} in event time needs time_input: the input that "
@@ -224,6 +236,14 @@ class WindowedForest(OneRecordAtATime):
             self.labels = deque((self.labels[i] for i in kept), maxlen=self.labels.maxlen)
             self.times = deque((self.times[i] for i in kept), maxlen=self.times.maxlen)
 
+    def _weights(self, at: int | None) -> np.ndarray | None:
+        """Each record's weight ``exp(-age / recency)``, its age counted back from ``at``."""
+        if self.spec.recency is None:
+            return None
+        now = at if at is not None else max(self.times)
+        ages = now - np.asarray(self.times, dtype="int64")
+        return np.exp(-ages / parse_duration(self.spec.recency))
+
     def _refit(self, at: int | None) -> None:
         """Fit a new forest on the window as of event time ``at`` (with a time window), if it
         holds ``min_labels`` records of both classes; else keep the current one."""
@@ -244,7 +264,7 @@ class WindowedForest(OneRecordAtATime):
             n_jobs=spec.n_jobs,
             random_state=spec.seed,
         )
-        forest.fit(np.asarray(self.rows), np.asarray(self.labels))
+        forest.fit(np.asarray(self.rows), np.asarray(self.labels), sample_weight=self._weights(at))
         self.forest = forest
         self.since_refit = 0
         self.refits += 1

@@ -10,6 +10,7 @@ KINDS = (
     models.LinearRegression,
     models.OnlineLinearClassifier,
     models.WindowedRandomForest,
+    models.SoftVoting,
     models.HoeffdingTreeClassifier,
     models.HoeffdingAdaptiveTreeClassifier,
     models.HoeffdingTreeRegressor,

@@ -1,0 +1,140 @@
+"""SoftVoting: its score is the weighted mean of what its members, each learning every label,
+would score alone, whatever the mix of batch and record-by-record members."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rtml
+from rtml.models.base import BatchModel
+from rtml.plugins import spec_from_dict
+
+M = rtml.models
+MEMBERS = {
+    "forest": lambda: M.WindowedRandomForest(
+        n_estimators=3, window=60, refit_every=20, min_labels=10, min_samples_leaf=3
+    ),
+    "logistic": lambda: M.LogisticRegression(),
+    "online_linear": lambda: M.OnlineLinearClassifier(class_weight="balanced"),
+    "naive_bayes": lambda: M.GaussianNB(),
+}
+
+
+def _alone(spec, batches):
+    """A member trained by itself the way the ensemble trains it: P(class 1) of a probe."""
+    model = spec.build()
+    for frame, y in batches:
+        if isinstance(model, BatchModel):
+            model.learn_many(frame, y)
+        else:
+            for x, label in zip(frame.to_dict("records"), y, strict=True):
+                model.learn_one({k: v for k, v in x.items() if v == v}, label)
+    return model
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    names=st.lists(st.sampled_from(sorted(MEMBERS)), min_size=2, max_size=4),
+    weights=st.lists(st.floats(0.1, 10), min_size=4, max_size=4),
+    sizes=st.lists(st.integers(1, 30), min_size=1, max_size=10),
+    seed=st.integers(0, 1000),
+    missing=st.booleans(),
+)
+def test_the_score_is_the_weighted_mean_of_the_members_alone(
+    names, weights, sizes, seed, missing
+) -> None:
+    rng = np.random.default_rng(seed)
+    n = sum(sizes)
+    frame = pd.DataFrame({"x": rng.normal(size=n), "z": rng.normal(size=n)})
+    if missing:  # River members then see records without the input, batch members a NaN
+        frame.loc[rng.random(n) < 0.2, "z"] = np.nan
+    y = ((frame["x"] + rng.normal(scale=0.5, size=n)) > 0.5).astype(int).tolist()
+    bounds = np.cumsum([0, *sizes])
+    batches = [
+        (frame.iloc[a:b].reset_index(drop=True), y[a:b]) for a, b in itertools.pairwise(bounds)
+    ]
+    specs = [MEMBERS[name]() for name in names]
+    chosen = weights[: len(specs)]
+    ensemble = M.SoftVoting(models=specs, weights=chosen).build()
+    for part, labels in batches:
+        ensemble.learn_many(part, labels)
+    probe = pd.DataFrame({"x": [-1.0, 0.2, 1.4], "z": [0.5, np.nan, -0.3]})
+    expected = np.zeros(len(probe))
+    for spec, weight in zip(specs, chosen, strict=True):
+        member = _alone(spec, batches)
+        if isinstance(member, BatchModel):
+            scores = np.asarray(member.predict_many(probe), dtype="float64")
+        else:
+            records = [{k: v for k, v in r.items() if v == v} for r in probe.to_dict("records")]
+            scores = np.array([member.predict_one(r)["score"] for r in records])
+        expected += weight / sum(chosen) * scores
+    np.testing.assert_allclose(ensemble.predict_many(probe), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_a_deployment_learns_and_survives_a_reopen(tmp_path) -> None:
+    rng = np.random.default_rng(3)
+    n = 1200
+    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n), "z": rng.normal(size=n)})
+    labels = pd.DataFrame(
+        {"id": range(n), "y": ((events["x"] > 1) & (events["z"] > 0)).astype(int)}
+    )
+    spec = M.SoftVoting(
+        models=[
+            M.WindowedRandomForest(n_estimators=10, window=400, refit_every=100, min_labels=100),
+            M.LogisticRegression(),
+        ],
+        weights=[3, 1],
+    )
+    path = str(tmp_path / "store")
+    with rtml.connect("local", path=path) as backend:
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+        backend.deploy(
+            "vote",
+            spec,
+            inputs=rtml.Inputs("tx", numerical=["x", "z"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        for lo in range(0, 800, 100):
+            tx.push(events.iloc[lo : lo + 100])
+            lb.push(labels.iloc[lo : lo + 100])
+    with rtml.connect("local", path=path) as backend:
+        for lo in range(800, n, 100):
+            backend.dataset("tx").push(events.iloc[lo : lo + 100])
+            backend.dataset("labels").push(labels.iloc[lo : lo + 100])
+        model = backend.deployment("vote")
+        outputs = model.outputs()
+        assert sorted(outputs["key"]) == list(range(n))  # one score per event, none lost
+        assert model.evaluate("WindowedAUC", window=400)["value"].iloc[-1] > 0.95
+        assert isinstance(model.spec.models[0], M.WindowedRandomForest)  # as deployed
+
+
+def test_the_spec_round_trips_through_json() -> None:
+    spec = M.SoftVoting(
+        models=[M.WindowedRandomForest(recency="7d", time_input="ts"), M.GaussianNB()],
+        weights=[0.7, 0.3],
+    )
+    again = spec_from_dict("models", spec.model_dump(mode="json"))
+    assert again == spec
+    assert isinstance(again.models[0], M.WindowedRandomForest)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"models": [M.GaussianNB(), M.GaussianNB()], "weights": [1]}, "one per model"),
+        ({"models": [M.GaussianNB(), M.GaussianNB()], "weights": [1, 0]}, "positive"),
+        ({"models": [M.GaussianNB(), M.LinearRegression()]}, "expected classifiers"),
+        ({"models": [M.GaussianNB(), {"kind": "Nope"}]}, "unknown model kind 'Nope'"),
+        ({"models": [M.GaussianNB()]}, "at least 2"),
+    ],
+)
+def test_bad_ensembles_are_refused_by_field(options, message) -> None:
+    with pytest.raises(rtml.SpecError, match=message):
+        M.SoftVoting(**options)
