@@ -2,7 +2,12 @@
 week, with a bare scikit-learn loop (no rtml deployment) that refits at each day's start on the
 transactions whose labels are known by then (7 days late) within the last N days.
 
-    python -m benchmarks.handbook_forest [--weeks START,...] [--seeds N] [DAYS:MIN_LEAF ...]
+    python -m benchmarks.handbook_forest [--weeks START,...] [--seeds N] [CANDIDATE ...]
+
+A candidate is ``DAYS:MIN_LEAF`` (the last DAYS days of labels, leaves of MIN_LEAF records),
+``DAYS:MIN_LEAF:RECENCY`` (each record weighted by exp(-age / RECENCY days), as
+``WindowedRandomForest(recency=...)``), or forests joined by ``+``, whose probabilities are
+averaged (``SoftVoting``): ``21:5+21:5:7``.
 
 Default: the four weeks before the test week (2018-07-11 to 2018-08-01) as validation weeks,
 candidates 7:1 14:1 14:5 21:1 21:5 28:5. Prints each candidate's metrics per week, their mean
@@ -33,23 +38,44 @@ CANDIDATES = ["7:1", "14:1", "14:5", "21:1", "21:5", "28:5"]
 
 
 def daily_refits(
-    data: pd.DataFrame, start: pd.Timestamp, days: int, leaf: int, seed: int = 0
+    data: pd.DataFrame,
+    start: pd.Timestamp,
+    days: int,
+    leaf: int,
+    seed: int = 0,
+    recency: float | None = None,
 ) -> pd.Series:
-    """Scores of the week from ``start``: each day scored by a forest fitted at its start."""
+    """Scores of the week from ``start``: each day scored by a forest fitted at its start,
+    with records weighted by exp(-age / ``recency`` days) when given."""
     when = data["TX_DATETIME"]
     scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
     for offset in range(7):
         day = start + offset * DAY
         known = day - DELAY
         train = data[(when >= known - days * DAY) & (when < known)]
+        weights = None
+        if recency is not None:
+            weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / recency)
         forest = RandomForestClassifier(
             n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=seed
-        ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"])
+        ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
         today = data[(when >= day) & (when < day + DAY)]
         scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
             today[HANDBOOK_INPUTS]
         )[:, 1]
     return scores
+
+
+def candidate_scores(
+    data: pd.DataFrame, start: pd.Timestamp, candidate: str, seed: int
+) -> pd.Series:
+    """The week's scores of a candidate: the mean of its forests' (one unless joined by +)."""
+    members = []
+    for member in candidate.split("+"):
+        days, leaf, *recency = member.split(":")
+        weight_days = float(recency[0]) if recency else None
+        members.append(daily_refits(data, start, int(days), int(leaf), seed, weight_days))
+    return sum(members[1:], members[0]) / len(members)
 
 
 def main() -> None:
@@ -62,26 +88,25 @@ def main() -> None:
         start = pd.Timestamp(week)
         test = known_compromised_removed(data, start)
         for candidate in arguments or CANDIDATES:
-            days, leaf = (int(v) for v in candidate.split(":"))
             for seed in range(seeds):
                 started = time.perf_counter()
-                scores = daily_refits(data, start, days, leaf, seed)
+                scores = candidate_scores(data, start, candidate, seed)
                 auc, ap, cp = metrics(test, scores.loc[test["TRANSACTION_ID"]].to_numpy())
                 rows.append((candidate, week, seed, auc, ap, cp))
                 print(
-                    f"week {week}, last {days} days, min_samples_leaf {leaf}, seed {seed}: "
-                    f"AUC {auc:.3f}  AP {ap:.3f}  CP@100 {cp:.3f}  "
+                    f"week {week}, {candidate}, seed {seed}: "
+                    f"AUC {auc:.4f}  AP {ap:.4f}  CP@100 {cp:.4f}  "
                     f"({time.perf_counter() - started:.0f} s)",
                     flush=True,
                 )
     names = ["ROC AUC", "AP", "CP@100"]
-    table = pd.DataFrame(rows, columns=["DAYS:MIN_LEAF", "week", "seed", *names])
-    means = table.groupby("DAYS:MIN_LEAF", sort=False)[names].mean()
+    table = pd.DataFrame(rows, columns=["candidate", "week", "seed", *names])
+    means = table.groupby("candidate", sort=False)[names].mean()
     print(f"mean over {table['week'].nunique()} week(s) and {seeds} seed(s):")
-    print(means.round(3).to_string())
+    print(means.round(4).to_string())
     if seeds > 1:
         # Each seed's mean over the weeks: the spread one run of a candidate can show.
-        by_seed = table.groupby(["DAYS:MIN_LEAF", "seed"], sort=False)[names].mean()
+        by_seed = table.groupby(["candidate", "seed"], sort=False)[names].mean()
         spread = by_seed.groupby(level=0, sort=False).agg(["min", "max", "std"])
         print("over seeds (min, max, standard deviation of the mean over weeks):")
         print(spread.round(4).to_string())
@@ -89,8 +114,8 @@ def main() -> None:
     rank = means.rank(ascending=False).mean(axis=1)
     best = rank.idxmin()
     print(
-        f"summary: best mean rank over ROC AUC, AP and CP@100: {best} "
-        f"(days of labels : min_samples_leaf), mean {means.loc[best].round(3).tolist()}"
+        f"summary: best mean rank over ROC AUC, AP and CP@100: {best}, "
+        f"mean {means.loc[best].round(4).tolist()}"
     )
 
 
