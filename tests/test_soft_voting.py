@@ -130,6 +130,7 @@ def test_the_spec_round_trips_through_json() -> None:
     [
         ({"models": [M.GaussianNB(), M.GaussianNB()], "weights": [1]}, "one per model"),
         ({"models": [M.GaussianNB(), M.GaussianNB()], "weights": [1, 0]}, "positive"),
+        ({"models": [M.GaussianNB(), M.GaussianNB()], "weights": [1, float("inf")]}, "positive"),
         ({"models": [M.GaussianNB(), M.LinearRegression()]}, "expected classifiers"),
         ({"models": [M.GaussianNB(), {"kind": "Nope"}]}, "unknown model kind 'Nope'"),
         ({"models": [M.GaussianNB()]}, "at least 2"),
@@ -138,3 +139,17 @@ def test_the_spec_round_trips_through_json() -> None:
 def test_bad_ensembles_are_refused_by_field(options, message) -> None:
     with pytest.raises(rtml.SpecError, match=message):
         M.SoftVoting(**options)
+
+
+def test_pandas_missing_values_are_left_out_like_nan() -> None:
+    # Nullable columns hold pd.NA, which has no truth value: it must read as missing.
+    spec = M.SoftVoting(models=[M.GaussianNB(), M.LogisticRegression()])
+    train = pd.DataFrame({"x": [0.0, 1.0, 0.2, 0.8] * 20, "z": [1.0, None, 0.5, 2.0] * 20})
+    y = [0, 1, 0, 1] * 20
+    nullable, floats = spec.build(), spec.build()
+    nullable.learn_many(train.astype("Float64"), y)
+    floats.learn_many(train, y)
+    probe = pd.DataFrame({"x": [0.1, 0.9], "z": [None, 1.0]})
+    np.testing.assert_array_equal(
+        nullable.predict_many(probe.astype("Float64")), floats.predict_many(probe)
+    )

@@ -8,6 +8,7 @@ the members' P(class 1).
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal, Self
 
 import numpy as np
@@ -15,6 +16,7 @@ import pandas as pd
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
 from rtml.models.base import BatchModel, ModelSpec, OneRecordAtATime, OnlineModel
+from rtml.nulls import is_null
 
 __all__ = ["SoftVoting", "SoftVotingModel"]
 
@@ -72,7 +74,7 @@ class SoftVoting(ModelSpec):
                 raise ValueError(
                     f"weights: expected one per model ({len(self.models)}), got {len(self.weights)}"
                 )
-            if any(not w > 0 for w in self.weights):
+            if any(not 0 < w < math.inf for w in self.weights):
                 raise ValueError(f"weights: expected positive numbers, got {list(self.weights)}")
         return self
 
@@ -118,4 +120,4 @@ class SoftVotingModel(OneRecordAtATime):
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     # Missing inputs are left out of the record, as deployments give records to River models.
     rows = frame.to_dict("records")
-    return [{str(k): v for k, v in row.items() if v is not None and v == v} for row in rows]
+    return [{str(k): v for k, v in row.items() if not is_null(v)} for row in rows]
