@@ -1,7 +1,7 @@
 """How high any model on the handbook's 15 features can rank the frauds of a week: the ROC AUC
 ceiling set by the 7-day label delay.
 
-    python -m benchmarks.handbook_ceiling [PATH] [--weeks START,...] [--forest DAYS:MIN_LEAF]
+    python -m benchmarks.handbook_ceiling [PATH] [--weeks START,...] [--forest CANDIDATE]
 
 A terminal compromised by the handbook's second scenario turns every transaction on it into
 fraud for 28 days, but its delayed risk features only show it once the first of those labels
@@ -14,8 +14,8 @@ can show it (two compromises of one terminal less than 28 days apart count as on
 underestimate of the blind spot). Default weeks: the validation weeks of
 ``benchmarks/handbook_forest.py`` and the test week of ``benchmarks/handbook.py``.
 
-``--forest 21:5`` also scores each week with that daily-refit forest (seed 0, as in
-``benchmarks/handbook_forest.py``) and splits its AUC by kind of fraud: the AUC is the mean,
+``--forest 21:5`` also scores each week with that daily-refit forest (a candidate as
+``benchmarks/handbook_forest.py`` reads it, seed 0) and splits its AUC by kind of fraud: the AUC is the mean,
 over frauds, of the share of legitimate transactions each is ranked above, so each kind's share
 of frauds times its shortfall (against 1, or 0.5 for the blind ones) adds up to the distance
 from the ceiling. A diagnosis of a chosen model, not a way to choose one.
@@ -37,7 +37,7 @@ from benchmarks.handbook import (
     handbook_data,
     known_compromised_removed,
 )
-from benchmarks.handbook_forest import VALIDATION, daily_refits
+from benchmarks.handbook_forest import VALIDATION, candidate_scores
 
 WEEKS = f"{VALIDATION},{TEST_START.date()}"
 COMPROMISE = pd.Timedelta(days=28)  # the handbook simulator's compromise length
@@ -94,8 +94,7 @@ def main() -> None:
             f"{DELAY.days} days before ({share:.1%}): AUC ceiling {1 - share / 2:.3f}"
         )
         if forest:
-            days, leaf = (int(v) for v in forest.split(":"))
-            scores = daily_refits(data, pd.Timestamp(week), days, leaf)
+            scores = candidate_scores(data, pd.Timestamp(week), forest, seed=0)
             table = auc_by_kind(test, scores.loc[test["TRANSACTION_ID"]].to_numpy(), is_blind)
             lost = table["AUC lost"].sum()
             print(f"  forest {forest}: AUC {1 - share / 2 - lost:.3f}, by kind of fraud:")

@@ -58,9 +58,22 @@ def _columns(features: list[SQL]) -> list[str]:
     return list(dict.fromkeys(c for f in features for c in f.columns()))
 
 
+def _named_columns(features: list[SQL], frame: pd.DataFrame) -> list[str] | None:
+    """The columns the features name in double quotes, when ``frame`` has them all; ``None``
+    when they name none or one the frame lacks (then they see the whole frame)."""
+    columns = _columns(features)
+    if not columns or any(c not in frame.columns for c in columns):
+        return None
+    return columns
+
+
+def _select(features: list[SQL]) -> str:
+    return ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+
+
 def _values_query(features: list[SQL], columns: list[str], types: list[str], rows: int) -> str:
     """The features over ``rows`` records given as parameters, each cast to its column's type."""
-    select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
+    select = _select(features)
     if not columns:
         return f"SELECT {select}"
     row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"
@@ -69,8 +82,8 @@ def _values_query(features: list[SQL], columns: list[str], types: list[str], row
 
 
 def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, list[Any]] | None:
-    columns = _columns(features)
-    if not columns or any(c not in frame.columns for c in columns):
+    columns = _named_columns(features, frame)
+    if columns is None:
         return None
     types = [sql_type(frame[c]) for c in columns]
     if any(t is None for t in types):
@@ -92,16 +105,6 @@ def _as_array(values: Any) -> np.ndarray:
     return np.asarray(values)
 
 
-def _read_columns(features: list[SQL], frame: pd.DataFrame) -> pd.DataFrame:
-    """The part of ``frame`` the features name: DuckDB's scan of a DataFrame costs per column,
-    and a batch carries every raw column and every earlier feature. An expression that names no
-    column, or one the frame lacks, gets the whole frame (as a small batch does)."""
-    columns = _columns(features)
-    if not columns or any(c not in frame.columns for c in columns):
-        return frame
-    return frame[columns]
-
-
 def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
     """The values of each feature over ``frame``'s records, in row order."""
     if not features:
@@ -112,10 +115,12 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
         if prepared is not None:
             result = con.execute(*prepared).fetchnumpy()
         else:
-            select = ", ".join(f'({f.expr}) AS "__{i}"' for i, f in enumerate(features))
-            con.register("__rtml_rows", _read_columns(features, frame))
+            # Only the named columns, as a small batch passes them: the same names resolve at
+            # every batch size, and DuckDB's scan of a DataFrame costs per column.
+            columns = _named_columns(features, frame)
+            con.register("__rtml_rows", frame if columns is None else frame[columns])
             try:
-                result = con.execute(f"SELECT {select} FROM __rtml_rows").fetchnumpy()
+                result = con.execute(f"SELECT {_select(features)} FROM __rtml_rows").fetchnumpy()
             finally:
                 con.unregister("__rtml_rows")
     except duckdb.Error as exc:

@@ -240,8 +240,8 @@ class WindowedForest(OneRecordAtATime):
         """Each record's weight ``exp(-age / recency)``, its age counted back from ``at``."""
         if self.spec.recency is None:
             return None
-        now = at if at is not None else max(self.times)
-        ages = now - np.asarray(self.times, dtype="int64")
+        assert at is not None  # recency needs a time input: every refit then has a time
+        ages = at - np.asarray(self.times, dtype="int64")
         return np.exp(-ages / parse_duration(self.spec.recency))
 
     def _refit(self, at: int | None) -> None:
