@@ -97,6 +97,12 @@ MODEL_EXAMPLES = {
         ),
         M.SoftVoting(models=[M.GaussianNB(), M.HoeffdingTreeClassifier(grace_period=50)]),
     ],
+    "VotingRegressor": [
+        M.VotingRegressor(
+            models=[M.LinearRegression(), M.HoeffdingTreeRegressor(grace_period=50)],
+            weights=[1, 2],
+        )
+    ],
     "BaseRateClassifier": [],
 }
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 import rtml
 from rtml.models.base import BatchModel
 from rtml.plugins import spec_from_dict
+from tests.deployments import stream_across_reopen
 
 M = rtml.models
 MEMBERS = {
@@ -91,28 +92,18 @@ def test_a_deployment_learns_and_survives_a_reopen(tmp_path) -> None:
         ],
         weights=[3, 1],
     )
-    path = str(tmp_path / "store")
-    with rtml.connect("local", path=path) as backend:
-        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
-        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
-        backend.deploy(
-            "vote",
-            spec,
-            inputs=rtml.Inputs("tx", numerical=["x", "z"]),
-            labels=rtml.Labels("labels", field="y"),
-        )
-        for lo in range(0, 800, 100):
-            tx.push(events.iloc[lo : lo + 100])
-            lb.push(labels.iloc[lo : lo + 100])
-    with rtml.connect("local", path=path) as backend:
-        for lo in range(800, n, 100):
-            backend.dataset("tx").push(events.iloc[lo : lo + 100])
-            backend.dataset("labels").push(labels.iloc[lo : lo + 100])
-        model = backend.deployment("vote")
-        outputs = model.outputs()
-        assert sorted(outputs["key"]) == list(range(n))  # one score per event, none lost
-        assert model.evaluate("WindowedAUC", window=400)["value"].iloc[-1] > 0.95
-        assert isinstance(model.spec.models[0], M.WindowedRandomForest)  # as deployed
+    outputs, auc, deployed = stream_across_reopen(
+        str(tmp_path / "store"),
+        spec,
+        events,
+        labels,
+        reopen_at=800,
+        metric="WindowedAUC",
+        window=400,
+    )
+    assert sorted(outputs["key"]) == list(range(n))  # one score per event, none lost
+    assert auc["value"].iloc[-1] > 0.95
+    assert isinstance(deployed.models[0], M.WindowedRandomForest)  # as deployed
 
 
 def test_the_spec_round_trips_through_json() -> None:

@@ -21,7 +21,7 @@ from rtml.models.trees import (
     HoeffdingTreeClassifier,
     HoeffdingTreeRegressor,
 )
-from rtml.models.voting import SoftVoting
+from rtml.models.voting import SoftVoting, VotingRegressor
 from rtml.models.windowed_forest import WindowedRandomForest
 
 __all__ = [
@@ -45,5 +45,6 @@ __all__ = [
     "RiverModel",
     "SoftVoting",
     "Task",
+    "VotingRegressor",
     "WindowedRandomForest",
 ]

@@ -1,27 +1,77 @@
-"""``SoftVoting``: the weighted mean of several binary classifiers' scores.
+"""Averaging ensembles: ``SoftVoting`` (binary classifiers' scores) and ``VotingRegressor``
+(regressors' predictions).
 
 Averaging models that err differently (a forest on the whole window and one leaning on the last
-days, a tree and a linear model) ranks better than either often enough that fraud teams keep it
-as a standard move. Each member learns every label; the ensemble's score is the weighted mean of
-the members' P(class 1).
+days, a tree and a linear model) predicts better than either often enough that fraud and pricing
+teams keep it as a standard move. Each member learns every label; the ensemble's output is the
+weighted mean of the members' P(class 1), or of their predicted values.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 import pandas as pd
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
-from rtml.models.base import BatchModel, ModelSpec, OneRecordAtATime, OnlineModel
+from rtml.models.base import (
+    BatchModel,
+    ModelSpec,
+    OneRecordAtATime,
+    OnlineModel,
+    Prediction,
+    Task,
+)
 from rtml.nulls import is_null
 
-__all__ = ["SoftVoting", "SoftVotingModel"]
+__all__ = ["SoftVoting", "SoftVotingModel", "VotingRegressor", "VotingRegressorModel"]
 
 
-class SoftVoting(ModelSpec):
+class _Averaging(ModelSpec):
+    """Members of one task and their weights: what both averaging kinds declare and check."""
+
+    models: tuple[SerializeAsAny[ModelSpec], ...] = Field(min_length=2)
+    weights: tuple[float, ...] | None = None
+
+    @field_validator("models", mode="before")
+    @classmethod
+    def _members(cls, value: Any) -> Any:
+        from rtml.plugins import spec_from_dict
+
+        if not isinstance(value, list | tuple):
+            return value
+        return tuple(spec_from_dict("models", v) for v in value)
+
+    @field_validator("models")
+    @classmethod
+    def _same_task(cls, value: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
+        wanted = {"classification": "classifiers", "regression": "regressors"}[cls.task]
+        for spec in value:
+            if spec.task != cls.task:
+                raise ValueError(f"expected {wanted}, got {type(spec).__name__} ({spec.task})")
+        return value
+
+    @model_validator(mode="after")
+    def _one_weight_each(self) -> Self:
+        if self.weights is not None:
+            if len(self.weights) != len(self.models):
+                raise ValueError(
+                    f"weights: expected one per model ({len(self.models)}), got {len(self.weights)}"
+                )
+            if any(not 0 < w < math.inf for w in self.weights):
+                raise ValueError(f"weights: expected positive numbers, got {list(self.weights)}")
+        return self
+
+    def _built(self) -> tuple[list[OnlineModel], list[float]]:
+        """New members and their weights normalised to sum to 1."""
+        weights = self.weights or [1.0] * len(self.models)
+        total = float(sum(weights))
+        return [spec.build() for spec in self.models], [w / total for w in weights]
+
+
+class SoftVoting(_Averaging):
     """The weighted mean of its binary classifiers' P(class 1); each member learns every label.
 
     Members may mix kinds: those that learn in batches (``WindowedRandomForest``,
@@ -47,41 +97,9 @@ class SoftVoting(ModelSpec):
     """
 
     kind: Literal["SoftVoting"] = "SoftVoting"
-    models: tuple[SerializeAsAny[ModelSpec], ...] = Field(min_length=2)
-    weights: tuple[float, ...] | None = None
-
-    @field_validator("models", mode="before")
-    @classmethod
-    def _members(cls, value: Any) -> Any:
-        from rtml.plugins import spec_from_dict
-
-        if not isinstance(value, list | tuple):
-            return value
-        return tuple(spec_from_dict("models", v) for v in value)
-
-    @field_validator("models")
-    @classmethod
-    def _classifiers(cls, value: tuple[ModelSpec, ...]) -> tuple[ModelSpec, ...]:
-        for spec in value:
-            if spec.task != "classification":
-                raise ValueError(f"expected classifiers, got {type(spec).__name__} ({spec.task})")
-        return value
-
-    @model_validator(mode="after")
-    def _one_weight_each(self) -> Self:
-        if self.weights is not None:
-            if len(self.weights) != len(self.models):
-                raise ValueError(
-                    f"weights: expected one per model ({len(self.models)}), got {len(self.weights)}"
-                )
-            if any(not 0 < w < math.inf for w in self.weights):
-                raise ValueError(f"weights: expected positive numbers, got {list(self.weights)}")
-        return self
 
     def build(self) -> SoftVotingModel:
-        weights = self.weights or [1.0] * len(self.models)
-        total = float(sum(weights))
-        return SoftVotingModel([spec.build() for spec in self.models], [w / total for w in weights])
+        return SoftVotingModel(*self._built())
 
 
 class SoftVotingModel(OneRecordAtATime):
@@ -115,6 +133,56 @@ class SoftVotingModel(OneRecordAtATime):
             records = _records(frame) if records is None else records
             for x, label in zip(records, labels, strict=True):
                 member.learn_one(x, label)
+
+
+class VotingRegressor(_Averaging):
+    """The weighted mean of its regressors' predictions; each member learns every target.
+
+    Members learn and predict one record at a time (River's regressors). ``weights`` default
+    to equal ones. rtml's own kind: not a TurboML algorithm.
+
+    >>> import rtml
+    >>> spec = VotingRegressor(
+    ...     models=[rtml.models.LinearRegression(), rtml.models.HoeffdingTreeRegressor()],
+    ...     weights=[3, 1],
+    ... )
+    >>> model = spec.build()
+    >>> for i in range(400):
+    ...     model.learn_one({"x": i % 10}, 2.0 * (i % 10))
+    >>> linear, tree = (m.predict_one({"x": 4})["score"] for m in model.members)
+    >>> abs(model.predict_one({"x": 4})["score"] - (0.75 * linear + 0.25 * tree)) < 1e-12
+    True
+    >>> VotingRegressor(models=[rtml.models.LinearRegression(), rtml.models.GaussianNB()])
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: VotingRegressor: field 'models': expected regressors, got GaussianNB (classification)
+    """
+
+    task: ClassVar[Task] = "regression"
+    kind: Literal["VotingRegressor"] = "VotingRegressor"
+
+    def build(self) -> VotingRegressorModel:
+        return VotingRegressorModel(*self._built())
+
+
+class VotingRegressorModel:
+    """The learner a :class:`VotingRegressor` builds: its members and normalised weights."""
+
+    def __init__(self, members: list[OnlineModel], weights: list[float]) -> None:
+        self.members = members
+        self.weights = weights
+
+    def predict_one(self, x: dict[str, Any]) -> Prediction:
+        """The weighted mean of the members' predictions (an untrained member predicts 0)."""
+        value = math.fsum(
+            w * float(m.predict_one(x)["score"])
+            for m, w in zip(self.members, self.weights, strict=True)
+        )
+        return Prediction.from_value(value)
+
+    def learn_one(self, x: dict[str, Any], y: Any) -> None:
+        for member in self.members:
+            member.learn_one(x, y)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ KINDS = (
     models.OnlineLinearClassifier,
     models.WindowedRandomForest,
     models.SoftVoting,
+    models.VotingRegressor,
     models.HoeffdingTreeClassifier,
     models.HoeffdingAdaptiveTreeClassifier,
     models.HoeffdingTreeRegressor,
