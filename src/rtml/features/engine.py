@@ -136,9 +136,7 @@ class FeatureEngine:
                 continue
             columns = [frame[c].tolist() for c in group.source_columns]
             for k, *values in zip(frame[key].tolist(), *columns, strict=True):
-                if k in group.retained:
-                    group.joined[k] = tuple(values)
-                else:
+                if not group.join(k, tuple(values)):
                     group.pending[k] = tuple(values)
                     if len(group.pending) > self.max_pending:
                         # Oldest first: a value whose event never came is the first to go.
@@ -365,8 +363,9 @@ class FeatureEngine:
         times: list[int],
         commit: bool,
     ) -> list[Any]:
-        positions = [self._where[f.name][1] for f in members]
-        empty: tuple[Any, ...] = (None,) * len(group.source_columns)
+        # A source's values sit after the event's key among the stored columns.
+        base = 1 if group.source else 0
+        positions = [tuple(base + i for i in self._where[f.name][1]) for f in members]
         watermark = self._watermark
         outputs: list[list[Any]] = [[] for _ in members]
         for i, t in enumerate(times):
@@ -377,50 +376,22 @@ class FeatureEngine:
                 gone = window.evict_before(watermark - self._lateness() - group.reach)
                 if group.source:
                     group.forget(gone)
-                    event = row[0]
-                    group.retained.add(event)
-                    if event in group.pending:
-                        group.joined[event] = group.pending.pop(event)
+                    row += group.admit(row[0], keys[i], t)
+            elif group.source:  # a preview: the record's values may be waiting for it
+                row += group.pending.get(row[0]) or group.empty
             pos = bisect_right(window.ts, t)
             window.ts.insert(pos, t)
             for column, value in zip(window.cols, row, strict=True):
                 column.insert(pos, value)
             try:
                 for out, f, at in zip(outputs, members, positions, strict=True):
-                    out.append(self._reduce(group, window, f, at, t, empty, commit))
+                    out.append(_reduce(window, f, at, t))
             finally:
                 if not commit:  # a preview leaves the window as it was
                     del window.ts[pos]
                     for column in window.cols:
                         del column[pos]
         return outputs
-
-    def _reduce(
-        self,
-        group: Group,
-        window: KeyWindow,
-        f: WindowFeature,
-        at: tuple[int, ...],
-        t: int,
-        empty: tuple[Any, ...],
-        commit: bool,
-    ) -> Any:
-        right = t - f.delay_ns
-        left = right - f.window_ns
-        lo = bisect_right(window.ts, left) if f.closed == "right" else bisect_left(window.ts, left)
-        hi = bisect_right(window.ts, right)
-        if group.source:
-            joined, pending = group.joined, group.pending
-            if commit:
-                rows = [joined.get(e, empty) for e in window.cols[0][lo:hi]]
-            else:  # a preview: the record's own value may still be pending
-                rows = [joined.get(e) or pending.get(e, empty) for e in window.cols[0][lo:hi]]
-            if isinstance(f, Aggregate):
-                return f.reduce_column([r[at[0]] for r in rows])
-            return f.reduce([tuple(r[i] for i in at) for r in rows])
-        if isinstance(f, Aggregate):
-            return f.reduce_column(window.cols[at[0]][lo:hi])
-        return f.reduce(list(zip(*(window.cols[i][lo:hi] for i in at), strict=True)))
 
     def _sweep(self) -> None:
         """Evict expired records of keys that were not touched since they expired."""
@@ -436,6 +407,17 @@ class FeatureEngine:
                     group.forget(gone)
                 if not window.ts:
                     del group.windows[k]
+
+
+def _reduce(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int) -> Any:
+    """``f`` over its window at time ``t``, reading the stored columns at positions ``at``."""
+    right = t - f.delay_ns
+    left = right - f.window_ns
+    lo = bisect_right(window.ts, left) if f.closed == "right" else bisect_left(window.ts, left)
+    hi = bisect_right(window.ts, right)
+    if isinstance(f, Aggregate):
+        return f.reduce_column(window.cols[at[0]][lo:hi])
+    return f.reduce(list(zip(*(window.cols[i][lo:hi] for i in at), strict=True)))
 
 
 def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) -> dict[str, Any]:

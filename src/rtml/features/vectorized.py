@@ -133,19 +133,20 @@ def vectorized_group(
     n = len(work)
     codes, keys = _key_codes(work, group.by)
     n_keys = len(keys)
-    if group.source:
-        # Every batch record has arrived before any window is read: values pending for them
-        # become visible (their own windows reach them only without a delay).
-        for event in work[key].tolist():
-            group.retained.add(event)
-            if event in group.pending:
-                group.joined[event] = group.pending.pop(event)
+    # A source's values that arrived before their batch record: every batch record has arrived
+    # before any window is read, so they are visible (to windows without a delay). They are
+    # taken from ``pending`` only once stored, after anything that may raise NotNumeric.
+    arrived = (
+        [group.pending.get(e) or group.empty for e in work[key].tolist()] if group.source else []
+    )
 
     # Retained records of the touched keys, key after key.
     windows = [group.windows.get(k) for k in keys]
     state_len = np.fromiter((len(w.ts) if w else 0 for w in windows), dtype="int64", count=n_keys)
     state_ts: list[int] = []
-    state_cols: list[list[Any]] = [[] for _ in group.columns]
+    state_cols: list[list[Any]] = [
+        [] for _ in range(len(group.columns) + len(group.source_columns))
+    ]
     for w in windows:
         if w:
             state_ts.extend(w.ts)
@@ -166,7 +167,7 @@ def vectorized_group(
     all_ts = np.empty(total, dtype="int64")
     all_ts[state_pos] = np.asarray(state_ts, dtype="int64")
     all_ts[batch_pos] = ts
-    values = _values(group, members, where, work, state_cols, state_pos, batch_pos, total)
+    values = _values(group, members, where, work, arrived, state_cols, state_pos, batch_pos, total)
 
     offsets = [o for f in members for o in (f.delay_ns, f.delay_ns + f.window_ns)]
     search = _SegmentSearch(all_ts, seg_len, order, offsets)
@@ -194,25 +195,26 @@ def _values(
     members: list[WindowFeature],
     where: dict[str, tuple[int, tuple[int, ...]]],
     work: pd.DataFrame,
+    arrived: list[tuple[Any, ...]],
     state_cols: list[list[Any]],
     state_pos: np.ndarray,
     batch_pos: np.ndarray,
     total: int,
 ) -> dict[int, np.ndarray]:
-    """Each needed value column over the laid-out records, as float64 with NaN for NULL."""
+    """Each needed value column over the laid-out records, as float64 with NaN for NULL.
+
+    Keyed by the feature's value position (for a source: among the source's columns, stored
+    after the event's key)."""
     needed = {where[f.name][1][0] for f in members}
     out: dict[int, np.ndarray] = {}
     for index in needed:
         column = np.empty(total, dtype="float64")
         if group.source:
-            events = state_cols[0] + work[group.columns[0]].tolist()
-            get = group.joined.get
-            laid = _floats([v[index] if (v := get(e)) is not None else None for e in events])
-            column[np.concatenate((state_pos, batch_pos))] = laid
+            column[state_pos] = _floats(state_cols[1 + index])
+            column[batch_pos] = _floats([values[index] for values in arrived])
         else:
-            name = group.columns[index]
             column[state_pos] = _floats(state_cols[index])
-            column[batch_pos] = _floats(work[name])
+            column[batch_pos] = _floats(work[group.columns[index]])
         out[index] = column
     return out
 
@@ -299,23 +301,28 @@ def _store(
     limit = horizon - group.reach
     sorted_ts = ts[order]
     keep = sorted_ts >= limit
-    stored = [work[c].to_numpy(dtype=object)[order] for c in group.columns]
+    # Python lists sliced per key: cheaper than numpy calls on many small segments.
+    stored = [work[c].to_numpy(dtype=object)[order].tolist() for c in group.columns]
     if group.source:
-        group.forget(stored[0][~keep].tolist())
+        # The values that came first are taken now (also for records too old to store).
+        pending, empty = group.pending, group.empty
+        rows = [pending.pop(event, empty) for event in stored[0]]
+        stored += [list(column) for column in zip(*rows, strict=True)] or [[] for _ in empty]
     counts = np.bincount(codes, minlength=len(keys))
     bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
     kept_before = np.concatenate(([0], np.cumsum(keep)))
     touched = kept_before[bounds[1:]] > kept_before[bounds[:-1]]
-    # Python lists sliced per key: cheaper than numpy calls on many small segments.
     ts_list = sorted_ts.tolist()
-    stored_lists = [values.tolist() for values in stored]
     for code in np.flatnonzero(touched).tolist():
         a, b = bounds[code], bounds[code + 1]
         a = bisect_left(ts_list, limit, a, b)  # in time order: the kept records are a suffix
         window = windows[code] or group.window(keys[code])
         window.ts.extend(ts_list[a:b])
-        for column, values in zip(window.cols, stored_lists, strict=True):
+        for column, values in zip(window.cols, stored, strict=True):
             column.extend(values[a:b])
+        if group.source:
+            home = {e: (keys[code], t) for e, t in zip(stored[0][a:b], ts_list[a:b], strict=True)}
+            group.home.update(home)
     for code, window in enumerate(windows):
         if window is not None:
             gone = window.evict_before(limit)

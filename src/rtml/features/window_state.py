@@ -1,13 +1,15 @@
 """Window state: per key, the retained records sorted by event time, ties in arrival order.
 
 Window features that share their ``by`` columns and ``source`` share one :class:`Group`, so a
-record is stored and evicted once however many features read it.
+record is stored and evicted once however many features read it. A joined source's values (an
+event's label) are stored in the window beside the event they belong to, written when they
+arrive: reading a window never looks them up.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,8 +25,8 @@ __all__ = ["Group", "KeyWindow", "group_features", "key_column", "key_tuples", "
 class KeyWindow:
     """Retained records of one key: event times (sorted) and one list per stored column.
 
-    For a joined ``source`` the only stored column is the record's key in its own dataset, by
-    which the source's values are looked up when the window is read.
+    For a joined ``source`` the stored columns are the record's key in its own dataset, then
+    the source's values for it (None until they arrive).
     """
 
     ts: list[int] = field(default_factory=list)
@@ -46,8 +48,8 @@ class KeyWindow:
 class Group:
     """State shared by the window features with the same ``by`` and ``source``.
 
-    ``columns`` are the stored columns (for a source: the event key). ``reach`` is the longest
-    ``delay + window`` of the group's features: how far back any of them can read.
+    ``columns`` are the stored columns of the event (for a source: its key). ``reach`` is the
+    longest ``delay + window`` of the group's features: how far back any of them can read.
     """
 
     by: tuple[str, ...]
@@ -56,27 +58,69 @@ class Group:
     reach: int
     source_columns: tuple[str, ...] = ()
     windows: dict[Hashable, KeyWindow] = field(default_factory=dict)
-    # For a source: its values by event key, for events still retained (or pending arrival).
-    joined: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
+    # For a source: where each retained event is stored (its window's key and its time), and
+    # the values that arrived before their event did.
+    home: dict[Hashable, tuple[Hashable, int]] = field(default_factory=dict)
     pending: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
-    retained: set[Hashable] = field(default_factory=set)
+
+    @property
+    def empty(self) -> tuple[Any, ...]:
+        """A source's values for an event none have arrived for."""
+        return (None,) * len(self.source_columns)
 
     def window(self, key: Hashable, create: bool = True) -> KeyWindow:
         found = self.windows.get(key)
         if found is None:
-            found = KeyWindow(cols=[[] for _ in self.columns])
+            width = len(self.columns) + len(self.source_columns)
+            found = KeyWindow(cols=[[] for _ in range(width)])
             if create:
                 self.windows[key] = found
         return found
 
-    def forget(self, events: list[Any]) -> None:
-        """Evicted records of a source group: their joined values can go too."""
+    def join(self, event: Hashable, values: tuple[Any, ...]) -> bool:
+        """A source's ``values`` for ``event``: written beside it if it is retained (True);
+        otherwise left to the caller to keep pending (False)."""
+        found = self.home.get(event)
+        if found is None:
+            return False
+        key, t = found
+        window = self.windows[key]
+        events = window.cols[0]
+        pos = bisect_left(window.ts, t)  # then past the records of the same time
+        while events[pos] != event:
+            pos += 1
+        for column, value in zip(window.cols[1:], values, strict=True):
+            column[pos] = value
+        return True
+
+    def admit(self, event: Hashable, key: Hashable, t: int) -> tuple[Any, ...]:
+        """``event`` is stored in ``key``'s window at time ``t``: its values that came first."""
+        self.home[event] = (key, t)
+        return self.pending.pop(event, self.empty)
+
+    def forget(self, events: Iterable[Any]) -> None:
+        """Evicted records of a source group: they can no longer be joined."""
         for event in events:
-            self.retained.discard(event)
-            self.joined.pop(event, None)
+            self.home.pop(event, None)
 
     def size(self) -> int:
         return sum(len(w.ts) for w in self.windows.values())
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Checkpoints up to commit c3af9ce kept a source's values in a dict by event, looked up
+        # at every read: they move into the windows, beside their events.
+        if "joined" in state:
+            joined, empty = state.pop("joined"), (None,) * len(state["source_columns"])
+            state.pop("retained")
+            state["home"] = {}
+            for key, window in state["windows"].items() if state["source"] else ():
+                rows = [joined.get(event, empty) for event in window.cols[0]]
+                window.cols[1:] = [list(column) for column in zip(*rows, strict=True)] or [
+                    [] for _ in empty
+                ]
+                for event, t in zip(window.cols[0], window.ts, strict=True):
+                    state["home"][event] = (key, t)
+        self.__dict__.update(state)
 
 
 def group_features(

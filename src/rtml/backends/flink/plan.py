@@ -150,9 +150,7 @@ class WindowStep:
         window, watermark = state if state is not None else (self.engine.group(self.index), None)
         if kind == UPDATE:
             _, _, event, values = payload
-            if event in window.retained:
-                window.joined[event] = values
-            else:
+            if not window.join(event, values):
                 window.pending[event] = values
             return (window, watermark), []
         op, row, joined = payload
