@@ -143,13 +143,12 @@ def vectorized_group(
     # Retained records of the touched keys, key after key.
     windows = [group.windows.get(k) for k in keys]
     state_len = np.fromiter((len(w.ts) if w else 0 for w in windows), dtype="int64", count=n_keys)
-    state_ts: list[int] = []
+    state_ts = np.frombuffer(b"".join([w.ts for w in windows if w]), dtype=np.int64)
     state_cols: list[list[Any]] = [
         [] for _ in range(len(group.columns) + len(group.source_columns))
     ]
     for w in windows:
         if w:
-            state_ts.extend(w.ts)
             for out, column in zip(state_cols, w.cols, strict=True):
                 out.extend(column)
 
@@ -165,7 +164,7 @@ def vectorized_group(
     batch_pos = seg_start[codes] + state_len[codes] + batch_rank
 
     all_ts = np.empty(total, dtype="int64")
-    all_ts[state_pos] = np.asarray(state_ts, dtype="int64")
+    all_ts[state_pos] = state_ts
     all_ts[batch_pos] = ts
     values = _values(group, members, where, work, arrived, state_cols, state_pos, batch_pos, total)
 

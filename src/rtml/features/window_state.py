@@ -8,6 +8,7 @@ arrive: reading a window never looks them up.
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
@@ -26,11 +27,18 @@ class KeyWindow:
     """Retained records of one key: event times (sorted) and one list per stored column.
 
     For a joined ``source`` the stored columns are the record's key in its own dataset, then
-    the source's values for it (None until they arrive).
+    the source's values for it (None until they arrive). Times are a typed array: a batch lays
+    out the times of every key it touches as one copy of their bytes.
     """
 
-    ts: list[int] = field(default_factory=list)
+    ts: array[int] = field(default_factory=lambda: array("q"))
     cols: list[list[Any]] = field(default_factory=list)
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        # Checkpoints up to commit c3af9ce held times as lists.
+        if not isinstance(state["ts"], array):
+            state["ts"] = array("q", state["ts"])
+        self.__dict__.update(state)
 
     def evict_before(self, horizon: int) -> list[Any]:
         """Drop records older than ``horizon``; returns the first stored column of those dropped."""
