@@ -1,6 +1,6 @@
 """``rtml serve`` under load: single-record predict latency at fixed request rates, and ingest.
 
-    python -m benchmarks.serve [HISTORY_EVENTS] [SECONDS_PER_RATE]
+    python -m benchmarks.serve [HISTORY_EVENTS] [SECONDS_PER_RATE] [--ingest-only]
 
 A durable store gets HISTORY_EVENTS handbook-like transactions, the 15 handbook features and a
 LogisticRegression pre-trained on the history. The default, 400,000 (about 41 days), fills the
@@ -12,6 +12,8 @@ push reads full windows, not on a young store whose windows are still short. The
    open-loop at fixed rates: each request is due at a fixed time and its latency counts from
    then, so a slow server cannot hide its queue (no coordinated omission);
 3. ingest through the HTTP client in pushes of 1,000 records, beside the same pushes in process.
+
+``--ingest-only`` measures only the in-process pushes, with no server started beside them.
 
 Targets (issue 7): p99 <= 10 ms at 500 requests/s with no errors; ingest >= 20k records/s.
 """
@@ -36,8 +38,9 @@ import rtml
 from benchmarks.common import HANDBOOK_INPUTS, handbook_features, peak_rss_mb, transactions
 from rtml.testing.server import serve_process
 
-HISTORY = int(sys.argv[1]) if len(sys.argv) > 1 else 400_000
-SECONDS = float(sys.argv[2]) if len(sys.argv) > 2 else 10.0
+ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
+HISTORY = int(ARGS[0]) if ARGS else 400_000
+SECONDS = float(ARGS[1]) if len(ARGS) > 1 else 10.0
 RATES = (100, 250, 500, 1000)
 INGEST = 50_000
 KEY = "benchmark-key"
@@ -136,21 +139,21 @@ def drive(port: int, records: list[dict[str, Any]], rate: int, seconds: float) -
 def ingest(url: str, copy: str, events: pd.DataFrame) -> tuple[float, float]:
     """Records/s pushing ``events`` in batches of 1,000: over HTTP, then the same pushes in
     process on ``copy``, the store as it was before the server started."""
-    batches = [events.iloc[lo : lo + 1000] for lo in range(0, len(events), 1000)]
     client = rtml.connect(url, api_key=KEY)
-    tx = client.dataset("transactions")
+    http_rate = push_rate(client, events)
+    client.close()
+    with rtml.connect("local", path=copy) as local:
+        return http_rate, push_rate(local, events)
+
+
+def push_rate(backend: Any, events: pd.DataFrame) -> float:
+    """Records/s pushing ``events`` to the backend's transactions in batches of 1,000."""
+    batches = [events.iloc[lo : lo + 1000] for lo in range(0, len(events), 1000)]
+    tx = backend.dataset("transactions")
     start = time.perf_counter()
     for batch in batches:
         tx.push(batch)
-    http_rate = len(events) / (time.perf_counter() - start)
-    client.close()
-    with rtml.connect("local", path=copy) as local:
-        tx_local = local.dataset("transactions")
-        start = time.perf_counter()
-        for batch in batches:
-            tx_local.push(batch)
-        local_rate = len(events) / (time.perf_counter() - start)
-    return http_rate, local_rate
+    return len(events) / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -168,6 +171,12 @@ def main() -> None:
             f"store: {HISTORY:,} events, 15 handbook features, LogisticRegression pre-trained "
             f"({time.perf_counter() - t:.1f} s)"
         )
+        if "--ingest-only" in sys.argv:
+            with rtml.connect("local", path=path) as local:
+                rate = push_rate(local, live)
+            print(f"ingest in process, pushes of 1,000, no server: {rate:,.0f} records/s")
+            print(f"peak RSS {peak_rss_mb():,.0f} MB")
+            return
         copy = os.path.join(root, "copy")
         shutil.copytree(path, copy)
         local_ms = in_process_latency(path, probes[:2000])
