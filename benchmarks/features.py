@@ -10,7 +10,9 @@ Live runs at small micro-batches are timed on a prefix of the stream (they would
 
 from __future__ import annotations
 
+import inspect
 import sys
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -65,14 +67,19 @@ def river_agg(events, limit: int) -> tuple[int, float]:
 
     from river import feature_extraction, stats, utils
 
+    def rolling(stat: type, days: int) -> Any:
+        period = dt.timedelta(days=days)
+        # River 0.26 takes the statistic's class (an instance is deprecated); earlier ones an
+        # instance.
+        if "cls" in inspect.signature(utils.TimeRolling).parameters:
+            return utils.TimeRolling(stat, period=period)
+        return utils.TimeRolling(stat(), period=period)
+
     # A rolling count is a rolling sum of ones (River's Count cannot be reverted).
     aggs = [
         feature_extraction.Agg(on=on, by="CUSTOMER_ID", how=how)
         for days in (1, 7, 30)
-        for on, how in (
-            ("ONE", utils.TimeRolling(stats.Sum(), period=dt.timedelta(days=days))),
-            ("TX_AMOUNT", utils.TimeRolling(stats.Mean(), period=dt.timedelta(days=days))),
-        )
+        for on, how in (("ONE", rolling(stats.Sum, days)), ("TX_AMOUNT", rolling(stats.Mean, days)))
     ]
     rows = events.iloc[:limit].assign(ONE=1).to_dict("records")
 

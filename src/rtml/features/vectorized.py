@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left
 from collections.abc import Hashable
+from itertools import repeat
 from typing import Any, cast
 
 import numpy as np
@@ -306,7 +307,7 @@ def _store(
         # The values that came first are taken now (also for records too old to store).
         pending, empty = group.pending, group.empty
         rows = [pending.pop(event, empty) for event in stored[0]]
-        stored += [list(column) for column in zip(*rows, strict=True)] or [[] for _ in empty]
+        stored += [[row[j] for row in rows] for j in range(len(empty))]
     counts = np.bincount(codes, minlength=len(keys))
     bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
     kept_before = np.concatenate(([0], np.cumsum(keep)))
@@ -319,9 +320,9 @@ def _store(
         window.ts.extend(ts_list[a:b])
         for column, values in zip(window.cols, stored, strict=True):
             column.extend(values[a:b])
-        if group.source:
-            home = {e: (keys[code], t) for e, t in zip(stored[0][a:b], ts_list[a:b], strict=True)}
-            group.home.update(home)
+        if group.source:  # (key, time) pairs made by zip: a comprehension costs a backfill more
+            pairs = zip(repeat(keys[code]), ts_list[a:b], strict=False)  # repeat is endless
+            group.home.update(zip(stored[0][a:b], pairs, strict=True))
     for code, window in enumerate(windows):
         if window is not None:
             gone = window.evict_before(limit)

@@ -123,9 +123,7 @@ class Group:
             state["home"] = {}
             for key, window in state["windows"].items() if state["source"] else ():
                 rows = [joined.get(event, empty) for event in window.cols[0]]
-                window.cols[1:] = [list(column) for column in zip(*rows, strict=True)] or [
-                    [] for _ in empty
-                ]
+                window.cols[1:] = [[row[j] for row in rows] for j in range(len(empty))]
                 for event, t in zip(window.cols[0], window.ts, strict=True):
                     state["home"][event] = (key, t)
         self.__dict__.update(state)
