@@ -10,6 +10,7 @@ import pandas as pd
 from hypothesis import given
 from hypothesis import strategies as st
 
+from rtml.backends.json_records import records_of
 from rtml.json_values import json_value
 
 scalars = st.one_of(
@@ -68,3 +69,26 @@ def test_a_dead_letter_is_written_as_json_holds_it(tmp_path) -> None:
     assert tx.dead_letters()["record"].tolist() == [
         {"id": 2, "at": "1970-01-01T00:00:00.000000001", "x": "bad"}
     ]
+
+
+columns = st.one_of(
+    st.lists(st.integers(-(2**62), 2**62), min_size=3, max_size=3).map(pd.Series),
+    st.lists(st.floats(), min_size=3, max_size=3).map(pd.Series),
+    st.lists(st.floats(width=32), min_size=3, max_size=3).map(
+        lambda v: pd.Series(v, dtype="float32")
+    ),
+    st.lists(st.booleans(), min_size=3, max_size=3).map(pd.Series),
+    st.lists(st.one_of(st.none(), st.integers(-5, 5)), min_size=3, max_size=3).map(
+        lambda v: pd.Series(v, dtype="Int64")
+    ),
+    st.lists(st.datetimes(), min_size=3, max_size=3).map(pd.Series),
+    st.lists(st.one_of(st.none(), st.text(max_size=3)), min_size=3, max_size=3).map(pd.Series),
+)
+
+
+@given(st.lists(columns, min_size=1, max_size=4))
+def test_records_of_converts_each_value_as_json_value_does(picked) -> None:
+    frame = pd.DataFrame({f"c{i}": column for i, column in enumerate(picked)})
+    records = records_of(frame)
+    want = [{k: json_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    assert json.dumps(records, allow_nan=False) == json.dumps(want, allow_nan=False)

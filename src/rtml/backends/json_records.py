@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from rtml.backends.local.dataset import records_frame
@@ -45,7 +46,22 @@ def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) ->
 
 
 def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """A DataFrame's rows as JSON-ready dicts."""
+    """A DataFrame's rows as JSON-ready dicts.
+
+    >>> records_of(pd.DataFrame({"n": [1, 2], "x": [0.5, float("nan")]}))
+    [{'n': 1, 'x': 0.5}, {'n': 2, 'x': None}]
+    """
     columns = [str(c) for c in frame.columns]
-    rows = zip(*(frame[c].tolist() for c in frame.columns), strict=True)
-    return [dict(zip(columns, map(json_value, row), strict=True)) for row in rows]
+    rows = zip(*(_json_column(frame.iloc[:, i]) for i in range(frame.shape[1])), strict=True)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _json_column(series: pd.Series) -> list[Any]:
+    # Integers, booleans and finite floats of a numpy column are plain Python numbers once
+    # listed: only other columns need each value converted (a push's records are on the
+    # client's hot path).
+    values = series.tolist()
+    kind = series.dtype.kind if isinstance(series.dtype, np.dtype) else "O"
+    if kind in "iub" or (kind == "f" and bool(np.isfinite(series.to_numpy()).all())):
+        return values
+    return [json_value(v) for v in values]
