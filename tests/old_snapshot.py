@@ -25,24 +25,24 @@ def feature_set() -> rtml.FeatureSet:
         dataset="tx",
         timestamp="ts",
         features=[
-            A("spend", column="amount", op="sum", by="card", window="50s"),
-            A("risk", column="y", op="avg", by="shop", window="80s", delay="20s", source="labels"),
-            A("frauds", column="y", op="sum", by="shop", window="200s", source="labels"),
-            A("seen", column="y", op="count", by="shop", window="200s", source="labels"),
+            A("spend", column="amount", op="sum", by="card", window="10s"),
+            A("risk", column="y", op="avg", by="shop", window="16s", delay="4s", source="labels"),
+            A("frauds", column="y", op="sum", by="shop", window="40s", source="labels"),
+            A("seen", column="y", op="count", by="shop", window="40s", source="labels"),
         ],
     )
 
 
 def stream() -> list[tuple[str, pd.DataFrame]]:
-    """Events in batches, each batch's labels arriving two batches later (some never)."""
+    """Events in batches, each batch's labels arriving after the next batch (some never)."""
     rng = np.random.default_rng(7)
     n = 600
     events = pd.DataFrame(
         {
             "id": np.arange(n),
-            "ts": np.sort(rng.integers(0, 2000, n)),
+            "ts": np.sort(rng.integers(0, 400, n)),  # many records share a time
             "card": rng.integers(0, 15, n),
-            "shop": rng.integers(0, 6, n),
+            "shop": rng.integers(0, 3, n),
             "amount": rng.gamma(2.0, 10.0, n).round(2),
         }
     )
@@ -51,8 +51,8 @@ def stream() -> list[tuple[str, pd.DataFrame]]:
     log: list[tuple[str, pd.DataFrame]] = []
     for lo in range(0, n, 50):
         log.append(("tx", events.iloc[lo : lo + 50]))
-        if lo >= 100:
-            done = labels[(labels["id"] >= lo - 100) & (labels["id"] < lo - 50)]
+        if lo >= 50:
+            done = labels[(labels["id"] >= lo - 50) & (labels["id"] < lo)]
             log.append(("labels", done))
     # A few labels ahead of their events: they wait as pending values across the snapshot.
     early = labels[(labels["id"] >= SPLIT) & (labels["id"] < SPLIT + 10)]

@@ -226,3 +226,30 @@ def test_vectorized_batches_equal_the_reference(stream, fs, cuts) -> None:
         else:
             engine.apply_source(name, frame, "id")
     assert_same(stack_rows(got), want, "vectorised")
+
+
+@given(
+    stream=streams(disorder=0, max_n=80),
+    fs=feature_sets(),
+    cuts=st.sets(st.integers(0, 160)),
+    run=st.integers(2, 12),
+    vectorize_from=st.sampled_from([1, 10**9]),
+)
+def test_each_label_lands_on_its_own_event_among_equal_times(
+    stream, fs, cuts, run, vectorize_from
+) -> None:
+    """Many events of one key at one time, their labels arriving in any order: each label must
+    reach its own event's stored row (the engine finds it by time and rank among equals)."""
+    events = stream["events"]
+    events["ts"] = 1_700_000_000 + np.arange(len(events)) // run * 2
+    events["k"] = "a"
+    log = arrival_log(stream)
+    want = reference(fs, KEY, log)
+    engine = rtml.features.FeatureEngine(fs, key="id", vectorize_from=vectorize_from)
+    got = []
+    for name, frame in batches(log, sorted(cuts)):
+        if name == "events":
+            got.append(engine.process(frame))
+        else:
+            engine.apply_source(name, frame, "id")
+    assert_same(stack_rows(got), want, "equal times")

@@ -376,10 +376,11 @@ class FeatureEngine:
                 gone = window.evict_before(watermark - self._lateness() - group.reach)
                 if group.source:
                     group.forget(gone)
-                    row += group.admit(row[0], keys[i], t)
+            pos = bisect_right(window.ts, t)  # after the records of the same time
+            if group.source and commit:
+                row += group.admit(row[0], keys[i], t, pos - bisect_left(window.ts, t))
             elif group.source:  # a preview: the record's values may be waiting for it
                 row += group.pending.get(row[0]) or group.empty
-            pos = bisect_right(window.ts, t)
             window.ts.insert(pos, t)
             for column, value in zip(window.cols, row, strict=True):
                 column.insert(pos, value)

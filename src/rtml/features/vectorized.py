@@ -14,7 +14,7 @@ path computes all of them. Both paths thus agree within 1e-12 relative.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
 from itertools import repeat
 from typing import Any, cast
@@ -284,6 +284,35 @@ def _checked_sums(
     return sums
 
 
+def _ranks_among_equals(codes: np.ndarray, ts: np.ndarray) -> list[int]:
+    """For records sorted by key code then time: how many before each share its code and time."""
+    index = np.arange(len(ts))
+    same = np.zeros(len(ts), dtype=bool)
+    same[1:] = (codes[1:] == codes[:-1]) & (ts[1:] == ts[:-1])
+    ranks: list[int] = (index - np.maximum.accumulate(np.where(same, 0, index))).tolist()
+    return ranks
+
+
+def _home(
+    group: Group,
+    window: Any,
+    key: Hashable,
+    events: list[Any],
+    times: list[int],
+    ranks: list[int],
+) -> None:
+    """Record where a key's batch records (in time order, none older than the window's) go, as
+    :attr:`Group.home` holds it, before they are appended."""
+    # The window's records of the batch's first time come before the batch's own.
+    before = len(window.ts) - bisect_left(window.ts, times[0]) if len(window.ts) else 0
+    if before:
+        first = bisect_right(times, times[0])
+        ranks = [r + before for r in ranks[:first]] + ranks[first:]
+    # (key, time, rank) made by zip: a comprehension costs a backfill more.
+    places = zip(repeat(key), times, ranks, strict=False)  # repeat is endless
+    group.home.update(zip(events, places, strict=True))
+
+
 def _store(
     group: Group,
     windows: list[Any],
@@ -308,6 +337,7 @@ def _store(
         pending, empty = group.pending, group.empty
         rows = [pending.pop(event, empty) for event in stored[0]]
         stored += [[row[j] for row in rows] for j in range(len(empty))]
+        ranks = _ranks_among_equals(codes[order], sorted_ts)
     counts = np.bincount(codes, minlength=len(keys))
     bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
     kept_before = np.concatenate(([0], np.cumsum(keep)))
@@ -317,12 +347,11 @@ def _store(
         a, b = bounds[code], bounds[code + 1]
         a = bisect_left(ts_list, limit, a, b)  # in time order: the kept records are a suffix
         window = windows[code] or group.window(keys[code])
+        if group.source:
+            _home(group, window, keys[code], stored[0][a:b], ts_list[a:b], ranks[a:b])
         window.ts.extend(ts_list[a:b])
         for column, values in zip(window.cols, stored, strict=True):
             column.extend(values[a:b])
-        if group.source:  # (key, time) pairs made by zip: a comprehension costs a backfill more
-            pairs = zip(repeat(keys[code]), ts_list[a:b], strict=False)  # repeat is endless
-            group.home.update(zip(stored[0][a:b], pairs, strict=True))
     for code, window in enumerate(windows):
         if window is not None:
             gone = window.evict_before(limit)

@@ -66,9 +66,11 @@ class Group:
     reach: int
     source_columns: tuple[str, ...] = ()
     windows: dict[Hashable, KeyWindow] = field(default_factory=dict)
-    # For a source: where each retained event is stored (its window's key and its time), and
-    # the values that arrived before their event did.
-    home: dict[Hashable, tuple[Hashable, int]] = field(default_factory=dict)
+    # For a source: where each retained event is stored (its window's key, its time and its
+    # rank among that window's records of the same time), and the values that arrived before
+    # their event did. A rank never changes: records of one time are evicted together, and a
+    # later record of the same time is stored after the earlier ones.
+    home: dict[Hashable, tuple[Hashable, int, int]] = field(default_factory=dict)
     pending: dict[Hashable, tuple[Any, ...]] = field(default_factory=dict)
 
     @property
@@ -91,19 +93,17 @@ class Group:
         found = self.home.get(event)
         if found is None:
             return False
-        key, t = found
+        key, t, rank = found
         window = self.windows[key]
-        events = window.cols[0]
-        pos = bisect_left(window.ts, t)  # then past the records of the same time
-        while events[pos] != event:
-            pos += 1
+        pos = bisect_left(window.ts, t) + rank
         for column, value in zip(window.cols[1:], values, strict=True):
             column[pos] = value
         return True
 
-    def admit(self, event: Hashable, key: Hashable, t: int) -> tuple[Any, ...]:
-        """``event`` is stored in ``key``'s window at time ``t``: its values that came first."""
-        self.home[event] = (key, t)
+    def admit(self, event: Hashable, key: Hashable, t: int, rank: int) -> tuple[Any, ...]:
+        """``event`` is stored in ``key``'s window at time ``t``, after ``rank`` records of
+        that time: its values that came first."""
+        self.home[event] = (key, t, rank)
         return self.pending.pop(event, self.empty)
 
     def forget(self, events: Iterable[Any]) -> None:
@@ -124,8 +124,8 @@ class Group:
             for key, window in state["windows"].items() if state["source"] else ():
                 rows = [joined.get(event, empty) for event in window.cols[0]]
                 window.cols[1:] = [[row[j] for row in rows] for j in range(len(empty))]
-                for event, t in zip(window.cols[0], window.ts, strict=True):
-                    state["home"][event] = (key, t)
+                for i, (event, t) in enumerate(zip(window.cols[0], window.ts, strict=True)):
+                    state["home"][event] = (key, t, i - bisect_left(window.ts, t))
         self.__dict__.update(state)
 
 
