@@ -217,15 +217,19 @@ def test_snapshot_restore_continues_identically(stream, fs, split) -> None:
 def test_vectorized_batches_equal_the_reference(stream, fs, cuts) -> None:
     """In-order batches take the vectorised path (from one record on, here) and must agree."""
     log = arrival_log(stream)
-    want = reference(fs, KEY, log)
-    engine = rtml.features.FeatureEngine(fs, key="id", vectorize_from=1)
+    assert_same(engine_run(fs, log, cuts, 1), reference(fs, KEY, log), "vectorised")
+
+
+def engine_run(fs: FeatureSet, log: list, cuts: set[int], vectorize_from: int) -> pd.DataFrame:
+    """The log in batches cut at ``cuts`` through one engine: the features of every event."""
+    engine = rtml.features.FeatureEngine(fs, key="id", vectorize_from=vectorize_from)
     got = []
     for name, frame in batches(log, sorted(cuts)):
         if name == "events":
             got.append(engine.process(frame))
         else:
             engine.apply_source(name, frame, "id")
-    assert_same(stack_rows(got), want, "vectorised")
+    return stack_rows(got)
 
 
 @given(
@@ -244,12 +248,5 @@ def test_each_label_lands_on_its_own_event_among_equal_times(
     events["ts"] = 1_700_000_000 + np.arange(len(events)) // run * 2
     events["k"] = "a"
     log = arrival_log(stream)
-    want = reference(fs, KEY, log)
-    engine = rtml.features.FeatureEngine(fs, key="id", vectorize_from=vectorize_from)
-    got = []
-    for name, frame in batches(log, sorted(cuts)):
-        if name == "events":
-            got.append(engine.process(frame))
-        else:
-            engine.apply_source(name, frame, "id")
-    assert_same(stack_rows(got), want, "equal times")
+    got = engine_run(fs, log, cuts, vectorize_from)
+    assert_same(got, reference(fs, KEY, log), "equal times")
