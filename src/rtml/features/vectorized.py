@@ -24,7 +24,7 @@ import pandas as pd
 
 from rtml.features.aggregate import Aggregate, sample_var
 from rtml.features.base import WindowFeature
-from rtml.features.window_state import Group, key_tuples
+from rtml.features.window_state import Group, KeyWindow, key_tuples
 from rtml.nulls import or_none
 
 __all__ = ["NotNumeric", "can_vectorize", "vectorized_group"]
@@ -295,7 +295,7 @@ def _ranks_among_equals(codes: np.ndarray, ts: np.ndarray) -> list[int]:
 
 def _home(
     group: Group,
-    window: Any,
+    window: KeyWindow,
     key: Hashable,
     events: list[Any],
     times: list[int],
