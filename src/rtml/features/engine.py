@@ -380,7 +380,7 @@ class FeatureEngine:
             if group.source and commit:
                 row += group.admit(row[0], keys[i], t, pos - bisect_left(window.ts, t))
             elif group.source:  # a preview: the record's values may be waiting for it
-                row += group.pending.get(row[0]) or group.empty
+                row += group.pending.get(row[0], group.empty)
             window.ts.insert(pos, t)
             for column, value in zip(window.cols, row, strict=True):
                 column.insert(pos, value)

@@ -137,9 +137,10 @@ def vectorized_group(
     # A source's values that arrived before their batch record: every batch record has arrived
     # before any window is read, so they are visible (to windows without a delay). They are
     # taken from ``pending`` only once stored, after anything that may raise NotNumeric.
-    arrived = (
-        [group.pending.get(e) or group.empty for e in work[key].tolist()] if group.source else []
-    )
+    arrived: list[tuple[Any, ...]] = []
+    if group.source:
+        pending, empty = group.pending, group.empty  # one tuple for all, not one per record
+        arrived = [pending.get(event, empty) for event in work[key].tolist()]
 
     # Retained records of the touched keys, key after key.
     windows = [group.windows.get(k) for k in keys]
