@@ -6,7 +6,7 @@
 True
 """
 
-from rtml import features, metrics, models, plugins, simulate, sources
+from rtml import drift, features, metrics, models, plugins, simulate, sources
 from rtml.backends import Backend, Dataset, Deployment, Inputs, Labels, connect
 from rtml.compare import Comparison, compare
 from rtml.errors import (
@@ -48,6 +48,7 @@ __all__ = [
     "__version__",
     "compare",
     "connect",
+    "drift",
     "features",
     "hookimpl",
     "metrics",

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from rtml.backends.base import Deployment
-from rtml.errors import BackendUnavailable
+from rtml.charts import graph_objects, save_chart_or_table
 
 __all__ = ["Comparison", "compare"]
 
@@ -49,10 +49,7 @@ class Comparison:
 
     def figure(self) -> Any:
         """A plotly figure of the metric over time (needs the ``plot`` extra)."""
-        try:
-            import plotly.graph_objects as go
-        except ImportError:
-            raise BackendUnavailable('charts need plotly: pip install "rtml[plot]"') from None
+        go = graph_objects()
         fig = go.Figure()
         for name in self.table.columns:
             fig.add_trace(
@@ -69,21 +66,9 @@ class Comparison:
     def save(self, path: str | Path) -> Path:
         """Write the chart (``.html``, or ``.png`` when kaleido is installed) or the table
         (``.csv``)."""
-        target = Path(path)
-        if target.suffix == ".csv":
-            self.table.to_csv(target, index_label="labelled")
-        elif target.suffix == ".html":
-            self.figure().write_html(target, include_plotlyjs="cdn")
-        elif target.suffix == ".png":
-            try:
-                self.figure().write_image(target)
-            except (ValueError, ImportError) as exc:
-                raise BackendUnavailable(
-                    f"PNG export needs kaleido (pip install kaleido): {exc}"
-                ) from None
-        else:
-            raise ValueError(f"save to .html, .png or .csv, not {target.suffix!r}")
-        return target
+        return save_chart_or_table(
+            path, self.figure, lambda target: self.table.to_csv(target, index_label="labelled")
+        )
 
 
 def compare(

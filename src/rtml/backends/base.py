@@ -8,6 +8,7 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import field_validator
 
+from rtml.drift import DriftReport, univariate
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
 from rtml.spec import Spec
@@ -126,6 +127,32 @@ class Deployment(ABC):
     @abstractmethod
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         """The metric over a sliding window after each labelled prediction: index, value."""
+
+    def drift(self, delta: float = 0.002, clock: int = 32) -> DriftReport:
+        """Has the model's score changed? ADWIN over the scores in the order made (see
+        :func:`rtml.drift.univariate`): a shift in what the model sees, or in the model.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        >>> model = backend.deploy("m", rtml.models.LogisticRegression(),
+        ...                        inputs=rtml.Inputs("tx", numerical=["x"]),
+        ...                        labels=rtml.Labels("labels", field="y"))
+        >>> _ = labels.push([{"id": i, "y": i % 2} for i in range(800)])
+        >>> _ = tx.push([{"id": i, "x": i % 2 + 3 * (i >= 400)} for i in range(800)])  # shifts at 400
+        >>> report = model.drift()
+        >>> report.table.columns.tolist(), 400 <= report.drifts[0] < 500
+        (['row', 'key', 'value', 'mean', 'width', 'drift'], True)
+        """
+        return univariate(
+            self.outputs(),
+            "score",
+            key="key",
+            delta=delta,
+            clock=clock,
+            source=f"deployment {self.name!r}",
+        )
 
     @abstractmethod
     def predict(self, record: dict[str, Any]) -> Prediction:

@@ -126,6 +126,10 @@ class BackendConformance:
         score = model.predict(events.iloc[0].to_dict())["score"]
         assert 0.0 <= score <= 1.0
         assert len(model.outputs()) == 400  # predict does not write an output
+        # Score drift reads the outputs in the order made, whatever the backend.
+        drift = model.drift()
+        assert drift.table["key"].tolist() == out["key"].tolist()
+        assert drift.table["value"].tolist() == pytest.approx(out["score"].astype(float).tolist())
 
     def test_pause_resume_delete(self, backend: Any) -> None:
         events, labels = _events(30)

@@ -1,0 +1,85 @@
+"""``DriftReport``: what a drift detector saw, record by record, as a table and a chart."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rtml.charts import graph_objects, save_chart_or_table
+
+__all__ = ["DriftReport"]
+
+
+@dataclass
+class DriftReport:
+    """A detector's trace over a stream, one row per record it read, in stream order.
+
+    ``table`` columns: ``row`` (the record's position in the stream), the key when one was
+    given, ``value`` (the monitored value: a field, or the multivariate reconstruction error),
+    ``mean`` and ``width`` (the mean and length of ADWIN's window after the record) and
+    ``drift`` (True where ADWIN found the window's older part different and dropped it).
+
+    >>> table = pd.DataFrame({"row": [0, 1, 2], "value": [1.0, 1.0, 5.0],
+    ...                       "mean": [1.0, 1.0, 5.0], "width": [1, 2, 1],
+    ...                       "drift": [False, False, True]})
+    >>> report = DriftReport("x", table)
+    >>> report.drifts
+    [2]
+    >>> report.summary()
+    {'monitored': 'x', 'records': 3, 'drifts': 1, 'first_drift': 2, 'last_mean': 5.0}
+    """
+
+    monitored: str  # what the value is: a field, "score", or the reconstruction of fields
+    table: pd.DataFrame
+    details: dict[str, Any] | None = None  # e.g. the multivariate reference and components
+
+    @property
+    def drifts(self) -> list[int]:
+        """The stream positions (``row``) where a change was detected."""
+        return [int(r) for r in self.table.loc[self.table["drift"], "row"].tolist()]
+
+    def summary(self) -> dict[str, Any]:
+        """Records read, changes detected, the first one's position and the latest mean."""
+        drifts = self.drifts
+        return {
+            "monitored": self.monitored,
+            "records": len(self.table),
+            "drifts": len(drifts),
+            "first_drift": drifts[0] if drifts else None,
+            "last_mean": float(self.table["mean"].iloc[-1]) if len(self.table) else None,
+        }
+
+    def figure(self) -> Any:
+        """A plotly figure: the values, ADWIN's window mean, a line at each detected change
+        (needs the ``plot`` extra)."""
+        go = graph_objects()
+        t = self.table
+        fig = go.Figure()
+        fig.add_trace(
+            go.Scattergl(
+                x=t["row"],
+                y=t["value"],
+                mode="markers",
+                name=self.monitored,
+                marker={"size": 3, "opacity": 0.3},
+            )
+        )
+        fig.add_trace(go.Scatter(x=t["row"], y=t["mean"], mode="lines", name="ADWIN mean"))
+        for row in self.drifts:
+            fig.add_vline(x=row, line_dash="dash", line_color="firebrick")
+        fig.update_layout(
+            title=f"Drift of {self.monitored}: {len(self.drifts)} change(s) detected",
+            xaxis_title="records",
+            yaxis_title=self.monitored,
+            template="plotly_white",
+        )
+        return fig
+
+    def save(self, path: str | Path) -> Path:
+        """Write the chart (``.html``, or ``.png`` with kaleido) or the table (``.csv``)."""
+        return save_chart_or_table(
+            path, self.figure, lambda target: self.table.to_csv(target, index=False)
+        )
