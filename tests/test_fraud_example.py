@@ -92,6 +92,10 @@ def run_the_example(tmp_path, location: dict[str, str]) -> None:
     line = next(row for row in table.splitlines() if row.startswith("LogisticRegression "))
     last_auc, outputs_count = float(line.split()[1]), int(line.split()[-1])
     assert outputs_count > 1000 and last_auc > 0.6
+    # the drift table: a row per watched field and per model's score
+    drift = {r.rsplit(maxsplit=4)[0]: r.split()[-4:] for r in table.splitlines()[-6:]}
+    assert {"transactions.isProxyIP", "score of LogisticRegression"} <= set(drift)
+    assert int(drift["score of LogisticRegression"][0]) == outputs_count
 
 
 def test_replay_limits_resumes_and_paces() -> None:

@@ -1,9 +1,11 @@
-"""Steps 5-6: monitoring and comparison — the windowed AUC of each deployed model over time."""
+"""Steps 5-6: monitoring and comparison — the windowed AUC of each deployed model over time,
+and where the transactions' fields and the models' scores changed (drift)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 from config import connect, settings
 
 import rtml
@@ -29,8 +31,39 @@ def main() -> None:
         comparison.save(chart)
         comparison.table.to_csv(chart.with_suffix(".csv"), index_label="labelled")
         print(f"chart: {chart}")
+        print(
+            f"Drift (ADWIN) in the stream; the new fraud pattern starts on day "
+            f"{settings.drift_day}:"
+        )
+        print(drift_table(backend, deployments).to_string())
     finally:
         backend.close()
+
+
+def drift_table(backend: rtml.Backend, deployments: list[rtml.Deployment]) -> pd.DataFrame:
+    """Per watched field and per model score: how many changes ADWIN found, and the day of
+    the first (days counted from the first transaction)."""
+    transactions = backend.dataset("transactions").to_pandas()
+    start = transactions["timestamp"].min()
+    day_of_row = ((transactions["timestamp"] - start) // 86400).tolist()
+    reports = {
+        f"transactions.{field}": (rtml.drift.univariate(transactions, field), day_of_row)
+        for field in settings.drift_fields
+    }
+    for deployment in deployments:
+        outputs = deployment.outputs()
+        days = ((outputs["event_time"] - start) // 86400).tolist()
+        reports[f"score of {deployment.name}"] = (deployment.drift(), days)
+    rows = {}
+    for name, (report, days) in reports.items():
+        first = report.drifts[0] if report.drifts else None
+        rows[name] = {
+            "records": len(report.table),
+            "changes": len(report.drifts),
+            "first change (record)": first,
+            "on day": days[first] if first is not None else None,
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").astype("Int64")
 
 
 if __name__ == "__main__":

@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     live_limit: int | None = None  # records pushed per `make live-data` run (None: all)
     metric_window: int = 5000
     chart: str = "comparison.html"
+    # transaction fields watched for drift by `make compare` (ADWIN, rtml.drift)
+    drift_fields: list[str] = ["transactionAmount", "isProxyIP", "digitalItemCount"]
 
 
 settings = Settings()
