@@ -115,3 +115,39 @@ def test_status_and_compare_on_a_store(tmp_path) -> None:
     assert result.exit_code == 0, result.stdout
     assert "nb" in result.stdout and "lr" in result.stdout and chart.exists()
     assert "plotly" in chart.read_text()[:5000].lower()
+
+
+def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
+    store = str(tmp_path / "store")
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(size=1500), rng.normal(3, 1, size=1500)]  # shifts at record 1500
+    with rtml.connect("local", path=store) as backend:
+        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        backend.deploy(
+            "lr",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        lb.push(pd.DataFrame({"id": range(3000), "y": (rng.random(3000) < 0.3).astype(int)}))
+        tx.push(pd.DataFrame({"id": range(3000), "x": x}))
+        expected = rtml.drift.univariate(tx.to_pandas(), "x").drifts
+        scores = backend.deployment("lr").drift().drifts
+    runner = CliRunner()
+    chart = tmp_path / "x.html"
+    result = runner.invoke(
+        app,
+        ["drift", "tx", "--field", "x", "--path", store, "--chart", str(chart)],
+        terminal_width=200,
+    )
+    assert result.exit_code == 0, result.stdout
+    row = next(line for line in result.stdout.splitlines() if "tx.x" in line)
+    assert f"{expected[0]:,}" in row and 1500 <= expected[0] < 1700 and chart.exists()
+    result = runner.invoke(app, ["drift", "--path", store], terminal_width=200)
+    row = next(line for line in result.stdout.splitlines() if "score of lr" in line)
+    assert result.exit_code == 0 and f"{len(scores):,}" in row
+    refused = runner.invoke(app, ["drift", "nowhere", "--field", "x", "--path", store])
+    assert refused.exit_code == 1 and "no dataset or feature set named 'nowhere'" in refused.stdout
+    refused = runner.invoke(app, ["drift", "tx", "--field", "x", "--multivariate", "--path", store])
+    assert refused.exit_code == 1 and "two or more distinct fields" in refused.stdout

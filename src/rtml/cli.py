@@ -122,6 +122,78 @@ def compare(
 
 
 @app.command()
+def drift(
+    names: list[str] = typer.Argument(
+        None,
+        help="Deployments whose scores to watch (default: all), or with --field the "
+        "dataset or feature set to read.",
+    ),
+    field: list[str] = typer.Option(None, help="A numerical field to watch (repeatable)."),
+    together: bool = typer.Option(
+        False, "--multivariate", help="Watch the fields together (two or more)."
+    ),
+    delta: float = typer.Option(0.002, help="ADWIN's confidence: smaller, fewer false alarms."),
+    chart: str = typer.Option(None, help="Save the chart of the one report (.html or .png)."),
+    path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
+) -> None:
+    """Where a model's scores, or a dataset's or feature set's fields, changed (ADWIN)."""
+    backend = _open(path)
+    try:
+        reports = _drift_reports(backend, names or [], field or [], together, delta)
+        table = Table(title=f"Drift (ADWIN, delta {delta:g})")
+        for column in ("monitored", "records", "changes", "first change (record)"):
+            table.add_column(column, justify="left" if column == "monitored" else "right")
+        for name, report in reports.items():
+            first = report.drifts[0] if report.drifts else None
+            table.add_row(
+                name,
+                f"{len(report.table):,}",
+                f"{len(report.drifts):,}",
+                "-" if first is None else f"{first:,}",
+            )
+        console.print(table)
+        if chart:
+            if len(reports) != 1:
+                raise RtmlError(f"--chart draws one report; this asks for {len(reports)}")
+            saved = next(iter(reports.values())).save(chart)
+            console.print(f"chart saved to {saved}")
+    except (RtmlError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+    finally:
+        backend.close()
+
+
+def _drift_reports(
+    backend: Any, names: list[str], fields: list[str], together: bool, delta: float
+) -> dict[str, Any]:
+    import rtml
+
+    if not fields:
+        if together:
+            raise RtmlError("--multivariate watches fields: name them with --field")
+        deployments = names or backend.deployments()
+        if not deployments:
+            raise RtmlError("the store has no deployment; name a dataset and its --field")
+        return {f"score of {n}": backend.deployment(n).drift(delta=delta) for n in deployments}
+    if len(names) != 1:
+        raise RtmlError("with --field, name one dataset or feature set to read")
+    source = names[0]
+    if source in backend.feature_sets():
+        frame = backend.features(source)
+    elif source in backend.datasets():
+        frame = backend.dataset(source).to_pandas()
+    else:
+        raise rtml.NotFound(f"no dataset or feature set named {source!r}")
+    if together:
+        report = rtml.drift.multivariate(frame, fields, delta=delta, source=source)
+        return {f"{source}: {', '.join(fields)} together": report}
+    return {
+        f"{source}.{f}": rtml.drift.univariate(frame, f, delta=delta, source=source) for f in fields
+    }
+
+
+@app.command()
 def serve(
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
     host: str = typer.Option("127.0.0.1", help="Address to bind; 0.0.0.0 exposes it."),
