@@ -163,3 +163,28 @@ def test_a_deployment_watches_its_scores_across_a_reopen(tmp_path):
     # The amounts jump at n/2 and the score follows them (a drift may also show earlier,
     # while the model is still learning: its scores change too).
     assert any(n // 2 <= row < n // 2 + 300 for row in report.drifts)
+
+
+def test_the_server_computes_the_same_score_drift_as_the_client():
+    from rtml.testing.server import running_server
+
+    rng = np.random.default_rng(2)
+    x = np.r_[rng.normal(size=700), rng.normal(2, 1, size=700)]
+    with running_server(":memory:") as url:
+        backend = rtml.connect(url)
+        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        model = backend.deploy(
+            "m",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        lb.push(pd.DataFrame({"id": range(1400), "y": (x > 1).astype(int)}))
+        tx.push(pd.DataFrame({"id": range(1400), "x": x}))
+        served = model.drift(delta=0.01, clock=8)
+        # the same detector run here on the outputs read over HTTP
+        local = rtml.drift.univariate(model.outputs(), "score", key="key", delta=0.01, clock=8)
+        backend.close()
+    pd.testing.assert_frame_equal(served.table, local.table)
+    assert served.drifts and served.drifts == local.drifts

@@ -37,6 +37,7 @@ from rtml.serve.schemas import (
     DatasetInfo,
     Deploy,
     DeploymentInfo,
+    DriftSeries,
     Error,
     FeatureSetInfo,
     MetricSeries,
@@ -502,6 +503,34 @@ def create_app(
             last=values[-1] if values else None,
             index=[int(i) for i in series["index"].tolist()],
             value=values,
+        )
+
+    @api.get(
+        "/models/{name}/drift",
+        tags=["models"],
+        summary="Where the model's scores changed: ADWIN over them in the order made.",
+    )
+    def model_drift(
+        name: str,
+        delta: Annotated[float, Query(gt=0, lt=1)] = 0.002,
+        clock: Annotated[int, Query(ge=1, le=1_000_000)] = 32,
+        tail: Annotated[int | None, Query(ge=1, description="Only the last N rows.")] = None,
+    ) -> DriftSeries:
+        with owner.use() as backend:
+            report = backend.deployment(name).drift(delta=delta, clock=clock)
+        table = report.table if tail is None else report.table.iloc[-tail:]
+        return DriftSeries(
+            model=name,
+            delta=delta,
+            clock=clock,
+            records=len(report.table),
+            drifts=report.drifts,
+            row=table["row"].tolist(),
+            key=json_value(table["key"].tolist()),
+            value=json_value(table["value"].tolist()),
+            mean=json_value(table["mean"].tolist()),
+            width=table["width"].tolist(),
+            drift=table["drift"].tolist(),
         )
 
     app.include_router(api)

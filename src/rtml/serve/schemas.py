@@ -12,6 +12,7 @@ __all__ = [
     "DatasetInfo",
     "Deploy",
     "DeploymentInfo",
+    "DriftSeries",
     "Error",
     "FeatureSetInfo",
     "MetricSeries",
@@ -134,6 +135,24 @@ class PredictionOut(BaseModel):
 
 class BatchPrediction(BaseModel):
     predictions: list[PredictionOut]
+
+
+class DriftSeries(BaseModel):
+    """ADWIN over a model's scores in the order made: per output, its position (``row``), key,
+    score (``value``), the mean and length of ADWIN's window, and whether a change was found
+    there; ``drifts`` lists the rows where one was."""
+
+    model: str
+    delta: float
+    clock: int
+    records: int
+    drifts: list[int]
+    row: list[int]
+    key: list[Any]
+    value: list[float | None]
+    mean: list[float | None]
+    width: list[int]
+    drift: list[bool]
 
 
 class MetricSeries(BaseModel):

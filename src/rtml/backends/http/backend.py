@@ -24,6 +24,7 @@ from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import records_of
 from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
+from rtml.drift import DriftReport
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
@@ -266,6 +267,22 @@ class HttpDeployment(Deployment):
         )
         values = [float("nan") if v is None else v for v in answer["value"]]
         return pd.DataFrame({"index": answer["index"], "value": values})
+
+    def drift(self, delta: float = 0.002, clock: int = 32) -> DriftReport:
+        """ADWIN over the scores, computed by the server (the outputs stay there)."""
+        answer = self._backend.transport.request(
+            "GET",
+            f"{self._path}/drift",
+            params={"delta": delta, "clock": clock},
+            what=self._what,
+        )
+        columns = ("row", "key", "value", "mean", "width", "drift")
+        table = pd.DataFrame({c: answer[c] for c in columns})
+        nan = float("nan")
+        for column in ("value", "mean"):
+            table[column] = [nan if v is None else v for v in answer[column]]
+        table = table.astype({"row": "int64", "width": "int64", "drift": "bool"})
+        return DriftReport("score", table)
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         body = json_value(record)
