@@ -96,6 +96,23 @@ def run_the_example(tmp_path, location: dict[str, str]) -> None:
     drift = {r.rsplit(maxsplit=4)[0]: r.split()[-4:] for r in table.splitlines()[-6:]}
     assert {"transactions.isProxyIP", "score of LogisticRegression"} <= set(drift)
     assert int(drift["score of LogisticRegression"][0]) == outputs_count
+    # the docs' charts, drawn from what compare saved
+    charts = [
+        tmp_path / "auc.csv",
+        tmp_path / "auc.svg",
+        tmp_path / "drift.csv",
+        tmp_path / "d.svg",
+    ]
+    drawn = subprocess.run(
+        [sys.executable, "drift_chart.py", *map(str, charts)],
+        cwd=EXAMPLE,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert drawn.returncode == 0, drawn.stderr
+    changes = int(drift["transactions.digitalItemCount"][1])
+    assert charts[3].read_text().count('stroke="#d62728"') == changes
 
 
 def test_replay_limits_resumes_and_paces() -> None:

@@ -50,6 +50,15 @@ def drift_table(backend: rtml.Backend, deployments: list[rtml.Deployment]) -> pd
         f"transactions.{field}": (rtml.drift.univariate(transactions, field), day_of_row)
         for field in settings.drift_fields
     }
+    # One field's trace, by day, for drift_chart.py.
+    traced = reports.get(f"transactions.{settings.drift_chart_field}")
+    if traced is not None:
+        trace = traced[0].table[["row", "mean", "drift"]]
+        trace.assign(
+            day=(transactions["timestamp"].to_numpy()[trace["row"]] - start) / 86400,
+            field=settings.drift_chart_field,
+            drift_day=settings.drift_day,
+        ).to_csv(Path(settings.chart).resolve().with_name("drift.csv"), index=False)
     for deployment in deployments:
         outputs = deployment.outputs()
         days = ((outputs["event_time"] - start) // 86400).tolist()

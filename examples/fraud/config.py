@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     chart: str = "comparison.html"
     # transaction fields watched for drift by `make compare` (ADWIN, rtml.drift)
     drift_fields: list[str] = ["transactionAmount", "isProxyIP", "digitalItemCount"]
+    drift_chart_field: str = "digitalItemCount"  # its trace is saved beside the chart
 
 
 settings = Settings()
