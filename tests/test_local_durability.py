@@ -112,11 +112,19 @@ def test_reopening_restores_models_windows_and_pending_joins(tmp_path) -> None:
     reopened.close()
 
 
-def uninterrupted(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def uninterrupted(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict]:
     backend = rtml.connect("local", path=":memory:")
     crash_worker.run(backend, seed)
     model = backend.deployment("model")
-    return backend.features("f"), model.outputs(), model.labelled()
+    return backend.features("f"), model.outputs(), model.labelled(), monitored(backend)
+
+
+def monitored(backend) -> dict:
+    """Each drift monitor's status and the changes it found."""
+    return {
+        name: (backend.monitor(name).status(), backend.monitor(name).changes())
+        for name in backend.monitors()
+    }
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -146,7 +154,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, se
     else:
         pytest.fail("the worker never finished")
     assert kills >= 1, "the test must kill the worker at least once"
-    features, outputs, labelled = uninterrupted(seed)
+    features, outputs, labelled, monitors = uninterrupted(seed)
     backend = rtml.connect("local", path=str(store))
     try:
         got = backend.features("f")
@@ -155,6 +163,11 @@ def test_kill_9_at_random_moments_loses_nothing_and_doubles_nothing(tmp_path, se
         model = backend.deployment("model")
         pd.testing.assert_frame_equal(model.outputs(), outputs)
         pd.testing.assert_frame_equal(model.labelled(), labelled)
+        got_monitors = monitored(backend)
+        assert set(got_monitors) == {m.name for m in crash_worker.MONITORS}
+        for name, (status, changes) in monitors.items():
+            assert got_monitors[name][0] == status, name
+            pd.testing.assert_frame_equal(got_monitors[name][1], changes, check_dtype=False)
     finally:
         backend.close()
 

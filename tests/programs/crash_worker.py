@@ -88,11 +88,30 @@ def setup(backend: rtml.Backend, events: pd.DataFrame, labels: pd.DataFrame) -> 
         )
 
 
+MONITORS = [
+    rtml.drift.Monitor("spend", source="f", fields=["spend_1d"], clock=8),
+    rtml.drift.Monitor("amounts", source="f", fields=["amount", "spend_1d"], reference=200),
+    rtml.drift.Monitor("scores", deployment="model", clock=8),
+]
+
+
+def watch(backend: rtml.Backend) -> None:
+    """The drift monitors, registered half-way: they read what is stored, then every push."""
+    for monitor in MONITORS:
+        if monitor.name not in backend.monitors():
+            backend.watch(monitor)
+
+
 def run(backend: rtml.Backend, seed: int = 0) -> None:
     events, labels = data(seed)
     setup(backend, events, labels)
     frames = {"tx": events, "labels": labels}
-    for name, lo, hi in plan(seed):
+    pushes = plan(seed)
+    for i, (name, lo, hi) in enumerate(pushes):
+        if i == len(pushes) // 2:
+            # After a restart the monitors may come later in the stream; reading what is
+            # stored first, they end the same.
+            watch(backend)
         dataset = backend.dataset(name)
         first = int(frames[name]["id"].iloc[lo])
         if dataset.to_pandas()["id"].isin([first]).any():

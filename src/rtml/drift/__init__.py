@@ -11,8 +11,10 @@ come from any backend (``Dataset.to_pandas()``, ``Backend.features(name)``,
 True
 """
 
+from rtml.drift.monitor import Monitor
 from rtml.drift.multivariate import multivariate
 from rtml.drift.report import DriftReport
+from rtml.drift.tracker import DriftTracker
 from rtml.drift.univariate import univariate
 
-__all__ = ["DriftReport", "multivariate", "univariate"]
+__all__ = ["DriftReport", "DriftTracker", "Monitor", "multivariate", "univariate"]

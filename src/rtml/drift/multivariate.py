@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
 
 from rtml.drift.report import DriftReport
-from rtml.drift.univariate import _check_detector, trace_table
-from rtml.drift.values import numeric_column
+from rtml.drift.tracker import DriftTracker
 
 __all__ = ["multivariate"]
 
@@ -48,41 +46,23 @@ def multivariate(
     >>> report.details["components"], 3000 <= report.drifts[0] < 3100
     (1, True)
     """
-    _check_detector(delta, clock)
     fields = list(fields)
     if len(fields) < 2 or len(set(fields)) != len(fields):
         raise ValueError(f"multivariate drift needs two or more distinct fields, got {fields}")
-    if not 0 < variance < 1:
-        raise ValueError(f"variance is a share between 0 and 1, got {variance!r}")
-    if reference < 2:
-        raise ValueError(f"the reference needs at least 2 records, got {reference!r}")
-    matrix = np.column_stack([numeric_column(frame, f, source) for f in fields])
-    kept = ~np.isnan(matrix).any(axis=1)
-    rows = matrix[kept]
-    if len(rows) < reference:
+    tracker = DriftTracker(
+        fields,
+        key=key,
+        delta=delta,
+        clock=clock,
+        reference=reference,
+        variance=variance,
+        source=source,
+    )
+    table = tracker.update(frame)
+    if tracker.waiting:
         raise ValueError(
             f"{source}: the reference needs {reference} records with all of {fields} present,"
-            f" there are {len(rows)}"
+            f" there are {tracker.waiting}"
         )
-    base = rows[:reference]
-    center = base.mean(axis=0)
-    scale = base.std(axis=0)
-    # A field constant in the reference keeps unit scale: any later departure still counts.
-    scale[scale == 0] = 1.0
-    z_base = (base - center) / scale
-    _, singular, vt = np.linalg.svd(z_base, full_matrices=False)
-    explained = singular**2 / max(float((singular**2).sum()), np.finfo(float).tiny)
-    k = int(np.searchsorted(np.cumsum(explained), variance) + 1)
-    k = min(k, len(fields) - 1)
-    components = vt[:k]
-    z = (rows - center) / scale
-    residual = z - (z @ components.T) @ components
-    errors = (residual**2).mean(axis=1)
-    table = trace_table(frame, kept, errors, key, delta, clock)
-    details = {
-        "fields": fields,
-        "reference": reference,
-        "components": k,
-        "explained": float(np.cumsum(explained)[k - 1]),
-    }
-    return DriftReport(f"reconstruction error of {', '.join(fields)}", table, details)
+    name = f"reconstruction error of {', '.join(fields)}"
+    return DriftReport(name, table, tracker.details)

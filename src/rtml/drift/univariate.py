@@ -2,33 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
-from rtml.drift.adwin import run_adwin
 from rtml.drift.report import DriftReport
-from rtml.drift.values import numeric_column
+from rtml.drift.tracker import DriftTracker
 
-__all__ = ["trace_table", "univariate"]
-
-
-def trace_table(
-    frame: pd.DataFrame,
-    kept: np.ndarray,
-    values: np.ndarray,
-    key: str | None,
-    delta: float,
-    clock: int,
-) -> pd.DataFrame:
-    """The report table for the rows ``kept`` (a mask over ``frame``) monitoring ``values``."""
-    trace = run_adwin(values.tolist(), delta=delta, clock=clock)
-    table = {"row": np.flatnonzero(kept)}
-    if key is not None:
-        if key not in frame.columns:
-            raise KeyError(f"no key column {key!r} (columns: {', '.join(map(str, frame.columns))})")
-        table[key] = frame[key].to_numpy()[kept]
-    table.update(value=values, mean=trace.mean, width=trace.width, drift=trace.drift)
-    return pd.DataFrame(table)
+__all__ = ["univariate"]
 
 
 def univariate(
@@ -57,14 +36,5 @@ def univariate(
     >>> round(report.summary()["last_mean"])
     80
     """
-    _check_detector(delta, clock)
-    values = numeric_column(frame, field, source)
-    kept = ~np.isnan(values)
-    return DriftReport(field, trace_table(frame, kept, values[kept], key, delta, clock))
-
-
-def _check_detector(delta: float, clock: int) -> None:
-    if not 0 < delta < 1:
-        raise ValueError(f"delta is a probability between 0 and 1, got {delta!r}")
-    if clock < 1:
-        raise ValueError(f"clock counts records between checks, at least 1, got {clock!r}")
+    tracker = DriftTracker([field], key=key, delta=delta, clock=clock, source=source)
+    return DriftReport(field, tracker.update(frame))

@@ -19,8 +19,10 @@ from rtml.backends.checks import (
 )
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
+from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
+from rtml.drift.monitor import Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
@@ -115,6 +117,7 @@ class LocalBackend(Backend):
         self._datasets: dict[str, LocalDataset] = {}
         self._feature_sets: dict[str, _Materialized] = {}
         self._deployments: dict[str, LocalDeployment] = {}
+        self._monitors: dict[str, LocalMonitor] = {}
         self._replaying = False
         self._since_checkpoint = 0
         # Derived rows (feature values, outputs, labelled pairs) wait here and are written in
@@ -154,6 +157,9 @@ class LocalBackend(Backend):
         for name, state in checkpoint["deployments"].items():
             if name in self._deployments:
                 self._deployments[name].restore(state)
+        for name, state in checkpoint.get("monitors", {}).items():
+            if name in self._monitors:
+                self._monitors[name].restore(state)
 
     def _apply(self, op: Op, replay_effects: bool) -> None:
         """Redo one logged operation in memory (its records are already stored)."""
@@ -182,6 +188,14 @@ class LocalBackend(Backend):
             self._deployments[op.name].paused = op.op == "pause"
         elif op.op == "delete" and op.name in self._deployments:
             self._deployments.pop(op.name).deleted = True
+        elif op.op == "watch":
+            spec = Monitor.from_dict(detail["monitor"])
+            monitor = LocalMonitor(self, spec, detail["key"])
+            self._monitors[op.name] = monitor
+            if replay_effects:
+                self._backfill_monitor(monitor, before=op.seq)
+        elif op.op == "unwatch" and op.name in self._monitors:
+            self._monitors.pop(op.name).deleted = True
 
     # ---- checkpoints ----------------------------------------------------------------------
     def flush(self) -> None:
@@ -220,6 +234,7 @@ class LocalBackend(Backend):
             "seq": self.store.next_seq() - 1,
             "features": {n: m.engine.snapshot() for n, m in self._feature_sets.items()},
             "deployments": {n: d.state() for n, d in self._deployments.items()},
+            "monitors": {n: m.state() for n, m in self._monitors.items()},
         }
         if self.store.directory is None:
             import pickle
@@ -369,13 +384,77 @@ class LocalBackend(Backend):
             if d.inputs.source == source:
                 d.on_inputs(frame)
                 self._flush(d, seq)
+        for m in self._monitors.values():
+            if m.spec.source == source:
+                self._watch_rows(m, frame, seq)
 
     def _flush(self, deployment: LocalDeployment, seq: int) -> None:
         outputs, labelled = deployment.take_writes()
         if outputs is not None:
             self._emit(deployment.outputs_table, outputs, seq)
+            for m in self._monitors.values():
+                if m.spec.deployment == deployment.name:
+                    self._watch_rows(m, outputs, seq)
         if labelled is not None:
             self._emit(deployment.labelled_table, labelled, seq)
+
+    def _watch_rows(self, monitor: LocalMonitor, frame: pd.DataFrame, seq: int) -> None:
+        monitor.on_rows(frame)
+        changes = monitor.take_writes()
+        if changes is not None:
+            self._emit(monitor.table, changes, seq)
+
+    # ---- drift monitors ------------------------------------------------------------------
+    def watch(self, monitor: Monitor) -> LocalMonitor:
+        """Keep a drift monitor up to date from now on, after reading what is stored.
+
+        It reads a dataset's records (with their feature values, for a feature set), or a
+        deployment's outputs, in the order stored; see :class:`rtml.drift.Monitor`."""
+        if not isinstance(monitor, Monitor):
+            raise SpecError(f"watch takes an rtml.drift.Monitor, got {type(monitor).__name__}")
+        if monitor.name in self._monitors:
+            raise SpecError(f"monitor {monitor.name!r} already exists")
+        key = watched_key(self, monitor)
+        local = LocalMonitor(self, monitor, key)
+        # What it reads first must be in the store, so a replay reads the same rows.
+        self.flush()
+        detail = {"monitor": monitor.model_dump(mode="json"), "key": key}
+        try:
+            with self.store.operation("watch", monitor.name, detail) as seq:
+                self._backfill_monitor(local, before=seq)
+                self._monitors[monitor.name] = local
+        except BaseException:
+            self._derived, self._derived_rows = [], 0
+            self._recover()
+            raise
+        self.checkpoint()
+        return local
+
+    def _backfill_monitor(self, monitor: LocalMonitor, before: int) -> None:
+        spec = monitor.spec
+        if spec.deployment is not None:
+            rows = self._stored_before(self.deployment(spec.deployment).outputs_table, before)
+        else:
+            assert spec.source is not None
+            rows = self._rows_with_features(spec.source, before)
+        if len(rows):
+            self._watch_rows(monitor, rows, before)
+
+    def monitor(self, name: str) -> LocalMonitor:
+        if name not in self._monitors:
+            raise NotFound(f"no monitor named {name!r} (existing: {_names(self._monitors)})")
+        return self._monitors[name]
+
+    def monitors(self) -> list[str]:
+        return list(self._monitors)
+
+    def delete_monitor(self, name: str) -> None:
+        monitor = self.monitor(name)
+        self.flush()
+        with self.store.operation("unwatch", name):
+            self.store.drop(monitor.table)
+        self._monitors.pop(name)
+        monitor.deleted = True
 
     # ---- feature sets --------------------------------------------------------------------
     def _engine(self, spec: FeatureSet) -> FeatureEngine:

@@ -1,0 +1,127 @@
+"""A drift monitor on the local engine: a :class:`~rtml.drift.DriftTracker` fed every push of
+what it watches, the changes it finds stored like outputs (exactly once)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from rtml.drift.monitor import Monitor
+from rtml.drift.tracker import DriftTracker
+from rtml.errors import SpecError
+
+if TYPE_CHECKING:
+    from rtml.backends.local.backend import LocalBackend
+
+__all__ = ["CHANGE_COLUMNS", "LocalMonitor", "watched_key"]
+
+# A stored change: where it was found, the record's key and value, ADWIN's window after it.
+CHANGE_COLUMNS = ["row", "key", "value", "mean", "width"]
+
+
+class LocalMonitor:
+    """A registered :class:`~rtml.drift.Monitor`: its tracker and the changes not yet stored.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    >>> monitor = backend.watch(rtml.drift.Monitor("x_drift", source="tx", fields=["x"]))
+    >>> _ = tx.push([{"id": i, "x": float(i >= 500)} for i in range(1000)])
+    >>> status = monitor.status()
+    >>> first = int(monitor.changes()["row"].iloc[0])
+    >>> status["records"], status["changes"] >= 1, 500 <= first < 600
+    (1000, True, True)
+    """
+
+    def __init__(self, backend: LocalBackend, spec: Monitor, key: str) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.key = key
+        self.deleted = False
+        self._backend = backend
+        self.tracker = DriftTracker(
+            spec.fields,
+            key=key,
+            delta=spec.delta,
+            clock=spec.clock,
+            reference=spec.reference,
+            variance=spec.variance,
+            source=f"monitor {spec.name!r} of {spec.stream}",
+        )
+        self.new_changes: list[pd.DataFrame] = []
+
+    @property
+    def table(self) -> str:
+        return f"drift__{self.name}"
+
+    def on_rows(self, frame: pd.DataFrame) -> None:
+        """Read the next records of the watched stream."""
+        trace = self.tracker.update(frame)
+        found = trace[trace["drift"]]
+        if len(found):
+            changes = found.rename(columns={self.key: "key"})[CHANGE_COLUMNS]
+            self.new_changes.append(changes.reset_index(drop=True))
+
+    def take_writes(self) -> pd.DataFrame | None:
+        """The changes found since the last call, for the backend to store."""
+        if not self.new_changes:
+            return None
+        frame = pd.concat(self.new_changes, ignore_index=True)
+        self.new_changes = []
+        return frame
+
+    def state(self) -> dict[str, Any]:
+        return {"tracker": self.tracker}
+
+    def restore(self, state: dict[str, Any]) -> None:
+        self.tracker = state["tracker"]
+
+    def status(self) -> dict[str, Any]:
+        """Records read, scored and waiting, changes found, ADWIN's mean and window now."""
+        t = self.tracker
+        scored = t.rows_scored
+        return {
+            "name": self.name,
+            "watches": self.spec.stream,
+            "records": t.rows,
+            "scored": scored,
+            "waiting": t.waiting,
+            "changes": t.changes,
+            "mean": t.mean if scored else None,
+            "width": t.width,
+            "details": t.details or None,
+        }
+
+    def changes(self) -> pd.DataFrame:
+        """Every change found, in the order found: ``row`` (the record's position in the
+        watched stream), ``key``, ``value``, and ADWIN's ``mean`` and ``width`` after it."""
+        self._backend.flush()
+        stored = self._backend.store.read(self.table)
+        return stored if not stored.empty else pd.DataFrame(columns=CHANGE_COLUMNS)
+
+    def delete(self) -> None:
+        self._backend.delete_monitor(self.name)
+
+
+def watched_key(backend: LocalBackend, spec: Monitor) -> str:
+    """The key column of the stream ``spec`` watches, once its source and fields are checked
+    against what the backend holds."""
+    if spec.deployment is not None:
+        backend.deployment(spec.deployment)  # NotFound when it does not exist
+        return "key"
+    assert spec.source is not None
+    if spec.source in backend.feature_sets():
+        fs = backend.feature_set(spec.source)
+        dataset = backend.dataset(fs.dataset)
+        columns = [*dataset.schema, *(f.name for f in fs.features)]
+    else:
+        dataset = backend.dataset(spec.source)  # NotFound when neither exists
+        columns = list(dataset.schema)
+    missing = [f for f in spec.fields if f not in columns]
+    if missing:
+        raise SpecError(
+            f"monitor {spec.name!r}: {spec.source!r} has no field {missing[0]!r} "
+            f"(fields: {', '.join(columns)})"
+        )
+    return dataset.key

@@ -1,0 +1,70 @@
+"""``Monitor``: a drift detector the local engine keeps up to date at every push."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import Field, field_validator, model_validator
+
+from rtml.spec import Spec
+
+__all__ = ["Monitor"]
+
+
+class Monitor(Spec):
+    """Watch a dataset's or feature set's fields (``source``, ``fields``), or a deployment's
+    scores (``deployment``), for drift as records arrive.
+
+    One field is watched as :func:`~rtml.drift.univariate` watches it, two or more together as
+    :func:`~rtml.drift.multivariate` does (``reference``, ``variance``). A monitor first reads
+    what is already stored, then every push in the order it came; its counts and the changes
+    it found equal those of the on-demand functions over the same stream, and survive a
+    restart like the rest of the store.
+
+    >>> Monitor(name="amounts", source="transactions", fields=["transactionAmount"]).fields
+    ('transactionAmount',)
+    >>> Monitor(name="lr", deployment="LogisticRegression").fields
+    ('score',)
+    >>> Monitor(name="m", source="transactions")
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: Monitor: a monitor of 'transactions' needs its fields
+    """
+
+    kind: Literal["drift_monitor"] = "drift_monitor"
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.\-]+$")
+    source: str | None = None
+    deployment: str | None = None
+    fields: tuple[str, ...] = ()
+    delta: float = Field(0.002, gt=0, lt=1)
+    clock: int = Field(32, ge=1)
+    reference: int = Field(1000, ge=2)
+    variance: float = Field(0.9, gt=0, lt=1)
+
+    _positional = ("name",)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _as_tuple(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _one_stream(self) -> Self:
+        if (self.source is None) == (self.deployment is None):
+            raise ValueError("give either source (with fields) or deployment")
+        if len(set(self.fields)) != len(self.fields):
+            raise ValueError(f"fields must be distinct, got {list(self.fields)}")
+        if self.deployment is not None:
+            if self.fields not in ((), ("score",)):
+                raise ValueError("a deployment's monitor watches its scores: leave fields out")
+            object.__setattr__(self, "fields", ("score",))
+        elif not self.fields:
+            raise ValueError(f"a monitor of {self.source!r} needs its fields")
+        return self
+
+    @property
+    def stream(self) -> str:
+        """What is watched, for messages: ``dataset.field`` or ``scores of deployment``."""
+        if self.deployment is not None:
+            return f"scores of {self.deployment}"
+        return ", ".join(f"{self.source}.{f}" for f in self.fields)
