@@ -134,7 +134,11 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
         tx.push(pd.DataFrame({"id": range(3000), "x": x}))
         expected = rtml.drift.univariate(tx.to_pandas(), "x").drifts
         scores = backend.deployment("lr").drift().drifts
+        backend.watch(rtml.drift.Monitor(name="x_drift", source="tx", fields=["x"]))
     runner = CliRunner()
+    status = runner.invoke(app, ["status", "--path", store], terminal_width=200)
+    row = next(line for line in status.stdout.splitlines() if "x_drift" in line)
+    assert "drift monitor" in row and f"3,000 ({len(expected)} changes)" in row
     chart = tmp_path / "x.html"
     result = runner.invoke(
         app,

@@ -298,3 +298,25 @@ def test_readiness_waits_for_the_store(tmp_path):
     assert client.get("/ready").json()["ready"] is True
     assert client.get("/datasets").json() == []
     owner.close()
+
+
+def test_drift_monitors_over_http_and_in_prometheus():
+    live = events(600)
+    live.loc[300:, "amount"] += 100  # dearer from the 300th transaction
+    with running_server(":memory:") as url:
+        backend = rtml.connect(url)
+        build(backend, live.iloc[:0])
+        backend.watch(rtml.drift.Monitor(name="amounts", source="tx", fields=["amount"]))
+        backend.watch(rtml.drift.Monitor(name="scores", deployment="m"))
+        feed(backend, live)
+        with httpx.Client(base_url=url) as client:
+            bad = client.post("/monitors", json={"name": "x", "source": "tx", "fields": ["nope"]})
+            assert bad.status_code == 422 and "'tx' has no field 'nope'" in bad.json()["detail"]
+            assert client.get("/monitors/unknown").status_code == 404
+            text = client.get("/metrics").text
+        expected = rtml.drift.univariate(live, "amount").drifts
+        assert expected and backend.monitor("amounts").changes()["row"].tolist() == expected
+        assert f'rtml_drift_changes_total{{monitor="amounts"}} {len(expected)}' in text
+        assert 'rtml_drift_records_total{monitor="scores"} 600' in text
+        assert backend.monitors() == ["amounts", "scores"]
+        backend.close()

@@ -7,7 +7,7 @@ True
 """
 
 from rtml import drift, features, metrics, models, plugins, simulate, sources
-from rtml.backends import Backend, Dataset, Deployment, Inputs, Labels, connect
+from rtml.backends import Backend, Dataset, Deployment, DriftMonitor, Inputs, Labels, connect
 from rtml.compare import Comparison, compare
 from rtml.errors import (
     BackendUnavailable,
@@ -33,6 +33,7 @@ __all__ = [
     "DataSource",
     "Dataset",
     "Deployment",
+    "DriftMonitor",
     "Feature",
     "FeatureSet",
     "Inputs",

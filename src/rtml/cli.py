@@ -60,7 +60,7 @@ def _open(path: str | None) -> Any:
 def status(
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
 ) -> None:
-    """List a local store's datasets, feature sets and deployments."""
+    """List a local store's datasets, feature sets, deployments and drift monitors."""
     backend = _open(path)
     try:
         table = Table(title=f"rtml store {backend.path}")
@@ -76,6 +76,13 @@ def status(
             state = " (paused)" if d.paused else ""
             table.add_row(
                 "deployment", f"{name}: {d.spec.kind_name()}{state}", f"{len(d.outputs()):,}"
+            )
+        for name in backend.monitors():
+            status = backend.monitor(name).status()
+            table.add_row(
+                "drift monitor",
+                f"{name}: {status['watches']}",
+                f"{status['records']:,} ({status['changes']:,} changes)",
             )
         console.print(table)
     finally:

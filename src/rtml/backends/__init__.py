@@ -5,7 +5,7 @@
 'local'
 """
 
-from rtml.backends.base import Backend, Dataset, Deployment, Inputs, Labels
+from rtml.backends.base import Backend, Dataset, Deployment, DriftMonitor, Inputs, Labels
 from rtml.backends.connect import connect
 
-__all__ = ["Backend", "Dataset", "Deployment", "Inputs", "Labels", "connect"]
+__all__ = ["Backend", "Dataset", "Deployment", "DriftMonitor", "Inputs", "Labels", "connect"]

@@ -8,12 +8,13 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import field_validator
 
-from rtml.drift import DriftReport, univariate
+from rtml.drift import DriftReport, Monitor, univariate
+from rtml.errors import SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
 from rtml.spec import Spec
 
-__all__ = ["Backend", "Dataset", "Deployment", "Inputs", "Labels"]
+__all__ = ["Backend", "Dataset", "Deployment", "DriftMonitor", "Inputs", "Labels"]
 
 Records = pd.DataFrame | list[dict[str, Any]]
 
@@ -168,6 +169,36 @@ class Deployment(ABC):
     def delete(self) -> None: ...
 
 
+class DriftMonitor(ABC):
+    """A running drift monitor (``backend.watch(rtml.drift.Monitor(...))``): what it has
+    read and found so far.
+
+    >>> import rtml
+    >>> backend = rtml.connect("local", path=":memory:")
+    >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    >>> monitor = backend.watch(rtml.drift.Monitor("x", source="tx", fields=["x"]))
+    >>> _ = tx.push([{"id": i, "x": float(i % 3)} for i in range(90)])
+    >>> isinstance(monitor, rtml.DriftMonitor), monitor.status()["records"]
+    (True, 90)
+    """
+
+    name: str
+
+    @abstractmethod
+    def status(self) -> dict[str, Any]:
+        """``records`` read, ``scored``, ``waiting`` (for a multivariate reference),
+        ``changes`` found, ADWIN's ``mean`` and ``width`` now, and the reference's
+        ``details``."""
+
+    @abstractmethod
+    def changes(self) -> pd.DataFrame:
+        """Every change found, in order: ``row`` (position in the watched stream), ``key``,
+        ``value``, and ADWIN's ``mean`` and ``width`` after it."""
+
+    @abstractmethod
+    def delete(self) -> None: ...
+
+
 class Backend(ABC):
     """The engine an app runs on; ``rtml.connect(...)`` returns one.
 
@@ -225,6 +256,24 @@ class Backend(ABC):
 
     @abstractmethod
     def deployments(self) -> list[str]: ...
+
+    def watch(self, monitor: Monitor) -> DriftMonitor:
+        """Keep a drift monitor up to date at every push (the local engine and ``rtml
+        serve``; see :class:`rtml.drift.Monitor`)."""
+        raise SpecError(
+            f"{type(self).__name__} keeps no drift monitors: compute drift on demand with "
+            f"rtml.drift over dataset.to_pandas(), features(name) or deployment.drift()"
+        )
+
+    def monitor(self, name: str) -> DriftMonitor:
+        """The drift monitor named ``name``."""
+        from rtml.errors import NotFound
+
+        raise NotFound(f"no monitor named {name!r}: {type(self).__name__} keeps none")
+
+    def monitors(self) -> list[str]:
+        """The names of the drift monitors kept."""
+        return []
 
     def close(self) -> None:  # noqa: B027 - optional: most backends hold nothing to release
         """Release what the backend holds (files, connections)."""

@@ -29,8 +29,9 @@ from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
 from rtml.serve.guard import Guard
+from rtml.serve.monitors import add_monitor_routes
 from rtml.serve.owner import NotReady, StoreOwner
-from rtml.serve.prometheus import ServerMetrics
+from rtml.serve.prometheus import ServerMetrics, monitor_gauges
 from rtml.serve.schemas import (
     BatchPrediction,
     CreateDataset,
@@ -277,9 +278,11 @@ def create_app(
         responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     )
     def prometheus() -> PlainTextResponse:
-        return PlainTextResponse(
-            metrics.render(owner.ready), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
+        text = metrics.render(owner.ready)
+        if owner.ready:
+            with owner.use() as backend:
+                text += monitor_gauges([backend.monitor(n).status() for n in backend.monitors()])
+        return PlainTextResponse(text, media_type="text/plain; version=0.0.4; charset=utf-8")
 
     # ---- datasets -------------------------------------------------------------------------
     @api.get("/datasets", tags=["datasets"])
@@ -533,6 +536,7 @@ def create_app(
             drift=table["drift"].tolist(),
         )
 
+    add_monitor_routes(api, owner)
     app.include_router(api)
     return app
 

@@ -17,11 +17,13 @@ True
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import defaultdict
+from typing import Any
 
-__all__ = ["BUCKETS", "ServerMetrics"]
+__all__ = ["BUCKETS", "ServerMetrics", "monitor_gauges"]
 
 # Seconds; dense around the 10 ms a single prediction should take.
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -122,3 +124,37 @@ class ServerMetrics:
                 for m, n in sorted(self.predictions.items())
             ]
         return "\n".join(lines) + "\n"
+
+
+def monitor_gauges(statuses: list[dict[str, Any]]) -> str:
+    """Each drift monitor's records read, changes found and ADWIN mean, as Prometheus lines
+    (alert on ``increase(rtml_drift_changes_total[1h]) > 0``).
+
+    >>> text = monitor_gauges([{"name": "amounts", "records": 10, "changes": 1, "mean": 2.5}])
+    >>> 'rtml_drift_changes_total{monitor="amounts"} 1' in text
+    True
+    """
+    if not statuses:
+        return ""
+    lines = [
+        "# HELP rtml_drift_records_total Records a drift monitor has read.",
+        "# TYPE rtml_drift_records_total counter",
+        *(
+            f'rtml_drift_records_total{{monitor="{_label(s["name"])}"}} {s["records"]}'
+            for s in statuses
+        ),
+        "# HELP rtml_drift_changes_total Changes a drift monitor has found (ADWIN).",
+        "# TYPE rtml_drift_changes_total counter",
+        *(
+            f'rtml_drift_changes_total{{monitor="{_label(s["name"])}"}} {s["changes"]}'
+            for s in statuses
+        ),
+        "# HELP rtml_drift_mean The mean of a drift monitor's ADWIN window.",
+        "# TYPE rtml_drift_mean gauge",
+        *(
+            f'rtml_drift_mean{{monitor="{_label(s["name"])}"}} {s["mean"]!r}'
+            for s in statuses
+            if s["mean"] is not None and math.isfinite(s["mean"])
+        ),
+    ]
+    return "\n".join(lines) + "\n"

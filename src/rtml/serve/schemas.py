@@ -16,6 +16,8 @@ __all__ = [
     "Error",
     "FeatureSetInfo",
     "MetricSeries",
+    "MonitorChanges",
+    "MonitorInfo",
     "Page",
     "PredictionOut",
     "PushRecords",
@@ -153,6 +155,32 @@ class DriftSeries(BaseModel):
     mean: list[float | None]
     width: list[int]
     drift: list[bool]
+
+
+class MonitorInfo(BaseModel):
+    """A drift monitor: its spec and what it has read and found so far."""
+
+    name: str
+    monitor: dict[str, Any] = Field(description="The rtml.drift.Monitor spec as JSON.")
+    watches: str
+    records: int
+    scored: int
+    waiting: int
+    changes: int
+    mean: float | None
+    width: int
+    details: dict[str, Any] | None
+
+
+class MonitorChanges(BaseModel):
+    """Every change a monitor found, in order, as columns."""
+
+    monitor: str
+    row: list[int]
+    key: list[Any]
+    value: list[float | None]
+    mean: list[float | None]
+    width: list[int]
 
 
 class MetricSeries(BaseModel):

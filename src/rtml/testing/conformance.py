@@ -131,6 +131,27 @@ class BackendConformance:
         assert drift.table["key"].tolist() == out["key"].tolist()
         assert drift.table["value"].tolist() == pytest.approx(out["score"].astype(float).tolist())
 
+    def test_a_drift_monitor_follows_pushes_or_is_refused(self, backend: Any) -> None:
+        events, _ = _events(300)
+        events.loc[150:, "amount"] += 200  # dearer from the 150th record
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:100])
+        spec = rtml.drift.Monitor(name="amounts", source="tx", fields=["amount"], clock=4)
+        try:
+            monitor = backend.watch(spec)
+        except rtml.SpecError as exc:  # a backend that keeps none says so, by name
+            assert "keeps no drift monitors" in str(exc) and backend.monitors() == []
+            return
+        tx.push(events.iloc[100:])
+        expected = rtml.drift.univariate(events, "amount", clock=4).drifts
+        assert expected and backend.monitors() == ["amounts"]
+        status = backend.monitor("amounts").status()
+        assert (status["records"], status["changes"]) == (300, len(expected))
+        changes = monitor.changes()
+        assert changes["row"].tolist() == expected
+        assert changes["key"].tolist() == events["id"].iloc[expected].tolist()
+        monitor.delete()
+        assert backend.monitors() == []
+
     def test_pause_resume_delete(self, backend: Any) -> None:
         events, labels = _events(30)
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])

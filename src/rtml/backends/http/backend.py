@@ -16,6 +16,7 @@ from rtml.backends.base import (
     Backend,
     Dataset,
     Deployment,
+    DriftMonitor,
     Inputs,
     Labels,
     Records,
@@ -24,7 +25,7 @@ from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import records_of
 from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
-from rtml.drift import DriftReport
+from rtml.drift import DriftReport, Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
@@ -172,6 +173,53 @@ class HttpBackend(Backend):
 
     def deployments(self) -> list[str]:
         return [d["name"] for d in self.transport.request("GET", "/models")]
+
+    # ---- drift monitors ------------------------------------------------------------------
+    def watch(self, monitor: Monitor) -> HttpMonitor:
+        if not isinstance(monitor, Monitor):
+            raise SpecError(f"watch takes an rtml.drift.Monitor, got {type(monitor).__name__}")
+        body = monitor.model_dump(mode="json")
+        self.transport.request("POST", "/monitors", body, what=f"monitor {monitor.name!r}")
+        return HttpMonitor(self, monitor.name)
+
+    def monitor(self, name: str) -> HttpMonitor:
+        monitor = HttpMonitor(self, name)
+        monitor.status()  # NotFound when the server has none of that name
+        return monitor
+
+    def monitors(self) -> list[str]:
+        return [m["name"] for m in self.transport.request("GET", "/monitors")]
+
+
+class HttpMonitor(DriftMonitor):
+    """A drift monitor kept by the server."""
+
+    def __init__(self, backend: HttpBackend, name: str) -> None:
+        self.name = name
+        self._backend = backend
+        self._path = f"/monitors/{segment(name)}"
+        self._what = f"monitor {name!r}"
+
+    def __repr__(self) -> str:
+        return f"<HttpMonitor {self.name!r} at {self._backend.url}>"
+
+    def status(self) -> dict[str, Any]:
+        info = self._backend.transport.request("GET", self._path, what=self._what)
+        return {k: v for k, v in info.items() if k != "monitor"}
+
+    def changes(self) -> pd.DataFrame:
+        answer = self._backend.transport.request("GET", f"{self._path}/changes", what=self._what)
+        columns = ["row", "key", "value", "mean", "width"]
+        frame = pd.DataFrame({c: answer[c] for c in columns})
+        nan = float("nan")
+        for column in ("value", "mean"):
+            frame[column] = pd.Series(
+                [nan if v is None else v for v in answer[column]], dtype=float
+            )
+        return frame.astype({"row": "int64", "width": "int64"})
+
+    def delete(self) -> None:
+        self._backend.transport.request("DELETE", self._path, what=self._what)
 
 
 class HttpDataset(Dataset):

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from rtml.backends.base import DriftMonitor
 from rtml.drift.monitor import Monitor
 from rtml.drift.tracker import DriftTracker
 from rtml.errors import SpecError
@@ -20,7 +21,7 @@ __all__ = ["CHANGE_COLUMNS", "LocalMonitor", "watched_key"]
 CHANGE_COLUMNS = ["row", "key", "value", "mean", "width"]
 
 
-class LocalMonitor:
+class LocalMonitor(DriftMonitor):
     """A registered :class:`~rtml.drift.Monitor`: its tracker and the changes not yet stored.
 
     >>> import rtml
