@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import field_validator
 
 from rtml.drift import DriftReport, Monitor, univariate
-from rtml.errors import SpecError
+from rtml.errors import NotFound, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec, Prediction
 from rtml.spec import Spec
@@ -267,8 +267,6 @@ class Backend(ABC):
 
     def monitor(self, name: str) -> DriftMonitor:
         """The drift monitor named ``name``."""
-        from rtml.errors import NotFound
-
         raise NotFound(f"no monitor named {name!r}: {type(self).__name__} keeps none")
 
     def monitors(self) -> list[str]:

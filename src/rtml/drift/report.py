@@ -15,7 +15,8 @@ __all__ = ["DriftReport"]
 
 @dataclass
 class DriftReport:
-    """A detector's trace over a stream, one row per record it read, in stream order.
+    """A detector's trace over a stream, one row per record it scored (records with a
+    missing value are skipped), in stream order.
 
     ``table`` columns: ``row`` (the record's position in the stream), the key when one was
     given, ``value`` (the monitored value: a field, or the multivariate reconstruction error),

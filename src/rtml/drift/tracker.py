@@ -15,9 +15,7 @@ import pandas as pd
 
 from rtml.drift.values import numeric_column
 
-__all__ = ["TRACE_COLUMNS", "DriftTracker", "check_detector"]
-
-TRACE_COLUMNS = ["row", "value", "mean", "width", "drift"]
+__all__ = ["DriftTracker", "check_detector"]
 
 
 def check_detector(delta: float, clock: int) -> None:
@@ -96,8 +94,8 @@ class DriftTracker:
         return int(self.detector.width)
 
     def update(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Read the next records; the trace of those scored now (``TRACE_COLUMNS``, with the
-        key after ``row`` when one was given)."""
+        """Read the next records; the trace of those scored now: ``row``, the key (when one
+        was given), ``value``, ``mean``, ``width``, ``drift``."""
         if self.key is not None and self.key not in frame.columns:
             known = ", ".join(map(str, frame.columns))
             raise KeyError(f"{self.source}: no key column {self.key!r} (columns: {known})")
