@@ -328,3 +328,24 @@ def test_a_failing_udf_raises_what_the_local_engine_raises() -> None:
         with pytest.raises(rtml.SpecError) as on_flink:
             backend.features("f")
     assert str(on_flink.value) == f"{on_local.value} (in a Flink job)"
+
+
+def test_labels_a_model_cannot_learn_are_refused_before_any_job(tmp_path) -> None:
+    with rtml.connect("flink", path=str(tmp_path / "flink")) as backend:
+        backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        backend.deploy(
+            "m",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        with pytest.raises(rtml.SchemaError, match=r"row 1, field 'y': deployment 'm'.*got 2"):
+            lb.push([{"id": 1, "y": 1}, {"id": 2, "y": 2}])
+        assert len(lb) == 0
+    # the deployment is in the catalog: a reopened backend refuses the same push
+    with (
+        rtml.connect("flink", path=str(tmp_path / "flink")) as backend,
+        pytest.raises(rtml.SchemaError, match="learns the classes 0 and 1"),
+    ):
+        backend.dataset("labels").push([{"id": 2, "y": 2}])

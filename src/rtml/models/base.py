@@ -115,3 +115,9 @@ class ModelSpec(Spec):
     def build(self) -> OnlineModel:
         """A new, untrained learner for this spec."""
         raise NotImplementedError
+
+    def label_classes(self) -> tuple[int, ...] | None:
+        """The only labels this model can learn (``(0, 1)`` for a binary classifier), or
+        ``None`` when it takes any: deployments refuse the others rather than let the model
+        misread them."""
+        return None

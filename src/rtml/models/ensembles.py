@@ -23,6 +23,9 @@ class _Wrapper(ModelSpec):
 
         return spec_from_dict("models", value)
 
+    def label_classes(self) -> tuple[int, ...] | None:
+        return self.base_model.label_classes()
+
     def _inner(self) -> RiverModel:
         inner = self.base_model.build()
         if not isinstance(inner, RiverModel) or inner.task != "classification":
@@ -63,6 +66,13 @@ class RandomSampler(_Wrapper):
         if abs(sum(value) - 1.0) > 1e-9 or any(v < 0 for v in value):
             raise ValueError(f"expected class shares summing to 1, got {list(value)}")
         return value
+
+    def label_classes(self) -> tuple[int, ...] | None:
+        # The sampler keeps or drops each label by its share in desired_dist: classes
+        # 0 .. len(desired_dist) - 1, or fewer when the base model learns fewer.
+        own = tuple(range(len(self.desired_dist)))
+        base = self.base_model.label_classes()
+        return base if base is not None and len(base) < len(own) else own
 
     def build(self) -> OnlineModel:
         from river import imblearn

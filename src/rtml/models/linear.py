@@ -28,6 +28,9 @@ class LogisticRegression(ModelSpec):
     intercept_lr: float = Field(0.01, ge=0)
     weight_pos: float = Field(1.0, gt=0)
 
+    def label_classes(self) -> tuple[int, ...] | None:
+        return (0, 1)
+
     def build(self) -> OnlineModel:
         from river import linear_model, optim, preprocessing
 

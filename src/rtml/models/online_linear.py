@@ -50,6 +50,9 @@ class OnlineLinearClassifier(ModelSpec):
     max_weight: float = Field(100.0, ge=1)
     step_size: int = Field(1000, ge=1)
 
+    def label_classes(self) -> tuple[int, ...] | None:
+        return (0, 1)
+
     def build(self) -> LinearLearner:
         return LinearLearner(self)
 

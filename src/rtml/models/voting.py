@@ -98,6 +98,9 @@ class SoftVoting(_Averaging):
 
     kind: Literal["SoftVoting"] = "SoftVoting"
 
+    def label_classes(self) -> tuple[int, ...] | None:
+        return (0, 1)
+
     def build(self) -> SoftVotingModel:
         return SoftVotingModel(*self._built())
 

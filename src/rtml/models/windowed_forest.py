@@ -88,6 +88,9 @@ class WindowedRandomForest(ModelSpec):
     n_jobs: int = 1
     seed: int | None = 0
 
+    def label_classes(self) -> tuple[int, ...] | None:
+        return (0, 1)
+
     @field_validator("recency")
     @classmethod
     def _positive_duration(cls, value: str | None) -> str | None:

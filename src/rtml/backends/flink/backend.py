@@ -39,6 +39,7 @@ from rtml.backends.flink.plan import (
     Step,
     expected,
 )
+from rtml.backends.labels import check_label_type
 from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
@@ -110,7 +111,9 @@ class FlinkBackend(Backend):
         self._feature_sets: dict[str, FeatureSet] = {}
         self._deployments: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[Any, ...], list[Record]] = {}
-        self.log = LogBackend(str(self.path / "log"), readers=self._is_read)
+        self.log = LogBackend(
+            str(self.path / "log"), readers=self._is_read, learners=self._label_learners
+        )
         self._load_catalog()
 
     def __repr__(self) -> str:
@@ -131,6 +134,13 @@ class FlinkBackend(Backend):
             d["inputs"].source == dataset or (d["labels"] and d["labels"].dataset == dataset)
             for d in self._deployments.values()
         )
+
+    def _label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
+        return [
+            (n, d["model"], d["labels"].field)
+            for n, d in self._deployments.items()
+            if d["labels"] is not None and d["labels"].dataset == dataset
+        ]
 
     def _save_catalog(self) -> None:
         data = {
@@ -304,6 +314,8 @@ class FlinkBackend(Backend):
                 f"deployment {name!r}: on Flink, labels come from a dataset of their own, "
                 f"not from the inputs' dataset {events!r}"
             )
+        if labels is not None:
+            check_label_type(name, model, labels, self._schema_of(labels.dataset))
         model.build()  # a model that cannot be built is refused here, not inside the job
         self._deployments[name] = {
             "model": model,

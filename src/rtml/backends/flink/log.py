@@ -18,6 +18,7 @@ from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
 from rtml.features.engine import FeatureEngine
 from rtml.features.timestamps import to_nanos
+from rtml.models.base import ModelSpec
 
 __all__ = ["LogBackend", "arrival_order"]
 
@@ -27,9 +28,15 @@ class LogBackend(LocalBackend):
     sets materialized on Flink) and whose history closes when ``readers`` says a dataset is
     read."""
 
-    def __init__(self, path: str, readers: Callable[[str], bool]) -> None:
+    def __init__(
+        self,
+        path: str,
+        readers: Callable[[str], bool],
+        learners: Callable[[str], list[tuple[str, ModelSpec, str]]] = lambda dataset: [],
+    ) -> None:
         self.gates: dict[str, FeatureEngine] = {}
         self.readers = readers
+        self.learners = learners
         super().__init__(path=path)
 
     def gate(self, engine: FeatureEngine) -> None:
@@ -46,6 +53,10 @@ class LogBackend(LocalBackend):
 
     def lateness_engines(self) -> list[FeatureEngine]:
         return list(self.gates.values())
+
+    def label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
+        # The deployments run on Flink; the log's own (none) would miss them.
+        return self.learners(dataset)
 
     def _propagate(
         self, dataset: LocalDataset, frame: pd.DataFrame, seq: int, history: bool

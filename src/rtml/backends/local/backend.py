@@ -17,6 +17,7 @@ from rtml.backends.checks import (
     check_deploy_call,
     check_inputs_and_labels,
 )
+from rtml.backends.labels import check_label_type, label_problems
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.monitor import LocalMonitor, watched_key
@@ -28,6 +29,7 @@ from rtml.features.engine import FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
 from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
+from rtml.nulls import or_none
 
 __all__ = ["LocalBackend"]
 
@@ -289,9 +291,18 @@ class LocalBackend(Backend):
         """The engines whose allowed lateness a push must respect (one per feature set)."""
         return [m.engine for m in self._feature_sets.values()]
 
+    def label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
+        """(deployment, model, label field) of each deployment that learns from ``dataset``."""
+        return [
+            (d.name, d.spec, d.labels.field)
+            for d in self._deployments.values()
+            if d.labels is not None and d.labels.dataset == dataset
+        ]
+
     def precheck(self, dataset: LocalDataset, frame: pd.DataFrame) -> list[Problem]:
-        """Records the feature sets would refuse (too late), as problems of the push."""
-        problems: list[Problem] = []
+        """Records the feature sets would refuse (too late) and labels a deployment's model
+        cannot learn, as problems of the push."""
+        problems = label_problems(frame, self.label_learners(dataset.name))
         for engine in self.lateness_engines():
             fs = engine.feature_set
             if fs.dataset != dataset.name or fs.timestamp not in frame.columns:
@@ -587,6 +598,10 @@ class LocalBackend(Backend):
     ) -> LocalDeployment:
         check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
         deployment = self._new_deployment(name, model, inputs, labels)
+        if labels is not None:
+            check_label_type(name, model, labels, self.dataset(labels.dataset).schema)
+            if pretrain:
+                self._check_stored_labels(name, model, labels)
         deployment.predict_only = predict_only
         detail = {
             "predict_only": predict_only,
@@ -607,6 +622,21 @@ class LocalBackend(Backend):
             raise
         self.checkpoint()
         return deployment
+
+    def _check_stored_labels(self, name: str, model: ModelSpec, labels: Labels) -> None:
+        """``pretrain`` learns the stored labels: refuse the deploy if its model cannot."""
+        dataset = self.dataset(labels.dataset)
+        stored = self._stored_before(dataset.table, self.store.next_seq())
+        if not len(stored):
+            return
+        problems = label_problems(stored, [(name, model, labels.field)])
+        if problems:
+            key = or_none(stored[dataset.key].iloc[problems[0].row])
+            key = key.item() if hasattr(key, "item") else key
+            raise SpecError(
+                f"cannot pretrain on {labels.dataset!r}, key {key!r}: {problems[0].reason} "
+                f"({len(problems)} such label(s))"
+            )
 
     def _new_deployment(
         self, name: str, model: ModelSpec, inputs: Inputs, labels: Labels | None

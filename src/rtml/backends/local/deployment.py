@@ -333,7 +333,7 @@ class LocalDeployment(Deployment):
             return
         matched: list[tuple[Any, Any, float]] = []
         for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
-            if y is None or y != y:
+            if is_null(y):  # None, NaN or pd.NA (a nullable integer column)
                 continue
             if k in self._pending_x:
                 x, score = self._pending_x.pop(k)

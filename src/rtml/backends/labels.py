@@ -1,0 +1,105 @@
+"""Labels a classifier cannot learn: a binary model's anything but 0 and 1 (or booleans).
+
+A model that learns two classes (logistic regression, the windowed forest, soft voting of
+P(class 1)) would read a label 2 as "not 0" or "not 1" without a word, and its scores would
+be wrong with nothing to show for it; a sampler whose distribution names the classes fails on
+another. So a labels push that carries such a value for one of them is refused (or its records
+set aside as dead letters), naming the deployment, the field, the row and the value; and a
+deployment of one on a text label field is refused.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from rtml.backends.base import Labels
+from rtml.backends.local.schema import Problem
+from rtml.errors import SpecError
+from rtml.models.base import ModelSpec
+from rtml.nulls import is_null
+
+__all__ = ["check_label_type", "label_problems"]
+
+# (deployment, its model, the label field) for each deployment learning from a dataset.
+Learner = tuple[str, ModelSpec, str]
+
+
+def _classes_text(classes: tuple[int, ...]) -> str:
+    return ", ".join(map(str, classes[:-1])) + f" and {classes[-1]}"
+
+
+def _learnable(value: Any, classes: tuple[int, ...]) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return int(value) in classes
+    return isinstance(value, int | float | np.integer | np.floating) and value in classes
+
+
+def label_problems(frame: pd.DataFrame, learners: list[Learner]) -> list[Problem]:
+    """A problem for each record whose label a learner among ``learners`` cannot learn.
+
+    >>> import rtml
+    >>> frame = pd.DataFrame({"id": [1, 2, 3], "y": [0, 2, None]})
+    >>> [str(p) for p in label_problems(frame, [("m", rtml.models.LogisticRegression(), "y")])]
+    ["row 1, field 'y': deployment 'm' (LogisticRegression) learns the classes 0 and 1, got 2.0"]
+    >>> label_problems(frame, [("nb", rtml.models.GaussianNB(), "y")])
+    []
+    """
+    problems: list[Problem] = []
+    for name, model, field in learners:
+        classes = model.label_classes()
+        if classes is None or field not in frame.columns:
+            continue
+        column = frame[field]
+        if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(
+            column.dtype
+        ):
+            values = column.to_numpy(dtype="float64", na_value=np.nan)
+            fine = np.isnan(values) | np.isin(values, classes)
+            rows = np.flatnonzero(~fine).tolist()
+        else:
+            rows = [
+                i
+                for i, v in enumerate(column.tolist())
+                if not is_null(v) and not _learnable(v, classes)
+            ]
+        for row in rows:
+            value = column.iloc[row]
+            value = value.item() if isinstance(value, np.generic) else value
+            problems.append(
+                Problem(
+                    row,
+                    field,
+                    f"deployment {name!r} ({model.kind_name()}) learns the classes "
+                    f"{_classes_text(classes)}, got {value!r}",
+                )
+            )
+    return problems
+
+
+def check_label_type(
+    name: str, model: ModelSpec, labels: Labels | None, label_schema: dict[str, Any]
+) -> None:
+    """Refuse a model with fixed classes on a label field of text or times: none of its
+    values could be one of them.
+
+    >>> import rtml
+    >>> check_label_type("m", rtml.models.LogisticRegression(),
+    ...                  rtml.Labels("labels", field="y"), {"y": "string"})
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': LogisticRegression learns the classes 0 and 1, but field 'y' of 'labels' holds string values
+    """
+    classes = None if labels is None else model.label_classes()
+    if labels is None or classes is None:
+        return
+    column = label_schema.get(labels.field)
+    kind = getattr(column, "type", column)
+    if kind not in ("int", "float", "bool"):
+        raise SpecError(
+            f"deployment {name!r}: {model.kind_name()} learns the classes "
+            f"{_classes_text(classes)}, but field {labels.field!r} of {labels.dataset!r} holds "
+            f"{kind} values"
+        )

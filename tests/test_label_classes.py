@@ -1,0 +1,104 @@
+"""A label a deployment's model cannot learn (2 for a binary classifier, text, a class
+outside a sampler's distribution) is refused by name at the push, never misread."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rtml
+from rtml.testing.server import running_server
+
+MODELS = {
+    "LogisticRegression": (rtml.models.LogisticRegression(), (0, 1)),
+    "OnlineLinearClassifier": (rtml.models.OnlineLinearClassifier(), (0, 1)),
+    "SoftVoting": (
+        rtml.models.SoftVoting(models=[rtml.models.GaussianNB(), rtml.models.LogisticRegression()]),
+        (0, 1),
+    ),
+    "RandomSampler over 3 classes": (
+        rtml.models.RandomSampler(
+            base_model=rtml.models.HoeffdingTreeClassifier(), desired_dist=[0.5, 0.3, 0.2]
+        ),
+        (0, 1, 2),
+    ),
+    "GaussianNB": (rtml.models.GaussianNB(), None),
+}
+
+
+def _app(backend, model: rtml.ModelSpec, label_type: str = "int"):
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": label_type})
+    backend.deploy(
+        "m",
+        model,
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    return tx, lb
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from(sorted(MODELS)),
+    st.lists(st.one_of(st.none(), st.integers(-2, 4)), min_size=1, max_size=30),
+)
+def test_a_push_with_a_label_the_model_cannot_learn_is_refused_whole(kind, values):
+    model, classes = MODELS[kind]
+    backend = rtml.connect("local", path=":memory:")
+    tx, lb = _app(backend, model)
+    records = [{"id": i, "y": v} for i, v in enumerate(values)]
+    bad = [i for i, v in enumerate(values) if v is not None and classes and v not in classes]
+    if bad:
+        with pytest.raises(rtml.SchemaError) as refused:
+            lb.push(records)
+        message = str(refused.value)
+        assert "nothing was written" in message and len(lb) == 0
+        assert f"row {bad[0]}, field 'y': deployment 'm' ({model.kind_name()})" in message
+        assert f"got {values[bad[0]]}" in message
+        # set aside instead: the others are stored, the bad ones are dead letters
+        assert lb.push(records, on_error="dead_letter") == len(values) - len(bad)
+        letters = lb.dead_letters()
+        assert len(letters) == len(bad) and "learns the classes" in letters["reason"].iloc[0]
+    else:
+        assert lb.push(records) == len(values)
+    # whatever was stored, the model learns it when the events come
+    tx.push([{"id": i, "x": float(i % 2)} for i in range(len(values))])
+    assert len(backend.deployment("m").outputs()) == len(values)
+
+
+def test_a_binary_model_on_text_labels_is_refused_at_deploy():
+    backend = rtml.connect("local", path=":memory:")
+    with pytest.raises(rtml.SpecError, match="field 'y' of 'labels' holds string values"):
+        _app(backend, rtml.models.LogisticRegression(), label_type="string")
+    assert backend.deployments() == []
+
+
+def test_pretrain_on_labels_the_model_cannot_learn_is_refused_naming_a_key():
+    backend = rtml.connect("local", path=":memory:")
+    backend.create_dataset("tx", key="id", df=pd.DataFrame({"id": [1, 2, 3], "x": [0.0, 1, 2]}))
+    backend.create_dataset("labels", key="id", df=pd.DataFrame({"id": [1, 2, 3], "y": [0, 1, 2]}))
+    with pytest.raises(
+        rtml.SpecError,
+        match=r"cannot pretrain on 'labels', key 3: deployment 'm' \(WindowedRandomForest\) learns",
+    ):
+        backend.deploy(
+            "m",
+            rtml.models.WindowedRandomForest(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+            pretrain=True,
+        )
+    assert backend.deployments() == []
+
+
+def test_the_server_refuses_it_too():
+    with running_server(":memory:") as url:
+        backend = rtml.connect(url)
+        _, lb = _app(backend, rtml.models.LogisticRegression())
+        with pytest.raises(rtml.SchemaError, match="learns the classes 0 and 1, got 3"):
+            lb.push([{"id": 1, "y": 1}, {"id": 2, "y": 3}])
+        assert len(lb) == 0
+        backend.close()
