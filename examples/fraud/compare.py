@@ -15,6 +15,12 @@ def main() -> None:
     backend = connect()
     try:
         deployments = [backend.deployment(name) for name in backend.deployments()]
+        # Drift first (it needs no labels); the models' metrics and the chart end the run.
+        print(
+            f"Drift (ADWIN) in the stream; the new fraud pattern starts on day "
+            f"{settings.drift_day}:"
+        )
+        print(drift_table(backend, deployments).to_string())
         comparison = rtml.compare(deployments, metric="WindowedAUC", window=settings.metric_window)
         summary = comparison.summary()
         try:
@@ -31,11 +37,6 @@ def main() -> None:
         comparison.save(chart)
         comparison.table.to_csv(chart.with_suffix(".csv"), index_label="labelled")
         print(f"chart: {chart}")
-        print(
-            f"Drift (ADWIN) in the stream; the new fraud pattern starts on day "
-            f"{settings.drift_day}:"
-        )
-        print(drift_table(backend, deployments).to_string())
     finally:
         backend.close()
 
