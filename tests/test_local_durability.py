@@ -183,3 +183,50 @@ def test_output_retention_keeps_the_latest_outputs(tmp_path) -> None:
     assert model.outputs()["key"].tolist() == list(range(2500, 3000))
     assert len(model.labelled()) == 500
     backend.close()
+
+
+def test_a_process_dying_between_a_watch_and_its_checkpoint_loses_no_monitor(tmp_path) -> None:
+    """The one moment a monitor is rebuilt from the log rather than its checkpoint: the watch
+    is committed, then the process dies before checkpointing. Reopening replays the watch,
+    which reads the stored rows again; the monitor must end as if nothing had happened."""
+    store = tmp_path / "store"
+    code = """
+import os, sys
+import rtml
+from tests.programs import crash_worker
+backend = rtml.connect("local", path=sys.argv[1], checkpoint_every=400)
+events, labels = crash_worker.data(0)
+crash_worker.setup(backend, events, labels)
+for name, lo, hi in crash_worker.plan(0)[:40]:
+    frames = {"tx": events, "labels": labels}
+    backend.dataset(name).push(frames[name].iloc[lo:hi])
+backend.checkpoint = lambda: os._exit(3)  # die right after the watch is committed
+backend.watch(crash_worker.MONITORS[2])
+"""
+    result = subprocess.run(
+        [PYTHON, "-c", code, str(store)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert result.returncode == 3, result.stderr
+    reopened = rtml.connect("local", path=str(store))
+    memory = rtml.connect("local", path=":memory:")
+    events, labels = crash_worker.data(0)
+    crash_worker.setup(memory, events, labels)
+    frames = {"tx": events, "labels": labels}
+    for name, lo, hi in crash_worker.plan(0)[:40]:
+        memory.dataset(name).push(frames[name].iloc[lo:hi])
+    memory.watch(crash_worker.MONITORS[2])
+    try:
+        for backend in (reopened, memory):  # then more pushes, to both
+            for name, lo, hi in crash_worker.plan(0)[40:80]:
+                backend.dataset(name).push(frames[name].iloc[lo:hi])
+        got, want = monitored(reopened), monitored(memory)
+        assert list(got) == ["scores"] and got["scores"][0] == want["scores"][0]
+        assert got["scores"][0]["records"] > 0
+        pd.testing.assert_frame_equal(got["scores"][1], want["scores"][1], check_dtype=False)
+    finally:
+        reopened.close()
+        memory.close()
