@@ -267,3 +267,18 @@ def test_dead_letters_are_set_aside_before_the_push_is_sent(turboml):
     letters = tx.dead_letters()
     assert letters["record"].tolist() == [{"id": 2, "amount": "lots"}]
     assert "field 'amount': expected float" in letters["reason"].iloc[0]
+
+
+def test_a_label_outside_a_classifiers_classes_is_refused_before_anything_is_sent(turboml):
+    tx = turboml.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    lb = turboml.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    turboml.deploy(
+        "m",
+        rtml.models.HoeffdingTreeClassifier(),  # deployed with n_classes=2 on TurboML
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    with pytest.raises(rtml.SchemaError, match=r"row 1, field 'y': deployment 'm' .*got 2"):
+        lb.push([{"id": 1, "y": 1}, {"id": 2, "y": 2}])
+    assert len(lb) == 0
+    assert lb.push([{"id": 1, "y": 1}, {"id": 2, "y": 0}]) == 2 and len(tx) == 0

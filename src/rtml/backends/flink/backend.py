@@ -39,10 +39,10 @@ from rtml.backends.flink.plan import (
     Step,
     expected,
 )
-from rtml.backends.labels import check_label_type
 from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
+from rtml.backends.local.labels import Learner, check_label_type, learner
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.base import WindowFeature
 from rtml.features.engine import FeatureEngine, disorder, window_column
@@ -135,9 +135,9 @@ class FlinkBackend(Backend):
             for d in self._deployments.values()
         )
 
-    def _label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
+    def _label_learners(self, dataset: str) -> list[Learner]:
         return [
-            (n, d["model"], d["labels"].field)
+            learner(n, d["model"], d["labels"].field)
             for n, d in self._deployments.items()
             if d["labels"] is not None and d["labels"].dataset == dataset
         ]

@@ -14,11 +14,11 @@ import pandas as pd
 
 from rtml.backends.local.backend import LocalBackend
 from rtml.backends.local.dataset import LocalDataset
+from rtml.backends.local.labels import Learner
 from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
 from rtml.features.engine import FeatureEngine
 from rtml.features.timestamps import to_nanos
-from rtml.models.base import ModelSpec
 
 __all__ = ["LogBackend", "arrival_order"]
 
@@ -32,7 +32,7 @@ class LogBackend(LocalBackend):
         self,
         path: str,
         readers: Callable[[str], bool],
-        learners: Callable[[str], list[tuple[str, ModelSpec, str]]] = lambda dataset: [],
+        learners: Callable[[str], list[Learner]] = lambda dataset: [],
     ) -> None:
         self.gates: dict[str, FeatureEngine] = {}
         self.readers = readers
@@ -54,7 +54,7 @@ class LogBackend(LocalBackend):
     def lateness_engines(self) -> list[FeatureEngine]:
         return list(self.gates.values())
 
-    def label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
+    def label_learners(self, dataset: str) -> list[Learner]:
         # The deployments run on Flink; the log's own (none) would miss them.
         return self.learners(dataset)
 

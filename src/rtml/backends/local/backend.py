@@ -17,9 +17,9 @@ from rtml.backends.checks import (
     check_deploy_call,
     check_inputs_and_labels,
 )
-from rtml.backends.labels import check_label_type, label_problems
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
+from rtml.backends.local.labels import Learner, check_label_type, label_problems, learner
 from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
@@ -291,10 +291,10 @@ class LocalBackend(Backend):
         """The engines whose allowed lateness a push must respect (one per feature set)."""
         return [m.engine for m in self._feature_sets.values()]
 
-    def label_learners(self, dataset: str) -> list[tuple[str, ModelSpec, str]]:
-        """(deployment, model, label field) of each deployment that learns from ``dataset``."""
+    def label_learners(self, dataset: str) -> list[Learner]:
+        """The deployments that learn from ``dataset``, as :func:`label_problems` reads them."""
         return [
-            (d.name, d.spec, d.labels.field)
+            learner(d.name, d.spec, d.labels.field)
             for d in self._deployments.values()
             if d.labels is not None and d.labels.dataset == dataset
         ]
@@ -629,7 +629,7 @@ class LocalBackend(Backend):
         stored = self._stored_before(dataset.table, self.store.next_seq())
         if not len(stored):
             return
-        problems = label_problems(stored, [(name, model, labels.field)])
+        problems = label_problems(stored, [learner(name, model, labels.field)])
         if problems:
             key = or_none(stored[dataset.key].iloc[problems[0].row])
             key = key.item() if hasattr(key, "item") else key

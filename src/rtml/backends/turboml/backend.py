@@ -25,6 +25,7 @@ from rtml.backends.base import (
     Records,
 )
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
+from rtml.backends.local.labels import Learner, label_problems
 from rtml.backends.local.schema import (
     Column,
     ColumnType,
@@ -271,6 +272,21 @@ class TurboMLBackend(Backend):
     def deployments(self) -> list[str]:
         return list(self.catalog.get("deployments"))
 
+    def label_learners(self, dataset: str) -> list[Learner]:
+        """The deployments learning from ``dataset``. A TurboML classifier learns the classes
+        0 .. ``n_classes`` - 1 (rtml passes ``n_classes``, 2 by default), whatever the model."""
+        from rtml.plugins import spec_from_dict
+
+        found = []
+        for name, d in self.catalog.get("deployments").items():
+            if d["labels"]["dataset"] != dataset:
+                continue
+            model = spec_from_dict("models", d["model"])
+            n_classes = getattr(model, "n_classes", None)
+            classes = tuple(range(n_classes)) if n_classes else model.label_classes()
+            found.append((name, model.kind_name(), classes, d["labels"]["field"]))
+        return found
+
 
 class TurboMLDataset(Dataset):
     """An ``OnlineDataset`` on TurboML. Pushes are checked against its schema and keys here
@@ -307,6 +323,7 @@ class TurboMLDataset(Dataset):
     def _problems(self, frame: pd.DataFrame) -> tuple[list[Problem], list[str]]:
         schema = self.schema
         problems, whole = find_problems(frame, schema, self.key)
+        problems += label_problems(frame, self._backend.label_learners(self.name))
         if self.key in frame.columns:
             stored = set(self.online.preview_df[self.key].tolist())
             problems += stored_key_problems(frame[self.key].tolist(), stored, self.key)

@@ -21,10 +21,16 @@ from rtml.errors import SpecError
 from rtml.models.base import ModelSpec
 from rtml.nulls import is_null
 
-__all__ = ["check_label_type", "label_problems"]
+__all__ = ["check_label_type", "label_problems", "learner"]
 
-# (deployment, its model, the label field) for each deployment learning from a dataset.
-Learner = tuple[str, ModelSpec, str]
+# (deployment, its model's kind, the classes it learns or None for any, the label field) for
+# each deployment learning from a dataset.
+Learner = tuple[str, str, tuple[int, ...] | None, str]
+
+
+def learner(name: str, model: ModelSpec, field: str) -> Learner:
+    """A deployment as :func:`label_problems` reads it, the classes its model declares."""
+    return name, model.kind_name(), model.label_classes(), field
 
 
 def _classes_text(classes: tuple[int, ...]) -> str:
@@ -42,14 +48,14 @@ def label_problems(frame: pd.DataFrame, learners: list[Learner]) -> list[Problem
 
     >>> import rtml
     >>> frame = pd.DataFrame({"id": [1, 2, 3], "y": [0, 2, None]})
-    >>> [str(p) for p in label_problems(frame, [("m", rtml.models.LogisticRegression(), "y")])]
+    >>> lr = learner("m", rtml.models.LogisticRegression(), "y")
+    >>> [str(p) for p in label_problems(frame, [lr])]
     ["row 1, field 'y': deployment 'm' (LogisticRegression) learns the classes 0 and 1, got 2.0"]
-    >>> label_problems(frame, [("nb", rtml.models.GaussianNB(), "y")])
+    >>> label_problems(frame, [learner("nb", rtml.models.GaussianNB(), "y")])
     []
     """
     problems: list[Problem] = []
-    for name, model, field in learners:
-        classes = model.label_classes()
+    for name, kind, classes, field in learners:
         if classes is None or field not in frame.columns:
             continue
         column = frame[field]
@@ -72,7 +78,7 @@ def label_problems(frame: pd.DataFrame, learners: list[Learner]) -> list[Problem
                 Problem(
                     row,
                     field,
-                    f"deployment {name!r} ({model.kind_name()}) learns the classes "
+                    f"deployment {name!r} ({kind}) learns the classes "
                     f"{_classes_text(classes)}, got {value!r}",
                 )
             )
