@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from rtml.nulls import is_null
 
-__all__ = ["json_value"]
+__all__ = ["json_columns", "json_value"]
 
 
 def json_value(value: Any) -> Any:
@@ -40,3 +41,12 @@ def json_value(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
+
+
+def json_columns(frame: pd.DataFrame, columns: list[str]) -> dict[str, list[Any]]:
+    """``frame``'s ``columns`` as JSON lists, column by column (responses that send a table).
+
+    >>> json_columns(pd.DataFrame({"row": [3], "mean": [np.nan]}), ["row", "mean"])
+    {'row': [3], 'mean': [None]}
+    """
+    return {c: json_value(frame[c].tolist()) for c in columns}

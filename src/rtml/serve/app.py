@@ -27,7 +27,7 @@ from rtml.backends.local.schema import Column, record_problems
 from rtml.callables import only_from
 from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
-from rtml.json_values import json_value
+from rtml.json_values import json_columns, json_value
 from rtml.serve.guard import Guard
 from rtml.serve.monitors import add_monitor_routes
 from rtml.serve.owner import NotReady, StoreOwner
@@ -528,12 +528,7 @@ def create_app(
             clock=clock,
             records=len(report.table),
             drifts=report.drifts,
-            row=table["row"].tolist(),
-            key=json_value(table["key"].tolist()),
-            value=json_value(table["value"].tolist()),
-            mean=json_value(table["mean"].tolist()),
-            width=table["width"].tolist(),
-            drift=table["drift"].tolist(),
+            **json_columns(table, ["row", "key", "value", "mean", "width", "drift"]),
         )
 
     add_monitor_routes(api, owner)

@@ -6,9 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from rtml.backends.local.monitor import LocalMonitor
+from rtml.backends.local.monitor import CHANGE_COLUMNS, LocalMonitor
 from rtml.drift.monitor import Monitor
-from rtml.json_values import json_value
+from rtml.json_values import json_columns, json_value
 from rtml.serve.owner import StoreOwner
 from rtml.serve.schemas import MonitorChanges, MonitorInfo
 
@@ -57,14 +57,7 @@ def add_monitor_routes(api: APIRouter, owner: StoreOwner) -> None:
     def monitor_changes(name: str) -> MonitorChanges:
         with owner.use() as backend:
             changes = backend.monitor(name).changes()
-        return MonitorChanges(
-            monitor=name,
-            row=[int(r) for r in changes["row"].tolist()],
-            key=json_value(changes["key"].tolist()),
-            value=json_value(changes["value"].tolist()),
-            mean=json_value(changes["mean"].tolist()),
-            width=[int(w) for w in changes["width"].tolist()],
-        )
+        return MonitorChanges(monitor=name, **json_columns(changes, CHANGE_COLUMNS))
 
     @api.delete("/monitors/{name}", tags=["monitors"], status_code=204)
     def delete_monitor(name: str) -> Response:

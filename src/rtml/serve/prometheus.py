@@ -136,25 +136,16 @@ def monitor_gauges(statuses: list[dict[str, Any]]) -> str:
     """
     if not statuses:
         return ""
-    lines = [
-        "# HELP rtml_drift_records_total Records a drift monitor has read.",
-        "# TYPE rtml_drift_records_total counter",
-        *(
-            f'rtml_drift_records_total{{monitor="{_label(s["name"])}"}} {s["records"]}'
-            for s in statuses
-        ),
-        "# HELP rtml_drift_changes_total Changes a drift monitor has found (ADWIN).",
-        "# TYPE rtml_drift_changes_total counter",
-        *(
-            f'rtml_drift_changes_total{{monitor="{_label(s["name"])}"}} {s["changes"]}'
-            for s in statuses
-        ),
-        "# HELP rtml_drift_mean The mean of a drift monitor's ADWIN window.",
-        "# TYPE rtml_drift_mean gauge",
-        *(
-            f'rtml_drift_mean{{monitor="{_label(s["name"])}"}} {s["mean"]!r}'
-            for s in statuses
-            if s["mean"] is not None and math.isfinite(s["mean"])
-        ),
-    ]
+    series = (
+        ("records", "rtml_drift_records_total", "counter", "Records a drift monitor has read."),
+        ("changes", "rtml_drift_changes_total", "counter", "Changes a drift monitor has found."),
+        ("mean", "rtml_drift_mean", "gauge", "The mean of a drift monitor's ADWIN window."),
+    )
+    lines: list[str] = []
+    for field, metric, kind, text in series:
+        lines += [f"# HELP {metric} {text}", f"# TYPE {metric} {kind}"]
+        for s in statuses:
+            value = s[field]
+            if value is not None and math.isfinite(value):  # no mean before a first score
+                lines.append(f'{metric}{{monitor="{_label(s["name"])}"}} {value!r}')
     return "\n".join(lines) + "\n"

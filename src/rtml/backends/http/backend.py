@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from rtml.backends.base import (
@@ -209,14 +210,7 @@ class HttpMonitor(DriftMonitor):
 
     def changes(self) -> pd.DataFrame:
         answer = self._backend.transport.request("GET", f"{self._path}/changes", what=self._what)
-        columns = ["row", "key", "value", "mean", "width"]
-        frame = pd.DataFrame({c: answer[c] for c in columns})
-        nan = float("nan")
-        for column in ("value", "mean"):
-            frame[column] = pd.Series(
-                [nan if v is None else v for v in answer[column]], dtype=float
-            )
-        return frame.astype({"row": "int64", "width": "int64"})
+        return _trace_frame(answer, ["row", "key", "value", "mean", "width"])
 
     def delete(self) -> None:
         self._backend.transport.request("DELETE", self._path, what=self._what)
@@ -324,12 +318,7 @@ class HttpDeployment(Deployment):
             params={"delta": delta, "clock": clock},
             what=self._what,
         )
-        columns = ("row", "key", "value", "mean", "width", "drift")
-        table = pd.DataFrame({c: answer[c] for c in columns})
-        nan = float("nan")
-        for column in ("value", "mean"):
-            table[column] = [nan if v is None else v for v in answer[column]]
-        table = table.astype({"row": "int64", "width": "int64", "drift": "bool"})
+        table = _trace_frame(answer, ["row", "key", "value", "mean", "width", "drift"])
         return DriftReport("score", table)
 
     def predict(self, record: dict[str, Any]) -> Prediction:
@@ -351,3 +340,13 @@ class HttpDeployment(Deployment):
 
     def delete(self) -> None:
         self._backend.transport.request("DELETE", self._path, what=self._what)
+
+
+def _trace_frame(answer: dict[str, Any], columns: list[str]) -> pd.DataFrame:
+    """A drift trace or a monitor's changes, sent as JSON columns, as the local engine gives
+    them: null values and means as NaN, positions and widths as integers."""
+    frame = pd.DataFrame({c: answer[c] for c in columns})
+    for column in ("value", "mean"):
+        frame[column] = pd.Series([np.nan if v is None else v for v in answer[column]], dtype=float)
+    types = {"row": "int64", "width": "int64", "drift": "bool"}
+    return frame.astype({c: t for c, t in types.items() if c in frame.columns})

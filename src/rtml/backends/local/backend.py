@@ -410,8 +410,7 @@ class LocalBackend(Backend):
             self._emit(deployment.labelled_table, labelled, seq)
 
     def _watch_rows(self, monitor: LocalMonitor, frame: pd.DataFrame, seq: int) -> None:
-        monitor.on_rows(frame)
-        changes = monitor.take_writes()
+        changes = monitor.on_rows(frame)
         if changes is not None:
             self._emit(monitor.table, changes, seq)
 

@@ -50,27 +50,19 @@ class LocalMonitor(DriftMonitor):
             variance=spec.variance,
             source=f"monitor {spec.name!r} of {spec.stream}",
         )
-        self.new_changes: list[pd.DataFrame] = []
 
     @property
     def table(self) -> str:
         return f"drift__{self.name}"
 
-    def on_rows(self, frame: pd.DataFrame) -> None:
-        """Read the next records of the watched stream."""
+    def on_rows(self, frame: pd.DataFrame) -> pd.DataFrame | None:
+        """Read the next records of the watched stream; the changes found among them, for the
+        backend to store (``None`` when there are none)."""
         trace = self.tracker.update(frame)
         found = trace[trace["drift"]]
-        if len(found):
-            changes = found.rename(columns={self.key: "key"})[CHANGE_COLUMNS]
-            self.new_changes.append(changes.reset_index(drop=True))
-
-    def take_writes(self) -> pd.DataFrame | None:
-        """The changes found since the last call, for the backend to store."""
-        if not self.new_changes:
+        if not len(found):
             return None
-        frame = pd.concat(self.new_changes, ignore_index=True)
-        self.new_changes = []
-        return frame
+        return found.rename(columns={self.key: "key"})[CHANGE_COLUMNS].reset_index(drop=True)
 
     def state(self) -> dict[str, Any]:
         return {"tracker": self.tracker}
