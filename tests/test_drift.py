@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from river.drift import ADWIN
 from sklearn.decomposition import PCA
@@ -48,17 +48,21 @@ def test_univariate_is_adwin_over_the_present_values_in_order(values, delta, clo
     assert report.drifts == [r[0] for r in expected if r[5]]
 
 
-@settings(max_examples=30, deadline=None)
+# Statistical: a false alarm is rare, not impossible. At the default delta (0.002) hypothesis
+# found one (seed 3473, 672 values before the shift: a cut at record 671), so this runs with
+# delta 1e-4 and the same examples every run.
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     st.integers(0, 2**32 - 1),
     st.integers(300, 2000),
     st.integers(300, 1000),
     st.floats(1.5, 5.0),
 )
+@example(seed=3473, before=672, after=300, shift=2.0)
 def test_a_mean_shift_is_found_soon_after_it_and_not_before(seed, before, after, shift):
     rng = np.random.default_rng(seed)
     x = np.r_[rng.normal(10, 2, before), rng.normal(10 + 2 * shift, 2, after)]
-    drifts = rtml.drift.univariate(pd.DataFrame({"x": x}), "x").drifts
+    drifts = rtml.drift.univariate(pd.DataFrame({"x": x}), "x", delta=1e-4).drifts
     assert drifts, "the shift was not detected"
     assert before <= drifts[0] < before + 300
 
