@@ -11,9 +11,12 @@ from pydantic import field_validator
 from rtml.features.base import WindowFeature
 from rtml.nulls import is_null
 
-__all__ = ["OPS", "Aggregate", "is_null", "sample_var"]
+__all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "is_null", "sample_var"]
 
 OPS = ("sum", "count", "avg", "min", "max", "std", "var", "count_distinct")
+# The ops whose result over numbers depends only on their values as float64 (count_distinct
+# does not: 2**53 and 2**53 + 1 are one float).
+NUMERIC_OPS = ("sum", "count", "avg", "min", "max", "std", "var")
 
 
 def sample_var(xs: list[float]) -> float | None:

@@ -112,7 +112,10 @@ class FeatureEngine:
 
     def restore(self, data: bytes) -> None:
         """Continue from a :meth:`snapshot`: later batches give what they would have given."""
+        declared = [g.typed for g in self._groups]
         self._groups, self._watermark, self._since_sweep = pickle.loads(data)
+        for group, typed in zip(self._groups, declared, strict=True):
+            group.adopt_types(typed)
 
     def state_size(self) -> dict[str, int]:
         """Records retained in window state, per window feature (observable memory bound)."""
@@ -290,6 +293,7 @@ class FeatureEngine:
             columns=g.columns,
             reach=g.reach,
             source_columns=g.source_columns,
+            typed=g.typed,
         )
 
     def members(self, index: int) -> list[WindowFeature]:
@@ -381,9 +385,7 @@ class FeatureEngine:
                 row += group.admit(row[0], keys[i], t, pos - bisect_left(window.ts, t))
             elif group.source:  # a preview: the record's values may be waiting for it
                 row += group.pending.get(row[0], group.empty)
-            window.ts.insert(pos, t)
-            for column, value in zip(window.cols, row, strict=True):
-                column.insert(pos, value)
+            group.insert(window, pos, t, row)
             try:
                 for out, f, at in zip(outputs, members, positions, strict=True):
                     out.append(_reduce(window, f, at, t))

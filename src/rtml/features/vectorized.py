@@ -14,6 +14,7 @@ path computes all of them. Both paths thus agree within 1e-12 relative.
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
 from itertools import repeat
@@ -22,22 +23,22 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.features.aggregate import Aggregate, sample_var
+from rtml.features.aggregate import NUMERIC_OPS, Aggregate, sample_var
 from rtml.features.base import WindowFeature
-from rtml.features.window_state import Group, KeyWindow, key_tuples
+from rtml.features.window_state import Group, KeyWindow, as_float, key_tuples
 from rtml.nulls import or_none
 
 __all__ = ["NotNumeric", "can_vectorize", "vectorized_group"]
 
 _EPS = np.finfo("float64").eps
 _TOLERANCE = 1e-12
-_VECTOR_OPS = {"sum", "count", "avg", "min", "max", "std", "var"}
+_NUMBERS = (int, float, np.integer, np.floating)
 
 
 def can_vectorize(f: WindowFeature, work: pd.DataFrame) -> bool:
     """Built-in aggregates over numbers; custom kinds, count_distinct and text go record by
     record. (A joined source's values are checked when read: see :class:`NotNumeric`.)"""
-    if type(f) is not Aggregate or f.op not in _VECTOR_OPS:
+    if type(f) is not Aggregate or f.op not in NUMERIC_OPS:
         return False
     if f.source:
         return True
@@ -144,15 +145,9 @@ def vectorized_group(
 
     # Retained records of the touched keys, key after key.
     windows = [group.windows.get(k) for k in keys]
+    present = [w for w in windows if w]
     state_len = np.fromiter((len(w.ts) if w else 0 for w in windows), dtype="int64", count=n_keys)
-    state_ts = np.frombuffer(b"".join([w.ts for w in windows if w]), dtype=np.int64)
-    state_cols: list[list[Any]] = [
-        [] for _ in range(len(group.columns) + len(group.source_columns))
-    ]
-    for w in windows:
-        if w:
-            for out, column in zip(state_cols, w.cols, strict=True):
-                out.extend(column)
+    state_ts = np.frombuffer(b"".join([w.ts for w in present]), dtype=np.int64)
 
     # Segment layout: per key, its retained records then its batch records in arrival order.
     order = np.argsort(codes, kind="stable")
@@ -168,7 +163,9 @@ def vectorized_group(
     all_ts = np.empty(total, dtype="int64")
     all_ts[state_pos] = state_ts
     all_ts[batch_pos] = ts
-    values = _values(group, members, where, work, arrived, state_cols, state_pos, batch_pos, total)
+    values, batch_values = _values(
+        group, members, where, work, arrived, present, state_pos, batch_pos, total
+    )
 
     offsets = [o for f in members for o in (f.delay_ns, f.delay_ns + f.window_ns)]
     search = _SegmentSearch(all_ts, seg_len, order, offsets)
@@ -178,9 +175,10 @@ def vectorized_group(
         # Without a delay the window ends at the record itself: nothing that arrived after it.
         hi = batch_pos + 1 if f.delay_ns == 0 else search.first(codes, right, after=True)
         lo = np.minimum(search.first(codes, right - f.window_ns, after=f.closed == "right"), hi)
-        outputs.append(_aggregate(cast(Aggregate, f), values[where[f.name][1][0]], lo, hi))
+        column = values[(1 if group.source else 0) + where[f.name][1][0]]
+        outputs.append(_aggregate(cast(Aggregate, f), column, lo, hi))
 
-    _store(group, windows, keys, codes, order, ts, work, horizon)
+    _store(group, windows, keys, codes, order, ts, work, horizon, batch_values)
     return outputs
 
 
@@ -197,45 +195,50 @@ def _values(
     where: dict[str, tuple[int, tuple[int, ...]]],
     work: pd.DataFrame,
     arrived: list[tuple[Any, ...]],
-    state_cols: list[list[Any]],
+    present: list[KeyWindow],
     state_pos: np.ndarray,
     batch_pos: np.ndarray,
     total: int,
-) -> dict[int, np.ndarray]:
-    """Each needed value column over the laid-out records, as float64 with NaN for NULL.
+) -> tuple[dict[int, np.ndarray], dict[int, np.ndarray]]:
+    """Each needed value column over the laid-out records, as float64 with NaN for NULL, and
+    the batch's part of it in batch order.
 
-    Keyed by the feature's value position (for a source: among the source's columns, stored
-    after the event's key)."""
-    needed = {where[f.name][1][0] for f in members}
+    Keyed by the stored column's position (for a source: its values come after the event's
+    key). ``present`` are the batch's keys' windows, in layout order."""
+    base = 1 if group.source else 0
+    needed = {base + where[f.name][1][0] for f in members}
     out: dict[int, np.ndarray] = {}
+    batch: dict[int, np.ndarray] = {}
     for index in needed:
         column = np.empty(total, dtype="float64")
-        if group.source:
-            column[state_pos] = _floats(state_cols[1 + index])
-            column[batch_pos] = _floats([values[index] for values in arrived])
+        if group.typed and group.typed[index]:
+            parts = b"".join([w.cols[index] for w in present])
+            column[state_pos] = np.frombuffer(parts, dtype="float64")
         else:
-            column[state_pos] = _floats(state_cols[index])
-            column[batch_pos] = _floats(work[group.columns[index]])
+            retained: list[Any] = []
+            for w in present:
+                retained.extend(w.cols[index])
+            column[state_pos] = _floats(retained)
+        if group.source:
+            batch[index] = _floats([values[index - 1] for values in arrived])
+        else:
+            batch[index] = _floats(work[group.columns[index]])
+        column[batch_pos] = batch[index]
         out[index] = column
-    return out
+    return out, batch
 
 
 def _floats(values: Any) -> np.ndarray:
-    if isinstance(values, list):
-        try:  # the common case: numbers and NaN, no None, no text
-            quick = np.asarray(values, dtype="float64")
-            if not any(isinstance(v, bool | np.bool_) for v in values[:1]):
-                return quick
-        except (TypeError, ValueError):
-            pass
-    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
-    try:
-        numbers = pd.to_numeric(series, errors="raise")
-    except (TypeError, ValueError) as exc:
-        raise NotNumeric(str(exc)) from None
-    if pd.api.types.is_bool_dtype(numbers.dtype) or numbers.dtype == object:
-        raise NotNumeric("booleans and objects are aggregated record by record")
-    return numbers.to_numpy(dtype="float64", na_value=np.nan)
+    """Values as float64, NaN for NULL; :class:`NotNumeric` for booleans, text or objects,
+    which go record by record (text is never read as the number it spells, nor '' as NULL)."""
+    if isinstance(values, pd.Series):  # a batch column of a numeric dtype (see can_vectorize)
+        return values.to_numpy(dtype="float64", na_value=np.nan)
+    for v in values:
+        if v is not None and v is not pd.NA and not isinstance(v, _NUMBERS):
+            raise NotNumeric(f"not a number: {v!r}")
+        if isinstance(v, bool | np.bool_):
+            raise NotNumeric("booleans are aggregated record by record")
+    return np.asarray([np.nan if v is None or v is pd.NA else v for v in values], dtype="float64")
 
 
 def _aggregate(f: Aggregate, x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
@@ -323,21 +326,31 @@ def _store(
     ts: np.ndarray,
     work: pd.DataFrame,
     horizon: int,
+    batch_values: dict[int, np.ndarray],
 ) -> None:
     """Append the batch to its keys' windows (in arrival order) and evict what expired.
 
     Batch records already older than the eviction limit are never stored at all.
+    ``batch_values`` are the batch's needed columns as float64, by stored position.
     """
     limit = horizon - group.reach
     sorted_ts = ts[order]
     keep = sorted_ts >= limit
-    # Python lists sliced per key: cheaper than numpy calls on many small segments.
-    stored = [work[c].to_numpy(dtype=object)[order].tolist() for c in group.columns]
+    typed = group.column_types()
+    # Python lists and arrays sliced per key: cheaper than numpy calls on many small segments.
+    stored: list[Any] = [
+        _as_array(batch_values[i][order])
+        if typed[i]
+        else work[c].to_numpy(dtype=object)[order].tolist()
+        for i, c in enumerate(group.columns)
+    ]
     if group.source:
         # The values that came first are taken now (also for records too old to store).
         pending, empty = group.pending, group.empty
         rows = [pending.pop(event, empty) for event in stored[0]]
-        stored += [[row[j] for row in rows] for j in range(len(empty))]
+        stored += [
+            _source_values(group, 1 + j, [row[j] for row in rows]) for j in range(len(empty))
+        ]
         ranks = _ranks_among_equals(codes[order], sorted_ts)
     counts = np.bincount(codes, minlength=len(keys))
     bounds = np.concatenate(([0], np.cumsum(counts))).tolist()
@@ -360,3 +373,20 @@ def _store(
                 group.forget(gone)
             if not window.ts:
                 del group.windows[keys[code]]
+
+
+def _source_values(group: Group, index: int, values: list[Any]) -> Any:
+    """A source's values for stored column ``index``: floats for a typed column, which turns
+    into lists if one of them is not a number."""
+    if group.typed and group.typed[index]:
+        try:
+            return array("d", [as_float(v) for v in values])
+        except TypeError:
+            group.untype(index)
+    return values
+
+
+def _as_array(values: np.ndarray) -> array[float]:
+    out = array("d")
+    out.frombytes(values.tobytes())
+    return out
