@@ -116,3 +116,19 @@ def test_a_column_is_an_array_while_it_has_held_only_numbers(log, vectorize_from
         assert group.column_types()[index] == numeric, column
         for window in group.windows.values():
             assert isinstance(window.cols[index], array) == numeric, column
+
+
+def test_text_is_never_read_as_a_number_nor_empty_text_as_null() -> None:
+    """The vectorised path once counted a label '' as NULL and summed '2.5' as 2.5."""
+    fs = FeatureSet(
+        name="fs",
+        dataset="events",
+        timestamp="ts",
+        features=[Aggregate("n", column="y", op="count", by="k", window="20s", source="labels")],
+    )
+    for vectorize_from in (1, 10**9):
+        engine = rtml.features.FeatureEngine(fs, key=KEY, vectorize_from=vectorize_from)
+        engine.process(pd.DataFrame({"id": [1, 2], "k": ["a", "a"], "ts": [5, 6]}))
+        engine.apply_source("labels", pd.DataFrame({"id": [1, 2], "y": ["", "2.5"]}), KEY)
+        later = engine.process(pd.DataFrame({"id": [3], "k": ["a"], "ts": [7]}))
+        assert later["n"].tolist() == [2], vectorize_from
