@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import sys
 import threading
 
@@ -320,3 +321,73 @@ def test_drift_monitors_over_http_and_in_prometheus():
         assert 'rtml_drift_records_total{monitor="scores"} 600' in text
         assert backend.monitors() == ["amounts", "scores"]
         backend.close()
+
+
+SCHEMA = {
+    "id": "int!",
+    "n": "int",
+    "x": "float",
+    "flag": "bool",
+    "text": "string",
+    "at": "timestamp",
+}
+cells = st.one_of(
+    st.none(),
+    st.integers(-(2**70), 2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.booleans(),
+    st.text(max_size=3),
+    st.sampled_from(["2025-01-02T03:04:05", "2025-01-02", "soon"]),
+)
+
+
+_names = itertools.count()
+
+
+@pytest.fixture(scope="module")
+def bare_server():
+    with (
+        running_server(":memory:", api_key=KEY, max_batch=1000) as url,
+        httpx.Client(base_url=url, headers=AUTH) as client,
+    ):
+        yield client
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rows=st.lists(st.fixed_dictionaries({c: cells for c in SCHEMA if c != "id"}), max_size=6),
+    on_error=st.sampled_from(["raise", "dead_letter"]),
+)
+def test_a_push_as_columns_is_the_same_push_as_records(bare_server, rows, on_error) -> None:
+    """Both layouts of one push: the same records stored, or the same refusal."""
+    client = bare_server
+    records = [{"id": i, **row} for i, row in enumerate(rows)]
+    columns = {c: [r[c] for r in records] for c in SCHEMA}
+    answers, stored = [], []
+    for layout, body in (("records", {"records": records}), ("columns", {"columns": columns})):
+        name = f"{layout}{next(_names)}"
+        made = client.post("/datasets", json={"name": name, "key": "id", "schema": SCHEMA})
+        assert made.status_code == 201, made.text
+        answer = client.post(f"/datasets/{name}/records", json={**body, "on_error": on_error})
+        answers.append((answer.status_code, answer.text.replace(name, "D")))
+        stored.append(client.get(f"/datasets/{name}/records").json())
+    assert answers[0] == answers[1]
+    assert stored[0] == stored[1]
+
+
+def test_columns_of_different_lengths_are_refused_by_name(bare_server) -> None:
+    client = bare_server
+    client.post(
+        "/datasets", json={"name": "lengths", "key": "id", "schema": {"id": "int!", "x": "float"}}
+    )
+    uneven = client.post("/datasets/lengths/records", json={"columns": {"id": [1, 2], "x": [0.5]}})
+    assert uneven.status_code == 422
+    assert "column 'x' has 1 values, column 'id' 2" in uneven.json()["detail"]
+    both = client.post(
+        "/datasets/lengths/records",
+        json={"records": [{"id": 3, "x": 1.0}], "columns": {"id": [4], "x": [2.0]}},
+    )
+    assert both.status_code == 422 and "not both" in both.json()["detail"]
+    too_many = client.post("/datasets/lengths/records", json={"columns": {"id": list(range(1001))}})
+    assert too_many.status_code == 422 and "at most 1,000" in too_many.json()["detail"]
+    assert client.get("/datasets/lengths").json()["records"] == 0

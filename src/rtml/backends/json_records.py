@@ -12,7 +12,7 @@ from rtml.backends.local.dataset import records_frame
 from rtml.backends.local.schema import Column
 from rtml.json_values import json_value
 
-__all__ = ["frame_from_json", "records_of", "timestamp_value"]
+__all__ = ["columns_of", "frame_from_columns", "frame_from_json", "records_of", "timestamp_value"]
 
 
 def timestamp_value(value: Any) -> Any:
@@ -37,6 +37,28 @@ def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) ->
     Timestamp('2025-01-02 03:04:05')
     """
     frame = records_frame(records) if records else pd.DataFrame(columns=list(schema))
+    return _read_timestamps(frame, schema)
+
+
+def frame_from_columns(columns: dict[str, list[Any]], schema: dict[str, Column]) -> pd.DataFrame:
+    """A request's columns (field -> values, all of one length) as :func:`frame_from_json`
+    reads the same records.
+
+    >>> from rtml.backends.local.schema import Column
+    >>> frame_from_columns({"id": [1, 2], "x": [0.5, None]}, {"id": Column("int"),
+    ...                    "x": Column("float")})["x"].tolist()
+    [0.5, nan]
+    """
+    if not columns:
+        return pd.DataFrame(columns=list(schema))
+    try:
+        frame = pd.DataFrame(columns)
+    except OverflowError:  # an integer beyond 64 bits: left for validation to refuse by row
+        frame = pd.DataFrame({c: pd.Series(v, dtype=object) for c, v in columns.items()})
+    return _read_timestamps(frame, schema)
+
+
+def _read_timestamps(frame: pd.DataFrame, schema: dict[str, Column]) -> pd.DataFrame:
     for name, column in schema.items():
         if column.type == "timestamp" and name in frame.columns:
             frame[name] = pd.Series(
@@ -54,6 +76,15 @@ def records_of(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = [str(c) for c in frame.columns]
     rows = zip(*(_json_column(frame.iloc[:, i]) for i in range(frame.shape[1])), strict=True)
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def columns_of(frame: pd.DataFrame) -> dict[str, list[Any]]:
+    """A DataFrame's columns as JSON-ready lists.
+
+    >>> columns_of(pd.DataFrame({"n": [1, 2], "x": [0.5, float("nan")]}))
+    {'n': [1, 2], 'x': [0.5, None]}
+    """
+    return {str(c): _json_column(frame.iloc[:, i]) for i, c in enumerate(frame.columns)}
 
 
 def _json_column(series: pd.Series) -> list[Any]:

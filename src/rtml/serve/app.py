@@ -19,7 +19,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from rtml.backends.base import Inputs, Labels
-from rtml.backends.json_records import frame_from_json, records_of, timestamp_value
+from rtml.backends.json_records import (
+    frame_from_columns,
+    frame_from_json,
+    records_of,
+    timestamp_value,
+)
 from rtml.backends.local import LocalBackend
 from rtml.backends.local.dataset import describe
 from rtml.backends.local.deployment import LocalDeployment
@@ -246,11 +251,9 @@ def create_app(
 
     api = APIRouter(dependencies=[Depends(authorized)], responses=_ERRORS)
 
-    def check_batch(records: list[dict[str, Any]]) -> None:
-        if len(records) > max_batch:
-            raise SchemaError(
-                f"{len(records):,} records in one request; at most {max_batch:,} (max_batch)"
-            )
+    def check_batch(size: int) -> None:
+        if size > max_batch:
+            raise SchemaError(f"{size:,} records in one request; at most {max_batch:,} (max_batch)")
 
     @api.get("/", tags=["server"], summary="What this server is and its limits.")
     def info() -> ServerInfo:
@@ -292,7 +295,7 @@ def create_app(
 
     @api.post("/datasets", tags=["datasets"], status_code=201)
     def create_dataset(body: CreateDataset) -> DatasetInfo:
-        check_batch(body.records)
+        check_batch(len(body.records))
         with owner.use() as backend:
             schema = {c: Column.parse(t) for c, t in body.schema_.items()}
             df = frame_from_json(body.records, schema) if body.records else None
@@ -312,16 +315,19 @@ def create_app(
         summary="Push records: validated, stored durably, then features, scores and learning.",
     )
     def push(name: str, body: PushRecords) -> Pushed:
-        check_batch(body.records)
+        check_batch(body.size)
         with owner.use() as backend:
             dataset = backend.dataset(name)
-            frame = frame_from_json(body.records, dataset.schema)
+            if body.columns is None:
+                frame = frame_from_json(body.records, dataset.schema)
+            else:
+                frame = frame_from_columns(body.columns, dataset.schema)
             if body.history:
                 accepted = dataset.push_history(frame)
             else:
                 accepted = dataset.push(frame, on_error=body.on_error)
         metrics.count_events(name, accepted)
-        return Pushed(accepted=accepted, dead_lettered=len(body.records) - accepted)
+        return Pushed(accepted=accepted, dead_lettered=body.size - accepted)
 
     @api.get("/datasets/{name}/records", tags=["datasets"])
     def read_records(
@@ -448,7 +454,7 @@ def create_app(
         batch = isinstance(body.get("records"), list) and len(body) == 1
         records = body["records"] if batch else [body]
         if batch:
-            check_batch(records)
+            check_batch(len(records))
             bad = [i for i, r in enumerate(records) if not isinstance(r, dict)]
             if bad:
                 raise SchemaError(f"records[{bad[0]}]: expected a JSON object")

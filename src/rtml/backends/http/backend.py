@@ -23,7 +23,7 @@ from rtml.backends.base import (
     Records,
 )
 from rtml.backends.http.transport import Transport, segment
-from rtml.backends.json_records import records_of
+from rtml.backends.json_records import columns_of, records_of
 from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.drift import DriftReport, Monitor
@@ -238,7 +238,8 @@ class HttpDataset(Dataset):
     def send(
         self, frame: pd.DataFrame, history: bool = False, on_error: str = "raise"
     ) -> dict[str, int]:
-        body = {"records": records_of(frame), "on_error": on_error, "history": history}
+        # Columns, not records: a third of the bytes, and cheaper to write and to read.
+        body = {"columns": columns_of(frame), "on_error": on_error, "history": history}
         answer: dict[str, int] = self._backend.transport.request(
             "POST", f"{self._path}/records", body, what=f"dataset {self.name!r}"
         )
