@@ -122,7 +122,8 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     rng = np.random.default_rng(1)
     x = np.r_[rng.normal(size=1500), rng.normal(3, 1, size=1500)]  # shifts at record 1500
     with rtml.connect("local", path=store) as backend:
-        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        schema = {"id": "int", "x": "float", "channel": "string"}
+        tx = backend.create_dataset("tx", key="id", schema=schema)
         lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
         backend.deploy(
             "lr",
@@ -131,8 +132,10 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
             labels=rtml.Labels("labels", field="y"),
         )
         lb.push(pd.DataFrame({"id": range(3000), "y": (rng.random(3000) < 0.3).astype(int)}))
-        tx.push(pd.DataFrame({"id": range(3000), "x": x}))
+        channel = np.r_[rng.choice(["web", "pos"], 1500), rng.choice(["web", "pos", "app"], 1500)]
+        tx.push(pd.DataFrame({"id": range(3000), "x": x, "channel": channel}))
         expected = rtml.drift.univariate(tx.to_pandas(), "x").drifts
+        shares = rtml.drift.categorical(tx.to_pandas(), "channel").drifts
         scores = backend.deployment("lr").drift().drifts
         backend.watch(rtml.drift.Monitor(name="x_drift", source="tx", fields=["x"]))
     runner = CliRunner()
@@ -151,6 +154,14 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     result = runner.invoke(app, ["drift", "--path", store], terminal_width=200)
     row = next(line for line in result.stdout.splitlines() if "score of lr" in line)
     assert result.exit_code == 0 and f"{len(scores):,}" in row
+    result = runner.invoke(
+        app, ["drift", "tx", "--field", "channel", "--categorical", "--path", store]
+    )
+    row = next(line for line in result.stdout.splitlines() if "tx.channel" in line)
+    assert result.exit_code == 0 and "chi-square" in result.stdout
+    assert shares and 1500 <= shares[0] < 2500 and f"{shares[0]:,}" in row
+    refused = runner.invoke(app, ["drift", "--categorical", "--path", store])
+    assert refused.exit_code == 1 and "name them with --field" in refused.stdout
     refused = runner.invoke(app, ["drift", "nowhere", "--field", "x", "--path", store])
     assert refused.exit_code == 1 and "no dataset or feature set named 'nowhere'" in refused.stdout
     refused = runner.invoke(app, ["drift", "tx", "--field", "x", "--multivariate", "--path", store])

@@ -35,8 +35,13 @@ def _stream(seed: int, n: int) -> tuple[pd.DataFrame, pd.DataFrame]:
             "ts": 1_700_000_000 + np.arange(n) * 60,
             "x": x,
             "y": rng.normal(size=n) + np.nan_to_num(x) * np.r_[np.ones(shift), -np.ones(n - shift)],
+            "kind": np.r_[
+                rng.choice(["web", "shop", "atm"], shift, p=[0.6, 0.3, 0.1]),
+                rng.choice(["web", "shop", "atm"], n - shift, p=[0.2, 0.3, 0.5]),
+            ],
         }
     )
+    events.loc[rng.random(n) < 0.05, "kind"] = None
     labels = pd.DataFrame({"id": np.arange(n), "label": (rng.random(n) < 0.3).astype(int)})
     return events, labels
 
@@ -47,7 +52,11 @@ def _monitors() -> list[Monitor]:
         Monitor("xy", source="tx", fields=["x", "y"], reference=60, clock=8),
         Monitor("feature", source="f", fields=["avg_x_1h"], delta=0.01),
         Monitor("scores", deployment="lr", clock=4),
+        Monitor("kind", source="tx", fields=["kind"], categorical=True, **KIND),
     ]
+
+
+KIND = {"reference": 80, "window": 60, "alpha": 1e-3, "clock": 5}
 
 
 def _expected(backend) -> dict[str, tuple[list[int], int]]:
@@ -59,8 +68,10 @@ def _expected(backend) -> dict[str, tuple[list[int], int]]:
         "xy": rtml.drift.multivariate(tx, ["x", "y"], reference=60, clock=8),
         "feature": rtml.drift.univariate(features, "avg_x_1h", delta=0.01),
         "scores": rtml.drift.univariate(outputs, "score", clock=4),
+        "kind": rtml.drift.categorical(tx, "kind", **KIND),
     }
     sizes = {"x": len(tx), "xy": len(tx), "feature": len(features), "scores": len(outputs)}
+    sizes["kind"] = len(tx)
     return {name: (r.drifts, sizes[name]) for name, r in reports.items()}
 
 

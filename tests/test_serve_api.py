@@ -304,11 +304,17 @@ def test_readiness_waits_for_the_store(tmp_path):
 def test_drift_monitors_over_http_and_in_prometheus():
     live = events(600)
     live.loc[300:, "amount"] += 100  # dearer from the 300th transaction
+    live.loc[300:, "card"] = np.where(np.arange(300) % 4 == 0, "a", "c")  # and mostly card c
+    shares = {"reference": 200, "window": 100, "alpha": 1e-4}
     with running_server(":memory:") as url:
         backend = rtml.connect(url)
         build(backend, live.iloc[:0])
         backend.watch(rtml.drift.Monitor(name="amounts", source="tx", fields=["amount"]))
         backend.watch(rtml.drift.Monitor(name="scores", deployment="m"))
+        cards = rtml.drift.Monitor(
+            "cards", source="tx", fields=["card"], categorical=True, **shares
+        )
+        backend.watch(cards)
         feed(backend, live)
         with httpx.Client(base_url=url) as client:
             bad = client.post("/monitors", json={"name": "x", "source": "tx", "fields": ["nope"]})
@@ -319,7 +325,20 @@ def test_drift_monitors_over_http_and_in_prometheus():
         assert expected and backend.monitor("amounts").changes()["row"].tolist() == expected
         assert f'rtml_drift_changes_total{{monitor="amounts"}} {len(expected)}' in text
         assert 'rtml_drift_records_total{monitor="scores"} 600' in text
-        assert backend.monitors() == ["amounts", "scores"]
+        want = rtml.drift.categorical(live, "card", **shares)
+        found = backend.monitor("cards").changes()
+        assert want.drifts and found["row"].tolist() == want.drifts
+        assert found["value"].tolist() == live["card"].iloc[want.drifts].tolist()
+        assert found["p_value"].tolist() == pytest.approx(
+            want.table["p_value"][want.table["drift"]]
+        )
+        status = backend.monitor("cards").status()
+        # After its change (record 395) the monitor made a new reference of 200 records, and
+        # the 4 after them are not a full window: no test since.
+        assert want.drifts == [395] and want.table["distance"].isna().iloc[-1]
+        assert status["distance"] is None and status["width"] == 4
+        assert 'rtml_drift_changes_total{monitor="cards"}' in text
+        assert sorted(backend.monitors()) == ["amounts", "cards", "scores"]
         backend.close()
 
 

@@ -139,15 +139,27 @@ def drift(
     together: bool = typer.Option(
         False, "--multivariate", help="Watch the fields together (two or more)."
     ),
+    categories: bool = typer.Option(
+        False,
+        "--categorical",
+        help="Watch each field's category shares (chi-square test) instead of its mean.",
+    ),
     delta: float = typer.Option(0.002, help="ADWIN's confidence: smaller, fewer false alarms."),
+    alpha: float = typer.Option(1e-5, help="--categorical: the test's p-value for a change."),
     chart: str = typer.Option(None, help="Save the chart of the one report (.html or .png)."),
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
 ) -> None:
-    """Where a model's scores, or a dataset's or feature set's fields, changed (ADWIN)."""
+    """Where a model's scores, or a dataset's or feature set's fields, changed (ADWIN, or a
+    chi-square test of category shares)."""
     backend = _open(path)
     try:
-        reports = _drift_reports(backend, names or [], field or [], together, delta)
-        table = Table(title=f"Drift (ADWIN, delta {delta:g})")
+        if categories and together:
+            raise RtmlError("--categorical watches each field alone: drop --multivariate")
+        reports = _drift_reports(
+            backend, names or [], field or [], together, delta, alpha if categories else None
+        )
+        how = f"chi-square, alpha {alpha:g}" if categories else f"ADWIN, delta {delta:g}"
+        table = Table(title=f"Drift ({how})")
         for column in ("monitored", "records", "changes", "first change (record)"):
             table.add_column(column, justify="left" if column == "monitored" else "right")
         for name, report in reports.items():
@@ -172,13 +184,20 @@ def drift(
 
 
 def _drift_reports(
-    backend: Any, names: list[str], fields: list[str], together: bool, delta: float
+    backend: Any,
+    names: list[str],
+    fields: list[str],
+    together: bool,
+    delta: float,
+    alpha: float | None,
 ) -> dict[str, Any]:
+    """The reports ``rtml drift`` prints: ADWIN's, or (``alpha`` given) the categorical
+    test's."""
     import rtml
 
     if not fields:
-        if together:
-            raise RtmlError("--multivariate watches fields: name them with --field")
+        if together or alpha is not None:
+            raise RtmlError("--multivariate and --categorical watch fields: name them with --field")
         deployments = names or backend.deployments()
         if not deployments:
             raise RtmlError("the store has no deployment; name a dataset and its --field")
@@ -195,6 +214,11 @@ def _drift_reports(
     if together:
         report = rtml.drift.multivariate(frame, fields, delta=delta, source=source)
         return {f"{source}: {', '.join(fields)} together": report}
+    if alpha is not None:
+        return {
+            f"{source}.{f}": rtml.drift.categorical(frame, f, alpha=alpha, source=source)
+            for f in fields
+        }
     return {
         f"{source}.{f}": rtml.drift.univariate(frame, f, delta=delta, source=source) for f in fields
     }

@@ -1,4 +1,5 @@
-"""Drift monitoring: has a field, a set of fields or a model's score changed over the stream?
+"""Drift monitoring: has a field, a set of fields, a field's categories or a model's score
+changed over the stream?
 
 Each detector reads a frame in stream order and returns a :class:`DriftReport`. The frames
 come from any backend (``Dataset.to_pandas()``, ``Backend.features(name)``,
@@ -11,10 +12,19 @@ come from any backend (``Dataset.to_pandas()``, ``Backend.features(name)``,
 True
 """
 
+from rtml.drift.categorical import CategoryTracker, categorical
 from rtml.drift.monitor import Monitor
 from rtml.drift.multivariate import multivariate
 from rtml.drift.report import DriftReport
 from rtml.drift.tracker import DriftTracker
 from rtml.drift.univariate import univariate
 
-__all__ = ["DriftReport", "DriftTracker", "Monitor", "multivariate", "univariate"]
+__all__ = [
+    "CategoryTracker",
+    "DriftReport",
+    "DriftTracker",
+    "Monitor",
+    "categorical",
+    "multivariate",
+    "univariate",
+]

@@ -16,7 +16,9 @@ class Monitor(Spec):
     scores (``deployment``), for drift as records arrive.
 
     One field is watched as :func:`~rtml.drift.univariate` watches it, two or more together as
-    :func:`~rtml.drift.multivariate` does (``reference``, ``variance``). A monitor first reads
+    :func:`~rtml.drift.multivariate` does (``reference``, ``variance``), and one field of
+    categories, with ``categorical=True``, as :func:`~rtml.drift.categorical` does
+    (``reference``, ``window``, ``alpha``, ``clock``). A monitor first reads
     what is already stored, then every push in the order it came; its counts and the changes
     it found equal those of the on-demand functions over the same stream, and survive a
     restart like the rest of the store.
@@ -25,6 +27,8 @@ class Monitor(Spec):
     ('transactionAmount',)
     >>> Monitor(name="lr", deployment="LogisticRegression").fields
     ('score',)
+    >>> Monitor(name="cards", source="transactions", fields=["cardType"], categorical=True).window
+    1000
     >>> Monitor(name="m", source="transactions")
     Traceback (most recent call last):
     ...
@@ -40,6 +44,9 @@ class Monitor(Spec):
     clock: int = Field(32, ge=1)
     reference: int = Field(1000, ge=2)
     variance: float = Field(0.9, gt=0, lt=1)
+    categorical: bool = False
+    window: int = Field(1000, ge=2)
+    alpha: float = Field(1e-5, gt=0, lt=1)
 
     _positional = ("name",)
 
@@ -60,6 +67,8 @@ class Monitor(Spec):
             object.__setattr__(self, "fields", ("score",))
         elif not self.fields:
             raise ValueError(f"a monitor of {self.source!r} needs its fields")
+        if self.categorical and (self.deployment is not None or len(self.fields) != 1):
+            raise ValueError("a categorical monitor watches one field of a source")
         return self
 
     @property

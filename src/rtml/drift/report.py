@@ -22,6 +22,8 @@ class DriftReport:
     given, ``value`` (the monitored value: a field, or the multivariate reconstruction error),
     ``mean`` and ``width`` (the mean and length of ADWIN's window after the record) and
     ``drift`` (True where ADWIN found the window's older part different and dropped it).
+    A categorical report (:func:`~rtml.drift.categorical`) has ``distance`` and ``p_value``
+    (of the latest chi-square test) instead of ``mean`` and ``width``.
 
     >>> table = pd.DataFrame({"row": [0, 1, 2], "value": [1.0, 1.0, 5.0],
     ...                       "mean": [1.0, 1.0, 5.0], "width": [1, 2, 1],
@@ -45,13 +47,20 @@ class DriftReport:
     def summary(self) -> dict[str, Any]:
         """Records read, changes detected, the first one's position and the latest mean."""
         drifts = self.drifts
+        latest = "distance" if self.categorical else "mean"
+        last = self.table[latest].iloc[-1] if len(self.table) else None
         return {
             "monitored": self.monitored,
             "records": len(self.table),
             "drifts": len(drifts),
             "first_drift": drifts[0] if drifts else None,
-            "last_mean": float(self.table["mean"].iloc[-1]) if len(self.table) else None,
+            f"last_{latest}": None if last is None or pd.isna(last) else float(last),
         }
+
+    @property
+    def categorical(self) -> bool:
+        """Whether the trace is a chi-square test's over categories (not ADWIN's)."""
+        return "distance" in self.table.columns
 
     def figure(self) -> Any:
         """A plotly figure: the values, ADWIN's window mean, a line at each detected change
@@ -59,6 +68,8 @@ class DriftReport:
         go = graph_objects()
         t = self.table
         fig = go.Figure()
+        if self.categorical:
+            return self._categories_figure(go, fig)
         fig.add_trace(
             go.Scattergl(
                 x=t["row"],
@@ -75,6 +86,19 @@ class DriftReport:
             title=f"Drift of {self.monitored}: {len(self.drifts)} change(s) detected",
             xaxis_title="records",
             yaxis_title=self.monitored,
+            template="plotly_white",
+        )
+        return fig
+
+    def _categories_figure(self, go: Any, fig: Any) -> Any:
+        t = self.table
+        fig.add_trace(go.Scatter(x=t["row"], y=t["distance"], mode="lines", name="distance"))
+        for row in self.drifts:
+            fig.add_vline(x=row, line_dash="dash", line_color="firebrick")
+        fig.update_layout(
+            title=f"Shares of {self.monitored}: {len(self.drifts)} change(s) detected",
+            xaxis_title="records",
+            yaxis_title="distance to the reference (total variation)",
             template="plotly_white",
         )
         return fig

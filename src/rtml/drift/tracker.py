@@ -93,6 +93,10 @@ class DriftTracker:
     def width(self) -> int:
         return int(self.detector.width)
 
+    def status(self) -> dict[str, Any]:
+        """ADWIN now: its window's ``mean`` (None before any record) and ``width``."""
+        return {"mean": self.mean if self.rows_scored else None, "width": self.width}
+
     def update(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Read the next records; the trace of those scored now: ``row``, the key (when one
         was given), ``value``, ``mean``, ``width``, ``drift``."""

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Response
 
-from rtml.backends.local.monitor import CHANGE_COLUMNS, LocalMonitor
+from rtml.backends.local.monitor import LocalMonitor, change_columns
 from rtml.drift.monitor import Monitor
 from rtml.json_values import json_columns, json_value
 from rtml.serve.owner import StoreOwner
@@ -18,11 +18,11 @@ _EXAMPLE = {"name": "amounts", "source": "transactions", "fields": ["transaction
 
 
 def monitor_info(monitor: LocalMonitor) -> MonitorInfo:
-    status = monitor.status()
-    return MonitorInfo(
-        monitor=monitor.spec.model_dump(mode="json"),
-        **{**status, "mean": json_value(status["mean"])},
-    )
+    status = {k: json_value(v) if k in _NUMBERS else v for k, v in monitor.status().items()}
+    return MonitorInfo(monitor=monitor.spec.model_dump(mode="json"), **status)
+
+
+_NUMBERS = ("mean", "distance", "p_value")  # NaN or infinite has no JSON
 
 
 def add_monitor_routes(api: APIRouter, owner: StoreOwner) -> None:
@@ -56,8 +56,9 @@ def add_monitor_routes(api: APIRouter, owner: StoreOwner) -> None:
     @api.get("/monitors/{name}/changes", tags=["monitors"], summary="Every change found.")
     def monitor_changes(name: str) -> MonitorChanges:
         with owner.use() as backend:
-            changes = backend.monitor(name).changes()
-        return MonitorChanges(monitor=name, **json_columns(changes, CHANGE_COLUMNS))
+            monitor = backend.monitor(name)
+            changes = monitor.changes()
+        return MonitorChanges(monitor=name, **json_columns(changes, change_columns(monitor.spec)))
 
     @api.delete("/monitors/{name}", tags=["monitors"], status_code=204)
     def delete_monitor(name: str) -> Response:

@@ -127,7 +127,8 @@ class ServerMetrics:
 
 
 def monitor_gauges(statuses: list[dict[str, Any]]) -> str:
-    """Each drift monitor's records read, changes found and ADWIN mean, as Prometheus lines
+    """Each drift monitor's records read, changes found and ADWIN mean (or categorical
+    distance), as Prometheus lines
     (alert on ``increase(rtml_drift_changes_total[1h]) > 0``).
 
     >>> text = monitor_gauges([{"name": "amounts", "records": 10, "changes": 1, "mean": 2.5}])
@@ -140,12 +141,18 @@ def monitor_gauges(statuses: list[dict[str, Any]]) -> str:
         ("records", "rtml_drift_records_total", "counter", "Records a drift monitor has read."),
         ("changes", "rtml_drift_changes_total", "counter", "Changes a drift monitor has found."),
         ("mean", "rtml_drift_mean", "gauge", "The mean of a drift monitor's ADWIN window."),
+        (
+            "distance",
+            "rtml_drift_distance",
+            "gauge",
+            "A categorical drift monitor's latest distance to its reference.",
+        ),
     )
     lines: list[str] = []
     for field, metric, kind, text in series:
         lines += [f"# HELP {metric} {text}", f"# TYPE {metric} {kind}"]
         for s in statuses:
-            value = s[field]
+            value = s.get(field)
             if value is not None and math.isfinite(value):  # no mean before a first score
                 lines.append(f'{metric}{{monitor="{_label(s["name"])}"}} {value!r}')
     return "\n".join(lines) + "\n"

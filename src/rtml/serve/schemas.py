@@ -197,8 +197,10 @@ class MonitorInfo(BaseModel):
     scored: int
     waiting: int
     changes: int
-    mean: float | None
-    width: int
+    mean: float | None = Field(None, description="ADWIN's window mean (not categorical).")
+    width: int = Field(description="ADWIN's window, or the categorical test's, in records.")
+    distance: float | None = Field(None, description="Categorical: the latest test's distance.")
+    p_value: float | None = Field(None, description="Categorical: the latest test's p-value.")
     details: dict[str, Any] | None
 
 
@@ -208,9 +210,11 @@ class MonitorChanges(BaseModel):
     monitor: str
     row: list[int]
     key: list[Any]
-    value: list[float | None]
-    mean: list[float | None]
-    width: list[int]
+    value: list[Any] = Field(description="The value (for a categorical monitor, as text).")
+    mean: list[float | None] | None = None
+    width: list[int] | None = None
+    distance: list[float | None] | None = None
+    p_value: list[float | None] | None = None
 
 
 class MetricSeries(BaseModel):

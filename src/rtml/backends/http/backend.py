@@ -210,6 +210,8 @@ class HttpMonitor(DriftMonitor):
 
     def changes(self) -> pd.DataFrame:
         answer = self._backend.transport.request("GET", f"{self._path}/changes", what=self._what)
+        if answer.get("distance") is not None:  # a categorical monitor's
+            return _trace_frame(answer, ["row", "key", "value", "distance", "p_value"])
         return _trace_frame(answer, ["row", "key", "value", "mean", "width"])
 
     def delete(self) -> None:
@@ -345,9 +347,12 @@ class HttpDeployment(Deployment):
 
 def _trace_frame(answer: dict[str, Any], columns: list[str]) -> pd.DataFrame:
     """A drift trace or a monitor's changes, sent as JSON columns, as the local engine gives
-    them: null values and means as NaN, positions and widths as integers."""
+    them: null numbers as NaN, positions and widths as integers."""
     frame = pd.DataFrame({c: answer[c] for c in columns})
-    for column in ("value", "mean"):
+    numbers = ["mean", "distance", "p_value"]
+    if "mean" in columns:
+        numbers.append("value")  # a categorical monitor's values are text
+    for column in (c for c in numbers if c in columns):
         frame[column] = pd.Series([np.nan if v is None else v for v in answer[column]], dtype=float)
     types = {"row": "int64", "width": "int64", "drift": "bool"}
     return frame.astype({c: t for c, t in types.items() if c in frame.columns})

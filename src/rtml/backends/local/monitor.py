@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rtml.backends.base import DriftMonitor
+from rtml.drift.categorical import CategoryTracker
 from rtml.drift.monitor import Monitor
 from rtml.drift.tracker import DriftTracker
 from rtml.errors import SpecError
@@ -15,10 +16,23 @@ from rtml.errors import SpecError
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
 
-__all__ = ["CHANGE_COLUMNS", "LocalMonitor", "watched_key"]
+__all__ = [
+    "CATEGORY_CHANGE_COLUMNS",
+    "CHANGE_COLUMNS",
+    "LocalMonitor",
+    "change_columns",
+    "watched_key",
+]
 
-# A stored change: where it was found, the record's key and value, ADWIN's window after it.
+# A stored change: where it was found, the record's key and value, ADWIN's window after it;
+# for categories, the value as text and the test that found it.
 CHANGE_COLUMNS = ["row", "key", "value", "mean", "width"]
+CATEGORY_CHANGE_COLUMNS = ["row", "key", "value", "distance", "p_value"]
+
+
+def change_columns(spec: Monitor) -> list[str]:
+    """The columns of the changes ``spec``'s monitor finds."""
+    return CATEGORY_CHANGE_COLUMNS if spec.categorical else CHANGE_COLUMNS
 
 
 class LocalMonitor(DriftMonitor):
@@ -41,15 +55,28 @@ class LocalMonitor(DriftMonitor):
         self.key = key
         self.deleted = False
         self._backend = backend
-        self.tracker = DriftTracker(
-            spec.fields,
-            key=key,
-            delta=spec.delta,
-            clock=spec.clock,
-            reference=spec.reference,
-            variance=spec.variance,
-            source=f"monitor {spec.name!r} of {spec.stream}",
-        )
+        source = f"monitor {spec.name!r} of {spec.stream}"
+        self.tracker: DriftTracker | CategoryTracker
+        if spec.categorical:
+            self.tracker = CategoryTracker(
+                spec.fields[0],
+                key=key,
+                reference=spec.reference,
+                window=spec.window,
+                alpha=spec.alpha,
+                clock=spec.clock,
+                source=source,
+            )
+        else:
+            self.tracker = DriftTracker(
+                spec.fields,
+                key=key,
+                delta=spec.delta,
+                clock=spec.clock,
+                reference=spec.reference,
+                variance=spec.variance,
+                source=source,
+            )
 
     @property
     def table(self) -> str:
@@ -62,7 +89,10 @@ class LocalMonitor(DriftMonitor):
         found = trace[trace["drift"]]
         if not len(found):
             return None
-        return found.rename(columns={self.key: "key"})[CHANGE_COLUMNS].reset_index(drop=True)
+        found = found.rename(columns={self.key: "key"})[change_columns(self.spec)]
+        if self.spec.categorical:  # one type for the stored column, whatever the categories
+            found = found.assign(value=found["value"].map(str))
+        return found.reset_index(drop=True)
 
     def state(self) -> dict[str, Any]:
         return {"tracker": self.tracker}
@@ -71,27 +101,27 @@ class LocalMonitor(DriftMonitor):
         self.tracker = state["tracker"]
 
     def status(self) -> dict[str, Any]:
-        """Records read, scored and waiting, changes found, ADWIN's mean and window now."""
+        """Records read, scored and waiting, changes found, and the detector now: ADWIN's
+        ``mean`` and ``width``, or the latest test's ``distance``, ``p_value`` and window."""
         t = self.tracker
-        scored = t.rows_scored
         return {
             "name": self.name,
             "watches": self.spec.stream,
             "records": t.rows,
-            "scored": scored,
+            "scored": t.rows_scored,
             "waiting": t.waiting,
             "changes": t.changes,
-            "mean": t.mean if scored else None,
-            "width": t.width,
+            **t.status(),
             "details": t.details or None,
         }
 
     def changes(self) -> pd.DataFrame:
         """Every change found, in the order found: ``row`` (the record's position in the
-        watched stream), ``key``, ``value``, and ADWIN's ``mean`` and ``width`` after it."""
+        watched stream), ``key``, ``value``, and ADWIN's ``mean`` and ``width`` after it (a
+        categorical monitor: the test's ``distance`` and ``p_value``)."""
         self._backend.flush()
         stored = self._backend.store.read(self.table)
-        return stored if not stored.empty else pd.DataFrame(columns=CHANGE_COLUMNS)
+        return stored if not stored.empty else pd.DataFrame(columns=change_columns(self.spec))
 
     def delete(self) -> None:
         self._backend.delete_monitor(self.name)

@@ -1,0 +1,106 @@
+"""Drift of categories: the chi-square test against scipy's, and the detector's behaviour."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+import rtml
+from rtml.drift.categorical import CategoryTracker
+from rtml.drift.chisquare import chi2_sf, homogeneity
+from rtml.errors import SchemaError
+
+
+@given(x=st.floats(0, 5_000, allow_nan=False), dof=st.integers(1, 2_000))
+def test_chi2_sf_is_scipys(x, dof) -> None:
+    want = float(stats.chi2.sf(x, dof))
+    got = chi2_sf(x, dof)
+    if want > 1e-250:
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-300), (got, want)
+    else:
+        assert got < 1e-240
+
+
+@given(
+    table=st.lists(
+        st.tuples(st.integers(5, 500), st.integers(5, 500)), min_size=2, max_size=12
+    ).filter(lambda rows: all(min(x, y) >= 40 for x, y in rows))
+)
+def test_homogeneity_is_scipys_contingency_test_when_no_category_is_pooled(table) -> None:
+    before = {f"c{i}": x for i, (x, _) in enumerate(table)}
+    after = {f"c{i}": y for i, (_, y) in enumerate(table)}
+    statistic, dof = homogeneity(before, after)
+    want, _, want_dof, _ = stats.chi2_contingency(np.array(table).T, correction=False)
+    assert dof == want_dof
+    assert math.isclose(statistic, float(want), rel_tol=1e-9, abs_tol=1e-9)
+
+
+def test_rare_categories_are_pooled_before_the_test() -> None:
+    # Ten categories seen twice each would break the test's approximation: they are one bin.
+    before = {"a": 400, "b": 400, **{f"rare{i}": 2 for i in range(10)}}
+    after = {"a": 420, "b": 380, **{f"rare{i}": 2 for i in range(10)}}
+    statistic, dof = homogeneity(before, after)
+    pooled = np.array([[400, 400, 20], [420, 380, 20]])
+    assert dof == 2
+    assert math.isclose(statistic, stats.chi2_contingency(pooled, correction=False)[0])
+
+
+def shifted(seed: int, n_before: int, n_after: int, before: list, after: list) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    cards = ["visa", "mastercard", "amex", "other"]
+    values = np.r_[rng.choice(cards, n_before, p=before), rng.choice(cards, n_after, p=after)]
+    return pd.DataFrame({"card": values})
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n_before=st.integers(1_500, 4_000))
+def test_a_change_of_shares_is_found_after_it_and_not_before(seed, n_before) -> None:
+    """Found within one and a half windows (1,000 records) of the shift, even when shares move
+    between two categories that were equally common (a detector watching the mean of each
+    record's surprise, -log of its category's reference share, sees nothing there)."""
+    frame = shifted(seed, n_before, 3_000, [0.4, 0.4, 0.1, 0.1], [0.55, 0.25, 0.1, 0.1])
+    report = rtml.drift.categorical(frame, "card", alpha=1e-6)
+    assert report.drifts, "the shift was not found"
+    assert n_before <= report.drifts[0] < n_before + 1_500
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_a_stable_stream_raises_no_alarm(seed) -> None:
+    frame = shifted(seed, 30_000, 0, [0.5, 0.3, 0.15, 0.05], [0.5, 0.3, 0.15, 0.05])
+    assert rtml.drift.categorical(frame, "card").drifts == []
+
+
+@given(
+    seed=st.integers(0, 1_000),
+    cuts=st.lists(st.integers(0, 6_000), max_size=8),
+    clock=st.integers(1, 64),
+)
+@settings(max_examples=25, deadline=None)
+def test_pieces_read_one_after_another_equal_the_whole(seed, cuts, clock) -> None:
+    frame = shifted(seed, 3_000, 3_000, [0.7, 0.2, 0.1, 0.0], [0.4, 0.2, 0.1, 0.3])
+    frame.loc[frame.index % 7 == 3, "card"] = None  # missing values are skipped
+    options = {"reference": 500, "window": 400, "clock": clock, "alpha": 1e-4}
+    whole = CategoryTracker("card", **options).update(frame)
+    tracker = CategoryTracker("card", **options)
+    bounds = [0, *sorted(cuts), len(frame)]
+    parts = [tracker.update(frame.iloc[a:b]) for a, b in itertools.pairwise(bounds)]
+    pieces = pd.concat(parts, ignore_index=True)
+    pd.testing.assert_frame_equal(pieces, whole, check_dtype=False)
+    assert tracker.changes == int(whole["drift"].sum()) and tracker.rows == len(frame)
+    assert not (whole["row"] % 7 == 3).any()
+
+
+def test_refusals_name_the_field_and_row() -> None:
+    with pytest.raises(SchemaError, match="no field 'cards'"):
+        rtml.drift.categorical(pd.DataFrame({"card": ["a"]}), "cards")
+    with pytest.raises(SchemaError, match=r"field 'card', row 1: expected a category"):
+        rtml.drift.categorical(pd.DataFrame({"card": ["a", ["b"]]}), "card")
+    with pytest.raises(ValueError, match="alpha"):
+        rtml.drift.categorical(pd.DataFrame({"card": ["a"]}), "card", alpha=0)
