@@ -138,6 +138,10 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
         shares = rtml.drift.categorical(tx.to_pandas(), "channel").drifts
         scores = backend.deployment("lr").drift().drifts
         backend.watch(rtml.drift.Monitor(name="x_drift", source="tx", fields=["x"]))
+        fs = rtml.FeatureSet(
+            name="f", dataset="tx", timestamp="id", features=[rtml.features.SQL("x2", '"x" * 2')]
+        )
+        backend.materialize(fs)
     runner = CliRunner()
     status = runner.invoke(app, ["status", "--path", store], terminal_width=200)
     row = next(line for line in status.stdout.splitlines() if "x_drift" in line)
@@ -160,6 +164,14 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     row = next(line for line in result.stdout.splitlines() if "tx.channel" in line)
     assert result.exit_code == 0 and "chi-square" in result.stdout
     assert shares and 1500 <= shares[0] < 2500 and f"{shares[0]:,}" in row
+    # A feature set's stream holds its dataset's fields too, as a monitor of it reads them.
+    result = runner.invoke(
+        app, ["drift", "f", "--field", "x", "--field", "x2", "--path", store], terminal_width=200
+    )
+    assert result.exit_code == 0, result.stdout
+    for field in ("f.x ", "f.x2 "):
+        row = next(line for line in result.stdout.splitlines() if field in line)
+        assert f"{expected[0]:,}" in row
     refused = runner.invoke(app, ["drift", "--categorical", "--path", store])
     assert refused.exit_code == 1 and "name them with --field" in refused.stdout
     refused = runner.invoke(app, ["drift", "nowhere", "--field", "x", "--path", store])

@@ -206,7 +206,9 @@ def _drift_reports(
         raise RtmlError("with --field, name one dataset or feature set to read")
     source = names[0]
     if source in backend.feature_sets():
-        frame = backend.features(source)
+        # The dataset's fields and the features, as a monitor of the feature set reads them.
+        dataset = backend.dataset(backend.feature_set(source).dataset)
+        frame = dataset.to_pandas().merge(backend.features(source), on=dataset.key)
     elif source in backend.datasets():
         frame = backend.dataset(source).to_pandas()
     else:
