@@ -8,8 +8,9 @@ arrive: reading a window never looks them up.
 A column read only by numeric aggregates (:data:`~rtml.features.aggregate.NUMERIC_OPS`) is held
 as a typed array of float64, NULL as NaN: a batch lays out every touched key's values as one
 copy of their bytes, it takes a quarter of the memory of a list of floats, and the garbage
-collector has nothing in it to walk. The first value that is not a number turns the column back
-into lists for good (the values already stored read the same as floats).
+collector has nothing in it to walk. The first value that is not a number (booleans count as 0
+and 1) turns the column back into lists for good (the values already stored read the same as
+floats).
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ class Group:
         for i, value in enumerate(row):
             held = self.held(i, value)  # first: it may turn the column into lists
             column = window.cols[i]
-            if isinstance(column, array) and not self.typed[i]:
+            if isinstance(column, array) and not self.column_types()[i]:
                 column = window.cols[i] = list(column)  # a window outside the group (a preview)
             column.insert(pos, held)
         window.ts.insert(pos, t)
