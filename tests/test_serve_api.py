@@ -374,24 +374,36 @@ def bare_server():
 
 @settings(max_examples=40, deadline=None)
 @given(
-    rows=st.lists(st.fixed_dictionaries({c: cells for c in SCHEMA if c != "id"}), max_size=6),
+    rows=st.lists(st.fixed_dictionaries({c: cells for c in SCHEMA if c != "id"}), max_size=8),
+    history=st.integers(0, 8),
     on_error=st.sampled_from(["raise", "dead_letter"]),
 )
-def test_a_push_as_columns_is_the_same_push_as_records(bare_server, rows, on_error) -> None:
-    """Both layouts of one push: the same records stored, or the same refusal."""
+def test_a_push_as_columns_is_the_same_push_as_records(bare_server, rows, history, on_error):
+    """Both layouts, for a dataset's history and for a push: the same records stored, or the
+    same refusal."""
     client = bare_server
     records = [{"id": i, **row} for i, row in enumerate(rows)]
-    columns = {c: [r[c] for r in records] for c in SCHEMA}
+    old, new = records[:history], records[history:]
     answers, stored = [], []
-    for layout, body in (("records", {"records": records}), ("columns", {"columns": columns})):
+    for layout in ("records", "columns"):
         name = f"{layout}{next(_names)}"
-        made = client.post("/datasets", json={"name": name, "key": "id", "schema": SCHEMA})
-        assert made.status_code == 201, made.text
-        answer = client.post(f"/datasets/{name}/records", json={**body, "on_error": on_error})
-        answers.append((answer.status_code, answer.text.replace(name, "D")))
-        stored.append(client.get(f"/datasets/{name}/records").json())
-    assert answers[0] == answers[1]
-    assert stored[0] == stored[1]
+
+        def rows_as(part: list[dict], layout: str = layout) -> dict:
+            if layout == "records":
+                return {"records": part}
+            return {"columns": {c: [r[c] for r in part] for c in SCHEMA}}
+
+        made = client.post(
+            "/datasets", json={"name": name, "key": "id", "schema": SCHEMA, **rows_as(old)}
+        )
+        answers.append((made.status_code, made.text.replace(name, "D")))
+        if made.status_code == 201:
+            body = {**rows_as(new), "on_error": on_error}
+            answer = client.post(f"/datasets/{name}/records", json=body)
+            answers.append((answer.status_code, answer.text.replace(name, "D")))
+            stored.append(client.get(f"/datasets/{name}/records").json())
+    assert answers[: len(answers) // 2] == answers[len(answers) // 2 :]
+    assert stored[:1] == stored[1:]
 
 
 def test_columns_of_different_lengths_are_refused_by_name(bare_server) -> None:

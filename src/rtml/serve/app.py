@@ -251,6 +251,11 @@ def create_app(
 
     api = APIRouter(dependencies=[Depends(authorized)], responses=_ERRORS)
 
+    def rows_frame(body: CreateDataset | PushRecords, schema: dict[str, Column]) -> pd.DataFrame:
+        if body.columns is None:
+            return frame_from_json(body.records, schema)
+        return frame_from_columns(body.columns, schema)
+
     def check_batch(size: int) -> None:
         if size > max_batch:
             raise SchemaError(f"{size:,} records in one request; at most {max_batch:,} (max_batch)")
@@ -295,10 +300,10 @@ def create_app(
 
     @api.post("/datasets", tags=["datasets"], status_code=201)
     def create_dataset(body: CreateDataset) -> DatasetInfo:
-        check_batch(len(body.records))
+        check_batch(body.size)
         with owner.use() as backend:
             schema = {c: Column.parse(t) for c, t in body.schema_.items()}
-            df = frame_from_json(body.records, schema) if body.records else None
+            df = rows_frame(body, schema) if body.size else None
             backend.create_dataset(body.name, key=body.key, df=df, schema=body.schema_)
             if df is not None:
                 metrics.count_events(body.name, len(df))
@@ -318,10 +323,7 @@ def create_app(
         check_batch(body.size)
         with owner.use() as backend:
             dataset = backend.dataset(name)
-            if body.columns is None:
-                frame = frame_from_json(body.records, dataset.schema)
-            else:
-                frame = frame_from_columns(body.columns, dataset.schema)
+            frame = rows_frame(body, dataset.schema)
             if body.history:
                 accepted = dataset.push_history(frame)
             else:

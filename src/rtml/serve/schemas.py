@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -49,40 +49,18 @@ class ServerInfo(BaseModel):
     auth: bool = Field(description="Whether requests need `Authorization: Bearer <key>`.")
 
 
-class CreateDataset(_Body):
-    name: str = Name
-    key: str = Field(min_length=1)
-    schema_: dict[str, str] = Field(
-        alias="schema",
-        description='Column name -> type: int, float, bool, string or timestamp; "!" suffix: '
-        "not nullable.",
-        min_length=1,
-    )
-    records: list[Record] = Field(default=[], description="History, validated like a push.")
-
-
-class PushRecords(_Body):
-    """A push: ``records`` (one JSON object per record), or the same as ``columns`` (field ->
-    its values, one per record: a third of the bytes, and what the Python client sends)."""
+class _Rows(_Body):
+    """Records as ``records`` (one JSON object each) or as ``columns`` (field -> its values, one
+    per record: a third of the bytes, and what the Python client sends)."""
 
     records: list[Record] = Field(default=[], description="The records, one object each.")
     columns: dict[str, list[Any]] | None = Field(
         default=None,
         description="Instead of records: each field's values, all of the same length.",
     )
-    on_error: Literal["raise", "dead_letter"] = Field(
-        default="raise",
-        description="raise: refuse the whole push on any bad record; dead_letter: keep the "
-        "good ones and set the bad ones aside with the reason.",
-    )
-    history: bool = Field(
-        default=False,
-        description="More history of a dataset that has had no live push yet (never refused "
-        "as late); how a client uploads a large history in several requests.",
-    )
 
     @model_validator(mode="after")
-    def _one_layout(self) -> PushRecords:
+    def _one_layout(self) -> Self:
         if self.columns is None:
             return self
         if self.records:
@@ -99,10 +77,38 @@ class PushRecords(_Body):
 
     @property
     def size(self) -> int:
-        """How many records the push holds."""
+        """How many records the body holds."""
         if self.columns is None:
             return len(self.records)
         return len(next(iter(self.columns.values()), []))
+
+
+class CreateDataset(_Rows):
+    """A new dataset: its key and schema, and history (validated like a push) if any."""
+
+    name: str = Name
+    key: str = Field(min_length=1)
+    schema_: dict[str, str] = Field(
+        alias="schema",
+        description='Column name -> type: int, float, bool, string or timestamp; "!" suffix: '
+        "not nullable.",
+        min_length=1,
+    )
+
+
+class PushRecords(_Rows):
+    """A push of records, or of the same records as columns."""
+
+    on_error: Literal["raise", "dead_letter"] = Field(
+        default="raise",
+        description="raise: refuse the whole push on any bad record; dead_letter: keep the "
+        "good ones and set the bad ones aside with the reason.",
+    )
+    history: bool = Field(
+        default=False,
+        description="More history of a dataset that has had no live push yet (never refused "
+        "as late); how a client uploads a large history in several requests.",
+    )
 
 
 class Pushed(BaseModel):

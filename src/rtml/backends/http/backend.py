@@ -23,7 +23,7 @@ from rtml.backends.base import (
     Records,
 )
 from rtml.backends.http.transport import Transport, segment
-from rtml.backends.json_records import columns_of, records_of
+from rtml.backends.json_records import columns_of
 from rtml.backends.local.dataset import checked_history, to_frame
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.drift import DriftReport, Monitor
@@ -99,7 +99,7 @@ class HttpBackend(Backend):
                 "name": name,
                 "key": key,
                 "schema": _schema_text(columns),
-                "records": records_of(first),
+                "columns": columns_of(first),
             },
             what=f"dataset {name!r}",
         )
