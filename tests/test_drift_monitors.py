@@ -148,6 +148,13 @@ def test_bad_monitors_are_refused_by_name_and_nothing_is_logged():
         backend.watch(Monitor("m", deployment="lr"))
     with pytest.raises(rtml.SpecError, match="either source"):
         Monitor("m", source="tx", deployment="lr")
+    # Settings the detector would not read are refused, not ignored.
+    with pytest.raises(rtml.SpecError, match=r"alpha, window: not read by this monitor \(tx.x\)"):
+        Monitor("m", source="tx", fields=["x"], window=50, alpha=0.01)
+    with pytest.raises(rtml.SpecError, match="delta: not read by a categorical monitor"):
+        Monitor("m", source="tx", fields=["x"], categorical=True, delta=0.1)
+    with pytest.raises(rtml.SpecError, match="a categorical monitor watches one field"):
+        Monitor("m", source="tx", fields=["x", "id"], categorical=True)
     backend.watch(Monitor("m", source="tx", fields=["x"]))
     with pytest.raises(rtml.SpecError, match="monitor 'm' already exists"):
         backend.watch(Monitor("m", source="tx", fields=["x"]))

@@ -29,6 +29,10 @@ class Monitor(Spec):
     ('score',)
     >>> Monitor(name="cards", source="transactions", fields=["cardType"], categorical=True).window
     1000
+    >>> Monitor(name="lr", deployment="LogisticRegression", alpha=0.01)
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: Monitor: alpha: not read by this monitor (scores of LogisticRegression)
     >>> Monitor(name="m", source="transactions")
     Traceback (most recent call last):
     ...
@@ -69,6 +73,16 @@ class Monitor(Spec):
             raise ValueError(f"a monitor of {self.source!r} needs its fields")
         if self.categorical and (self.deployment is not None or len(self.fields) != 1):
             raise ValueError("a categorical monitor watches one field of a source")
+        # A setting the chosen detector does not read is refused, not silently ignored.
+        unread = {"delta", "variance"} if self.categorical else {"window", "alpha"}
+        if not self.categorical and len(self.fields) < 2:
+            unread |= {"reference", "variance"}
+        # (compared with the defaults: a spec read back from JSON carries every setting)
+        defaults = type(self).model_fields
+        given = sorted(f for f in unread if getattr(self, f) != defaults[f].default)
+        if given:
+            how = "a categorical" if self.categorical else "this"
+            raise ValueError(f"{', '.join(given)}: not read by {how} monitor ({self.stream})")
         return self
 
     @property
