@@ -73,10 +73,9 @@ class Monitor(Spec):
             raise ValueError(f"a monitor of {self.source!r} needs its fields")
         if self.categorical and (self.deployment is not None or len(self.fields) != 1):
             raise ValueError("a categorical monitor watches one field of a source")
-        # A setting the chosen detector does not read is refused, not silently ignored.
+        # A setting of the other detector is refused, not silently ignored. (Not reference or
+        # variance on one field: stores written before this check may hold such specs.)
         unread = {"delta", "variance"} if self.categorical else {"window", "alpha"}
-        if not self.categorical and len(self.fields) < 2:
-            unread |= {"reference", "variance"}
         # (compared with the defaults: a spec read back from JSON carries every setting)
         defaults = type(self).model_fields
         given = sorted(f for f in unread if getattr(self, f) != defaults[f].default)
