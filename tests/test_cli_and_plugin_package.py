@@ -172,6 +172,12 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     for field in ("f.x ", "f.x2 "):
         row = next(line for line in result.stdout.splitlines() if field in line)
         assert f"{expected[0]:,}" in row
+    missing = runner.invoke(
+        app, ["drift", "tx", "--field", "channel", "--categorical", "--missing", "--path", store]
+    )
+    assert missing.exit_code == 0 and "tx.channel" in missing.stdout
+    refused = runner.invoke(app, ["drift", "tx", "--field", "x", "--missing", "--path", store])
+    assert refused.exit_code == 1 and "add --categorical" in refused.stdout
     refused = runner.invoke(app, ["drift", "--categorical", "--path", store])
     assert refused.exit_code == 1 and "name them with --field" in refused.stdout
     refused = runner.invoke(app, ["drift", "nowhere", "--field", "x", "--path", store])

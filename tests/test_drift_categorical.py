@@ -97,6 +97,17 @@ def test_pieces_read_one_after_another_equal_the_whole(seed, cuts, clock) -> Non
     assert not (whole["row"] % 7 == 3).any()
 
 
+def test_a_rise_in_missing_values_is_a_change_only_when_they_count() -> None:
+    rng = np.random.default_rng(1)  # not the cards' seed: which go missing must not depend on them
+    frame = shifted(0, 8_000, 0, [0.5, 0.3, 0.15, 0.05], [0.5, 0.3, 0.15, 0.05])
+    gone = rng.random(8_000) < np.r_[np.full(4_000, 0.02), np.full(4_000, 0.3)]
+    frame.loc[gone, "card"] = None  # from record 4,000, three in ten are missing
+    assert rtml.drift.categorical(frame, "card").drifts == []  # the others' shares are as before
+    found = rtml.drift.categorical(frame, "card", missing=True)
+    assert found.drifts and 4_000 <= found.drifts[0] < 5_500
+    assert len(found.table) == 8_000 and found.table["value"].isna().sum() == gone.sum()
+
+
 def test_refusals_name_the_field_and_row() -> None:
     with pytest.raises(SchemaError, match="no field 'cards'"):
         rtml.drift.categorical(pd.DataFrame({"card": ["a"]}), "cards")

@@ -56,7 +56,7 @@ def _monitors() -> list[Monitor]:
     ]
 
 
-KIND = {"reference": 80, "window": 60, "alpha": 1e-3, "clock": 5}
+KIND = {"reference": 80, "window": 60, "alpha": 1e-3, "clock": 5, "missing": True}
 
 
 def _expected(backend) -> dict[str, tuple[list[int], int]]:

@@ -146,6 +146,9 @@ def drift(
     ),
     delta: float = typer.Option(0.002, help="ADWIN's confidence: smaller, fewer false alarms."),
     alpha: float = typer.Option(1e-5, help="--categorical: the test's p-value for a change."),
+    missing: bool = typer.Option(
+        False, "--missing", help="--categorical: count missing values as a category."
+    ),
     chart: str = typer.Option(None, help="Save the chart of the one report (.html or .png)."),
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
 ) -> None:
@@ -155,8 +158,16 @@ def drift(
     try:
         if categories and together:
             raise RtmlError("--categorical watches each field alone: drop --multivariate")
+        if missing and not categories:
+            raise RtmlError("--missing counts missing values as a category: add --categorical")
         reports = _drift_reports(
-            backend, names or [], field or [], together, delta, alpha if categories else None
+            backend,
+            names or [],
+            field or [],
+            together,
+            delta,
+            alpha if categories else None,
+            missing,
         )
         how = f"chi-square, alpha {alpha:g}" if categories else f"ADWIN, delta {delta:g}"
         table = Table(title=f"Drift ({how})")
@@ -190,6 +201,7 @@ def _drift_reports(
     together: bool,
     delta: float,
     alpha: float | None,
+    missing: bool = False,
 ) -> dict[str, Any]:
     """The reports ``rtml drift`` prints: ADWIN's, or (``alpha`` given) the categorical
     test's."""
@@ -218,7 +230,9 @@ def _drift_reports(
         return {f"{source}: {', '.join(fields)} together": report}
     if alpha is not None:
         return {
-            f"{source}.{f}": rtml.drift.categorical(frame, f, alpha=alpha, source=source)
+            f"{source}.{f}": rtml.drift.categorical(
+                frame, f, alpha=alpha, missing=missing, source=source
+            )
             for f in fields
         }
     return {

@@ -29,7 +29,9 @@ class CategoryTracker:
     returns the trace of the records it read, and a report over pieces equals one over the
     whole stream.
 
-    Every record with a value is scored (missing values are skipped). Until the reference is
+    Every record with a value is scored; a missing value is skipped, or with ``missing=True``
+    counted as a category of its own (``None``), so that a rise in missing values is a change
+    too. Until the reference is
     complete and a window after it full (at the start, and after each change), ``distance``
     and ``p_value`` are NaN; then they are those of the latest test: ``distance`` is the share of records that would have to
     change category for the window to look like the reference (total variation), ``p_value``
@@ -51,6 +53,7 @@ class CategoryTracker:
         window: int = 1000,
         alpha: float = 1e-5,
         clock: int = 32,
+        missing: bool = False,
         source: str = "frame",
     ) -> None:
         if reference < 2 or window < 2:
@@ -64,6 +67,7 @@ class CategoryTracker:
         self.fields = [field]
         self.key, self.source = key, source
         self.reference, self.window, self.alpha, self.clock = reference, window, alpha, clock
+        self.missing = missing
         self.rows = 0
         self.rows_scored = 0
         self.changes = 0
@@ -106,7 +110,11 @@ class CategoryTracker:
             known = ", ".join(map(str, frame.columns))
             raise KeyError(f"{self.source}: no key column {self.key!r} (columns: {known})")
         values = frame[field].tolist()
-        kept = [i for i, v in enumerate(values) if not is_null(v)]
+        if self.missing:  # NaN, NaT and NA all read as the one category None
+            values = [None if is_null(v) else v for v in values]
+            kept = list(range(len(values)))
+        else:
+            kept = [i for i, v in enumerate(values) if not is_null(v)]
         for i in kept:
             if not isinstance(values[i], Hashable):
                 raise SchemaError(
@@ -179,6 +187,7 @@ def categorical(
     window: int = 1000,
     alpha: float = 1e-5,
     clock: int = 32,
+    missing: bool = False,
     source: str = "frame",
 ) -> DriftReport:
     """Watch a field of categories (text, codes, flags) for a change in their shares.
@@ -190,7 +199,8 @@ def categorical(
     window after them is full. ``alpha`` is small because the test runs thousands of times
     over a long stream, on overlapping windows.
 
-    ``frame`` is read in row order; missing values are skipped.
+    ``frame`` is read in row order; missing values are skipped, or with ``missing=True`` are
+    a category of their own (a rise in missing values is then a change).
 
     >>> import numpy as np, pandas as pd, rtml
     >>> rng = np.random.default_rng(0)
@@ -209,6 +219,7 @@ def categorical(
         window=window,
         alpha=alpha,
         clock=clock,
+        missing=missing,
         source=source,
     )
     return DriftReport(field, tracker.update(frame), tracker.details)

@@ -18,7 +18,7 @@ class Monitor(Spec):
     One field is watched as :func:`~rtml.drift.univariate` watches it, two or more together as
     :func:`~rtml.drift.multivariate` does (``reference``, ``variance``), and one field of
     categories, with ``categorical=True``, as :func:`~rtml.drift.categorical` does
-    (``reference``, ``window``, ``alpha``, ``clock``). A monitor first reads
+    (``reference``, ``window``, ``alpha``, ``clock``, ``missing``). A monitor first reads
     what is already stored, then every push in the order it came; its counts and the changes
     it found equal those of the on-demand functions over the same stream, and survive a
     restart like the rest of the store.
@@ -51,6 +51,7 @@ class Monitor(Spec):
     categorical: bool = False
     window: int = Field(1000, ge=2)
     alpha: float = Field(1e-5, gt=0, lt=1)
+    missing: bool = False
 
     _positional = ("name",)
 
@@ -75,7 +76,7 @@ class Monitor(Spec):
             raise ValueError("a categorical monitor watches one field of a source")
         # A setting of the other detector is refused, not silently ignored. (Not reference or
         # variance on one field: stores written before this check may hold such specs.)
-        unread = {"delta", "variance"} if self.categorical else {"window", "alpha"}
+        unread = {"delta", "variance"} if self.categorical else {"window", "alpha", "missing"}
         # (compared with the defaults: a spec read back from JSON carries every setting)
         defaults = type(self).model_fields
         given = sorted(f for f in unread if getattr(self, f) != defaults[f].default)

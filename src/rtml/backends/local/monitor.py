@@ -65,6 +65,7 @@ class LocalMonitor(DriftMonitor):
                 window=spec.window,
                 alpha=spec.alpha,
                 clock=spec.clock,
+                missing=spec.missing,
                 source=source,
             )
         else:
@@ -91,7 +92,8 @@ class LocalMonitor(DriftMonitor):
             return None
         found = found.rename(columns={self.key: "key"})[change_columns(self.spec)]
         if self.spec.categorical:  # one type for the stored column, whatever the categories
-            found = found.assign(value=found["value"].map(str))
+            text = pd.Series([None if v is None else str(v) for v in found["value"]], dtype=object)
+            found = found.assign(value=text.to_numpy())
         return found.reset_index(drop=True)
 
     def state(self) -> dict[str, Any]:
