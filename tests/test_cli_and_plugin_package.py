@@ -135,7 +135,8 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
         channel = np.r_[rng.choice(["web", "pos"], 1500), rng.choice(["web", "pos", "app"], 1500)]
         tx.push(pd.DataFrame({"id": range(3000), "x": x, "channel": channel}))
         expected = rtml.drift.univariate(tx.to_pandas(), "x").drifts
-        shares = rtml.drift.categorical(tx.to_pandas(), "channel").drifts
+        frame = tx.to_pandas()
+        shares = rtml.drift.categorical(frame, "channel").drifts
         scores = backend.deployment("lr").drift().drifts
         backend.watch(rtml.drift.Monitor(name="x_drift", source="tx", fields=["x"]))
         fs = rtml.FeatureSet(
@@ -178,6 +179,13 @@ def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     assert missing.exit_code == 0 and "tx.channel" in missing.stdout
     refused = runner.invoke(app, ["drift", "tx", "--field", "x", "--missing", "--path", store])
     assert refused.exit_code == 1 and "add --categorical" in refused.stdout
+    by_time = ["--categorical", "--reference", "500", "--window", "250s", "--time", "id"]
+    result = runner.invoke(
+        app, ["drift", "tx", "--field", "channel", *by_time, "--path", store], terminal_width=200
+    )
+    timed = rtml.drift.categorical(frame, "channel", reference=500, window="250s", time="id")
+    row = next(line for line in result.stdout.splitlines() if "tx.channel" in line)
+    assert result.exit_code == 0 and timed.drifts and f"{timed.drifts[0]:,}" in row
     refused = runner.invoke(app, ["drift", "--categorical", "--path", store])
     assert refused.exit_code == 1 and "name them with --field" in refused.stdout
     refused = runner.invoke(app, ["drift", "nowhere", "--field", "x", "--path", store])

@@ -115,3 +115,58 @@ def test_refusals_name_the_field_and_row() -> None:
         rtml.drift.categorical(pd.DataFrame({"card": ["a", ["b"]]}), "card")
     with pytest.raises(ValueError, match="alpha"):
         rtml.drift.categorical(pd.DataFrame({"card": ["a"]}), "card", alpha=0)
+
+
+def hours(seed: int, days: int, night_from: int | None = None) -> pd.DataFrame:
+    """Transactions through the day (a fixed daily profile of hours), 2,000 a day; from day
+    ``night_from`` on, a fifth more of them between midnight and 4 a.m."""
+    rng = np.random.default_rng(seed)
+    profile = np.r_[np.full(6, 0.2), np.full(12, 2.0), np.full(6, 1.0)]
+    frames = []
+    for day in range(days):
+        shares = profile.copy()
+        if night_from is not None and day >= night_from:
+            shares[:4] += 0.6
+        hour = rng.choice(24, 2_000, p=shares / shares.sum())
+        seconds = np.sort(day * 86_400 + hour * 3_600 + rng.integers(0, 3_600, 2_000))
+        frames.append(pd.DataFrame({"ts": seconds, "hour": (seconds // 3_600) % 24}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_over_whole_days_a_daily_cycle_is_no_change_and_a_new_night_pattern_is() -> None:
+    stable = hours(0, 12)
+    assert len(rtml.drift.categorical(stable, "hour").drifts) > 10  # windows of 1,000 records
+    days = {"reference": "1d", "window": "1d", "time": "ts"}
+    assert rtml.drift.categorical(stable, "hour", **days).drifts == []
+    coarse = stable.assign(ts=stable["ts"] // 3_600 * 3_600)  # stamped by the hour
+    assert rtml.drift.categorical(coarse, "hour", **days).drifts == []
+    shifted_nights = hours(1, 12, night_from=6)
+    found = rtml.drift.categorical(shifted_nights, "hour", **days).drifts
+    day_found = shifted_nights["ts"].iloc[found[0]] / 86_400
+    assert found and 6 <= day_found < 8, day_found
+
+
+@settings(max_examples=20, deadline=None)
+@given(cuts=st.lists(st.integers(0, 24_000), max_size=6), clock=st.integers(1, 64))
+def test_windows_of_time_read_in_pieces_equal_the_whole(cuts, clock) -> None:
+    frame = hours(2, 12, night_from=5)
+    options = {"reference": "2d", "window": "12h", "time": "ts", "clock": clock, "alpha": 1e-4}
+    whole = CategoryTracker("hour", **options).update(frame)
+    tracker = CategoryTracker("hour", **options)
+    bounds = [0, *sorted(cuts), len(frame)]
+    parts = [tracker.update(frame.iloc[a:b]) for a, b in itertools.pairwise(bounds)]
+    pd.testing.assert_frame_equal(pd.concat(parts, ignore_index=True), whole, check_dtype=False)
+
+
+def test_windows_of_time_need_times() -> None:
+    frame = pd.DataFrame({"card": ["a", "b", "a"], "ts": [1.0, None, 3.0], "t": ["x", "y", "z"]})
+    with pytest.raises(ValueError, match="needs time="):
+        rtml.drift.categorical(frame, "card", window="1d")
+    with pytest.raises(SchemaError, match="no field 'when'"):
+        rtml.drift.categorical(frame, "card", window="1d", time="when")
+    with pytest.raises(SchemaError, match=r"field 'ts', row 1: expected an event time"):
+        rtml.drift.categorical(frame, "card", window="1d", time="ts")
+    with pytest.raises(SchemaError, match=r"field 't' holds object: expected event times"):
+        rtml.drift.categorical(frame, "card", window="1d", time="t")
+    with pytest.raises(ValueError, match="not a duration"):
+        rtml.drift.categorical(frame, "card", window="a day", time="ts")

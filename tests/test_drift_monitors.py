@@ -53,10 +53,18 @@ def _monitors() -> list[Monitor]:
         Monitor("feature", source="f", fields=["avg_x_1h"], delta=0.01),
         Monitor("scores", deployment="lr", clock=4),
         Monitor("kind", source="tx", fields=["kind"], categorical=True, **KIND),
+        Monitor("kind_hours", source="tx", fields=["kind"], categorical=True, **HOURS),
     ]
 
 
 KIND = {"reference": 80, "window": 60, "alpha": 1e-3, "clock": 5, "missing": True}
+HOURS = {
+    "reference": "2h",
+    "window": "1h",
+    "time": "ts",
+    "alpha": 1e-3,
+    "clock": 5,
+}  # a record a minute
 
 
 def _expected(backend) -> dict[str, tuple[list[int], int]]:
@@ -69,9 +77,10 @@ def _expected(backend) -> dict[str, tuple[list[int], int]]:
         "feature": rtml.drift.univariate(features, "avg_x_1h", delta=0.01),
         "scores": rtml.drift.univariate(outputs, "score", clock=4),
         "kind": rtml.drift.categorical(tx, "kind", **KIND),
+        "kind_hours": rtml.drift.categorical(tx, "kind", **HOURS),
     }
     sizes = {"x": len(tx), "xy": len(tx), "feature": len(features), "scores": len(outputs)}
-    sizes["kind"] = len(tx)
+    sizes["kind"] = sizes["kind_hours"] = len(tx)
     return {name: (r.drifts, sizes[name]) for name, r in reports.items()}
 
 
@@ -155,6 +164,14 @@ def test_bad_monitors_are_refused_by_name_and_nothing_is_logged():
         Monitor("m", source="tx", fields=["x"], categorical=True, delta=0.1)
     with pytest.raises(rtml.SpecError, match="a categorical monitor watches one field"):
         Monitor("m", source="tx", fields=["x", "id"], categorical=True)
+    with pytest.raises(rtml.SpecError, match="window '1d' is a duration: give time"):
+        Monitor("m", source="tx", fields=["x"], categorical=True, window="1d")
+    with pytest.raises(rtml.SpecError, match="reference: a duration only for a categorical"):
+        Monitor("m", source="tx", fields=["x", "id"], reference="1d")
+    with pytest.raises(rtml.SpecError, match="time: not read by this monitor"):
+        Monitor("m", source="tx", fields=["x"], time="id")
+    with pytest.raises(rtml.SpecError, match="'tx' has no field 'when'"):
+        backend.watch(Monitor("m", source="tx", fields=["x"], categorical=True, time="when"))
     backend.watch(Monitor("m", source="tx", fields=["x"]))
     with pytest.raises(rtml.SpecError, match="monitor 'm' already exists"):
         backend.watch(Monitor("m", source="tx", fields=["x"]))

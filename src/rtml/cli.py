@@ -149,6 +149,13 @@ def drift(
     missing: bool = typer.Option(
         False, "--missing", help="--categorical: count missing values as a category."
     ),
+    window: str = typer.Option(
+        "1000", help="--categorical: the window, in records or as a duration ('1d', with --time)."
+    ),
+    reference: str = typer.Option(
+        "1000", help="--categorical: the reference, in records or as a duration (with --time)."
+    ),
+    time: str = typer.Option(None, help="--categorical: the field of event times."),
     chart: str = typer.Option(None, help="Save the chart of the one report (.html or .png)."),
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
 ) -> None:
@@ -158,8 +165,14 @@ def drift(
     try:
         if categories and together:
             raise RtmlError("--categorical watches each field alone: drop --multivariate")
-        if missing and not categories:
-            raise RtmlError("--missing counts missing values as a category: add --categorical")
+        if (missing or time) and not categories:
+            raise RtmlError("--missing and --time are the categorical test's: add --categorical")
+        test = {
+            "missing": missing,
+            "time": time,
+            "window": _records_or_duration(window),
+            "reference": _records_or_duration(reference),
+        }
         reports = _drift_reports(
             backend,
             names or [],
@@ -167,7 +180,7 @@ def drift(
             together,
             delta,
             alpha if categories else None,
-            missing,
+            test,
         )
         how = f"chi-square, alpha {alpha:g}" if categories else f"ADWIN, delta {delta:g}"
         table = Table(title=f"Drift ({how})")
@@ -194,6 +207,11 @@ def drift(
         backend.close()
 
 
+def _records_or_duration(text: str) -> int | str:
+    """A number of records ('1000') or a duration ('1d'), as the command line gives it."""
+    return int(text) if text.strip().isdigit() else text
+
+
 def _drift_reports(
     backend: Any,
     names: list[str],
@@ -201,7 +219,7 @@ def _drift_reports(
     together: bool,
     delta: float,
     alpha: float | None,
-    missing: bool = False,
+    test: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The reports ``rtml drift`` prints: ADWIN's, or (``alpha`` given) the categorical
     test's."""
@@ -231,7 +249,7 @@ def _drift_reports(
     if alpha is not None:
         return {
             f"{source}.{f}": rtml.drift.categorical(
-                frame, f, alpha=alpha, missing=missing, source=source
+                frame, f, alpha=alpha, source=source, **(test or {})
             )
             for f in fields
         }

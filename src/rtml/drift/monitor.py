@@ -6,6 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from rtml.durations import parse_duration
 from rtml.spec import Spec
 
 __all__ = ["Monitor"]
@@ -18,9 +19,9 @@ class Monitor(Spec):
     One field is watched as :func:`~rtml.drift.univariate` watches it, two or more together as
     :func:`~rtml.drift.multivariate` does (``reference``, ``variance``), and one field of
     categories, with ``categorical=True``, as :func:`~rtml.drift.categorical` does
-    (``reference``, ``window``, ``alpha``, ``clock``, ``missing``). A monitor first reads
-    what is already stored, then every push in the order it came; its counts and the changes
-    it found equal those of the on-demand functions over the same stream, and survive a
+    (``reference``, ``window``, ``alpha``, ``clock``, ``missing``, ``time``). A monitor first
+    reads what is already stored, then every push in the order it came; its counts and the
+    changes it finds equal those of the on-demand functions over the same stream, and survive a
     restart like the rest of the store.
 
     >>> Monitor(name="amounts", source="transactions", fields=["transactionAmount"]).fields
@@ -46,12 +47,13 @@ class Monitor(Spec):
     fields: tuple[str, ...] = ()
     delta: float = Field(0.002, gt=0, lt=1)
     clock: int = Field(32, ge=1)
-    reference: int = Field(1000, ge=2)
+    reference: int | str = 1000
     variance: float = Field(0.9, gt=0, lt=1)
     categorical: bool = False
-    window: int = Field(1000, ge=2)
+    window: int | str = 1000
     alpha: float = Field(1e-5, gt=0, lt=1)
     missing: bool = False
+    time: str | None = None
 
     _positional = ("name",)
 
@@ -74,9 +76,12 @@ class Monitor(Spec):
             raise ValueError(f"a monitor of {self.source!r} needs its fields")
         if self.categorical and (self.deployment is not None or len(self.fields) != 1):
             raise ValueError("a categorical monitor watches one field of a source")
+        self._check_spans()
         # A setting of the other detector is refused, not silently ignored. (Not reference or
         # variance on one field: stores written before this check may hold such specs.)
-        unread = {"delta", "variance"} if self.categorical else {"window", "alpha", "missing"}
+        unread = (
+            {"delta", "variance"} if self.categorical else {"window", "alpha", "missing", "time"}
+        )
         # (compared with the defaults: a spec read back from JSON carries every setting)
         defaults = type(self).model_fields
         given = sorted(f for f in unread if getattr(self, f) != defaults[f].default)
@@ -84,6 +89,20 @@ class Monitor(Spec):
             how = "a categorical" if self.categorical else "this"
             raise ValueError(f"{', '.join(given)}: not read by {how} monitor ({self.stream})")
         return self
+
+    def _check_spans(self) -> None:
+        """``reference`` and ``window``: numbers of records (at least 2), or for a categorical
+        monitor durations of the event times in ``time``."""
+        for name in ("reference", "window"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                if not self.categorical:
+                    raise ValueError(f"{name}: a duration only for a categorical monitor")
+                parse_duration(value)  # ValueError naming the accepted forms
+                if self.time is None:
+                    raise ValueError(f"{name} {value!r} is a duration: give time, the event times")
+            elif isinstance(value, bool) or value < 2:
+                raise ValueError(f"{name}: at least 2 records, got {value!r}")
 
     @property
     def stream(self) -> str:

@@ -66,6 +66,7 @@ class LocalMonitor(DriftMonitor):
                 alpha=spec.alpha,
                 clock=spec.clock,
                 missing=spec.missing,
+                time=spec.time,
                 source=source,
             )
         else:
@@ -74,7 +75,7 @@ class LocalMonitor(DriftMonitor):
                 key=key,
                 delta=spec.delta,
                 clock=spec.clock,
-                reference=spec.reference,
+                reference=int(spec.reference),  # a number: durations are categorical's
                 variance=spec.variance,
                 source=source,
             )
@@ -143,7 +144,7 @@ def watched_key(backend: LocalBackend, spec: Monitor) -> str:
     else:
         dataset = backend.dataset(spec.source)  # NotFound when neither exists
         columns = list(dataset.schema)
-    missing = [f for f in spec.fields if f not in columns]
+    missing = [f for f in (*spec.fields, *([spec.time] if spec.time else [])) if f not in columns]
     if missing:
         raise SpecError(
             f"monitor {spec.name!r}: {spec.source!r} has no field {missing[0]!r} "
