@@ -422,3 +422,22 @@ def test_columns_of_different_lengths_are_refused_by_name(bare_server) -> None:
     too_many = client.post("/datasets/lengths/records", json={"columns": {"id": list(range(1001))}})
     assert too_many.status_code == 422 and "at most 1,000" in too_many.json()["detail"]
     assert client.get("/datasets/lengths").json()["records"] == 0
+
+
+def test_a_client_sends_records_to_a_server_that_lists_no_layouts(bare_server) -> None:
+    """A server from before columns lists no layouts; the client then sends records, which
+    every server reads, and stores what columns would have stored."""
+    assert bare_server.get("/").json()["layouts"] == ["records", "columns"]
+    frame = events(40)
+    stored = []
+    for columns in (True, False):
+        client = rtml.connect(str(bare_server.base_url), api_key=KEY)
+        assert client.send_columns  # this server reads columns
+        client.send_columns = columns  # False: what an older server's answer leaves it at
+        name = f"layout{next(_names)}"
+        tx = client.create_dataset(name, key="id", df=frame.iloc[:15])
+        assert tx.push(frame.iloc[15:]) == 25
+        stored.append(tx.to_pandas())
+        client.close()
+    pd.testing.assert_frame_equal(stored[0], stored[1])
+    assert len(stored[0]) == 40

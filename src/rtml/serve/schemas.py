@@ -47,6 +47,10 @@ class ServerInfo(BaseModel):
     max_batch: int = Field(description="Records accepted in one request.")
     max_body_bytes: int
     auth: bool = Field(description="Whether requests need `Authorization: Bearer <key>`.")
+    layouts: list[str] = Field(
+        default=["records", "columns"],
+        description="The layouts of records a push or a new dataset may come in.",
+    )
 
 
 class _Rows(_Body):
