@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,20 @@ class LocalBackend(Backend):
         self._derived: list[tuple[str, pd.DataFrame, int]] = []
         self._derived_rows = 0
         self._write_derived = True
+
+    @contextlib.contextmanager
+    def _operation(
+        self, op: str, name: str, detail: Any = None, history: bool = False
+    ) -> Iterator[int]:
+        """A logged operation that changes the in-memory state as it runs (its sequence number
+        is yielded): if it fails, nothing of it was stored, so that state is rebuilt."""
+        try:
+            with self.store.operation(op, name, detail, history=history) as seq:
+                yield seq
+        except BaseException:
+            self._derived, self._derived_rows = [], 0
+            self._recover()
+            raise
 
     def _recover(self) -> None:
         """Rebuild the in-memory state: the last checkpoint, then the operations after it."""
@@ -350,20 +365,14 @@ class LocalBackend(Backend):
         history: bool,
         letters: list[tuple[dict[str, Any], str]] | None = None,
     ) -> None:
-        try:
-            with self.store.operation("push", dataset.name, history=history) as seq:
-                self.store.append(dataset.table, frame, seq)
-                for record, reason in letters or []:
-                    self.store.con.execute(
-                        "INSERT INTO rtml_dead_letters VALUES (?, ?, ?, ?)",
-                        [seq, dataset.name, json.dumps(record), reason],
-                    )
-                self._propagate(dataset, frame, seq, history)
-        except BaseException:
-            # Nothing of the push was stored; the in-memory state may have moved: rebuild it.
-            self._derived, self._derived_rows = [], 0
-            self._recover()
-            raise
+        with self._operation("push", dataset.name, history=history) as seq:
+            self.store.append(dataset.table, frame, seq)
+            for record, reason in letters or []:
+                self.store.con.execute(
+                    "INSERT INTO rtml_dead_letters VALUES (?, ?, ?, ?)",
+                    [seq, dataset.name, json.dumps(record), reason],
+                )
+            self._propagate(dataset, frame, seq, history)
         self._since_checkpoint += len(frame)
         if self._since_checkpoint >= self.checkpoint_every:
             self.checkpoint()
@@ -429,14 +438,9 @@ class LocalBackend(Backend):
         # What it reads first must be in the store, so a replay reads the same rows.
         self.flush()
         detail = {"monitor": monitor.model_dump(mode="json"), "key": key}
-        try:
-            with self.store.operation("watch", monitor.name, detail) as seq:
-                self._backfill_monitor(local, before=seq)
-                self._monitors[monitor.name] = local
-        except BaseException:
-            self._derived, self._derived_rows = [], 0
-            self._recover()
-            raise
+        with self._operation("watch", monitor.name, detail) as seq:
+            self._backfill_monitor(local, before=seq)
+            self._monitors[monitor.name] = local
         self.checkpoint()
         return local
 
@@ -478,15 +482,10 @@ class LocalBackend(Backend):
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
         detail = self._json_of(feature_set, f"feature set {feature_set.name!r}")
-        try:
-            with self.store.operation("materialize", feature_set.name, detail) as seq:
-                self._objects[seq] = feature_set
-                m = self._backfill(feature_set, before=seq)
-                self._feature_sets[feature_set.name] = m
-        except BaseException:
-            self._derived, self._derived_rows = [], 0
-            self._recover()
-            raise
+        with self._operation("materialize", feature_set.name, detail) as seq:
+            self._objects[seq] = feature_set
+            m = self._backfill(feature_set, before=seq)
+            self._feature_sets[feature_set.name] = m
         self.checkpoint()  # a backfill is costly to replay
 
     def _json_of(self, spec: Any, what: str) -> dict[str, Any]:
@@ -609,16 +608,11 @@ class LocalBackend(Backend):
             "labels": None if labels is None else labels.model_dump(mode="json"),
             "pretrain": pretrain,
         }
-        try:
-            with self.store.operation("deploy", name, detail) as seq:
-                self._objects[seq] = deployment
-                if pretrain:
-                    self._pretrain(deployment, before=seq)
-                self._deployments[name] = deployment
-        except BaseException:
-            self._derived, self._derived_rows = [], 0
-            self._recover()
-            raise
+        with self._operation("deploy", name, detail) as seq:
+            self._objects[seq] = deployment
+            if pretrain:
+                self._pretrain(deployment, before=seq)
+            self._deployments[name] = deployment
         self.checkpoint()
         return deployment
 
