@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-__all__ = ["is_null", "or_none"]
+__all__ = ["is_null", "or_none", "python_value"]
 
 
 def is_null(value: Any) -> bool:
@@ -30,3 +31,12 @@ def is_null(value: Any) -> bool:
 def or_none(value: Any) -> Any:
     """``value``, or ``None`` when it is missing (as SQL parameters and keys want it)."""
     return None if is_null(value) else value
+
+
+def python_value(value: Any) -> Any:
+    """Numpy scalars as Python ones (keys and values must compare, print and pickle alike).
+
+    >>> python_value(np.int64(3)), python_value("x")
+    (3, 'x')
+    """
+    return value.item() if isinstance(value, np.generic) else value

@@ -38,7 +38,7 @@ from rtml.features.sql_eval import evaluate_sql_row
 from rtml.features.timestamps import nanos_of
 from rtml.features.window_state import Group, record_key
 from rtml.models.base import ModelSpec
-from rtml.nulls import or_none
+from rtml.nulls import or_none, python_value
 
 __all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "run_plan"]
 
@@ -46,11 +46,6 @@ EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
 OUTPUT, LABELLED, ANSWER = "o", "l", "a"
 
 Record = tuple[str, int, Any]
-
-
-def python_value(value: Any) -> Any:
-    """Numpy scalars as Python ones (keys must compare and pickle alike everywhere)."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass

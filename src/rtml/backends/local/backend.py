@@ -30,7 +30,7 @@ from rtml.features.engine import FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
 from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
-from rtml.nulls import or_none
+from rtml.nulls import or_none, python_value
 
 __all__ = ["LocalBackend"]
 
@@ -624,8 +624,7 @@ class LocalBackend(Backend):
             return
         problems = label_problems(stored, [learner(name, model, labels.field)])
         if problems:
-            key = or_none(stored[dataset.key].iloc[problems[0].row])
-            key = key.item() if hasattr(key, "item") else key
+            key = python_value(or_none(stored[dataset.key].iloc[problems[0].row]))
             raise SpecError(
                 f"cannot pretrain on {labels.dataset!r}, key {key!r}: {problems[0].reason} "
                 f"({len(problems)} such label(s))"

@@ -19,7 +19,7 @@ from rtml.backends.base import Labels
 from rtml.backends.local.schema import Problem
 from rtml.errors import SpecError
 from rtml.models.base import ModelSpec
-from rtml.nulls import is_null
+from rtml.nulls import is_null, python_value
 
 __all__ = ["check_label_type", "label_problems", "learner"]
 
@@ -72,8 +72,7 @@ def label_problems(frame: pd.DataFrame, learners: list[Learner]) -> list[Problem
                 if not is_null(v) and not _learnable(v, classes)
             ]
         for row in rows:
-            value = column.iloc[row]
-            value = value.item() if isinstance(value, np.generic) else value
+            value = python_value(column.iloc[row])
             problems.append(
                 Problem(
                     row,

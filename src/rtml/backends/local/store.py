@@ -20,12 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from rtml.errors import RtmlError
 from rtml.features.sql_eval import sql_type
-from rtml.nulls import or_none
+from rtml.nulls import or_none, python_value
 
 __all__ = ["Op", "Store", "StoreLocked"]
 
@@ -259,7 +258,7 @@ class Store:
         """Which of ``values`` are already keys of ``table`` (an indexed look-up)."""
         if not values or not self.has_table(table):
             return set()
-        plain = [v.item() if isinstance(v, np.generic) else v for v in values]
+        plain = [python_value(v) for v in values]
         # One list parameter, unnested: cheaper than one parameter per key or a registered frame.
         found = self.con.execute(
             f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN (SELECT unnest(?))",
