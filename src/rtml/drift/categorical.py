@@ -18,6 +18,7 @@ import pandas as pd
 
 from rtml.drift.chisquare import chi2_sf, homogeneity
 from rtml.drift.report import DriftReport
+from rtml.drift.values import check_columns
 from rtml.durations import parse_duration
 from rtml.errors import SchemaError
 from rtml.features.timestamps import to_nanos
@@ -114,13 +115,7 @@ class CategoryTracker:
         """Read the next records; their trace: ``row``, the key (when one was given),
         ``value``, ``distance``, ``p_value``, ``drift``."""
         field = self.fields[0]
-        for name in (field, self.time):
-            if name is not None and name not in frame.columns:
-                known = ", ".join(map(str, frame.columns))
-                raise SchemaError(f"{self.source}: no field {name!r} (fields: {known})")
-        if self.key is not None and self.key not in frame.columns:
-            known = ", ".join(map(str, frame.columns))
-            raise KeyError(f"{self.source}: no key column {self.key!r} (columns: {known})")
+        check_columns(frame, self.source, [field, *([self.time] if self.time else [])], self.key)
         values = frame[field].tolist()
         if self.missing:  # NaN, NaT and NA all read as the one category None
             values = [None if is_null(v) else v for v in values]

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtml.drift.values import numeric_column
+from rtml.drift.values import check_columns, numeric_column
 
 __all__ = ["DriftTracker", "check_detector"]
 
@@ -100,9 +100,7 @@ class DriftTracker:
     def update(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Read the next records; the trace of those scored now: ``row``, the key (when one
         was given), ``value``, ``mean``, ``width``, ``drift``."""
-        if self.key is not None and self.key not in frame.columns:
-            known = ", ".join(map(str, frame.columns))
-            raise KeyError(f"{self.source}: no key column {self.key!r} (columns: {known})")
+        check_columns(frame, self.source, self.fields, self.key)
         matrix = np.column_stack([numeric_column(frame, f, self.source) for f in self.fields])
         kept = ~np.isnan(matrix).any(axis=1)
         positions = np.flatnonzero(kept) + self.rows

@@ -1,5 +1,5 @@
-"""A frame's column as floats for a drift detector, refused with the field and row if it is
-not numbers."""
+"""What a drift detector reads of a frame: its fields and key checked by name, and a column as
+floats, refused with the field and row if it is not numbers."""
 
 from __future__ import annotations
 
@@ -9,7 +9,26 @@ import pandas as pd
 from rtml.errors import SchemaError
 from rtml.nulls import is_null
 
-__all__ = ["numeric_column"]
+__all__ = ["check_columns", "numeric_column"]
+
+
+def check_columns(
+    frame: pd.DataFrame, source: str, fields: list[str], key: str | None = None
+) -> None:
+    """``SchemaError`` for a missing field, ``KeyError`` for a missing key column, each naming
+    the frame's columns.
+
+    >>> check_columns(pd.DataFrame({"x": [1]}), "tx", ["y"])
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SchemaError: tx: no field 'y' (fields: x)
+    """
+    known = ", ".join(map(str, frame.columns))
+    for field in fields:
+        if field not in frame.columns:
+            raise SchemaError(f"{source}: no field {field!r} (fields: {known})")
+    if key is not None and key not in frame.columns:
+        raise KeyError(f"{source}: no key column {key!r} (columns: {known})")
 
 
 def numeric_column(frame: pd.DataFrame, field: str, source: str) -> np.ndarray:
@@ -22,9 +41,7 @@ def numeric_column(frame: pd.DataFrame, field: str, source: str) -> np.ndarray:
     ...
     rtml.errors.SchemaError: tx: field 'x', row 1: expected a number, got 'a lot'
     """
-    if field not in frame.columns:
-        known = ", ".join(map(str, frame.columns))
-        raise SchemaError(f"{source}: no field {field!r} (fields: {known})")
+    check_columns(frame, source, [field])
     column = frame[field]
     if pd.api.types.is_datetime64_any_dtype(column.dtype) or pd.api.types.is_timedelta64_dtype(
         column.dtype
