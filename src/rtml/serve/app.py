@@ -28,6 +28,7 @@ from rtml.backends.json_records import (
 from rtml.backends.local import LocalBackend
 from rtml.backends.local.dataset import describe
 from rtml.backends.local.deployment import LocalDeployment
+from rtml.backends.local.monitor import SCORE_TRACE_COLUMNS
 from rtml.backends.local.schema import Column, record_problems
 from rtml.callables import only_from
 from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
@@ -536,7 +537,7 @@ def create_app(
             clock=clock,
             records=len(report.table),
             drifts=report.drifts,
-            **json_columns(table, ["row", "key", "value", "mean", "width", "drift"]),
+            **json_columns(table, SCORE_TRACE_COLUMNS),
         )
 
     add_monitor_routes(api, owner)

@@ -25,6 +25,11 @@ from rtml.backends.base import (
 from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import columns_of, records_of
 from rtml.backends.local.dataset import checked_history, to_frame
+from rtml.backends.local.monitor import (
+    CATEGORY_CHANGE_COLUMNS,
+    CHANGE_COLUMNS,
+    SCORE_TRACE_COLUMNS,
+)
 from rtml.backends.local.schema import Column, conform, dataset_schema, empty_frame
 from rtml.drift import DriftReport, Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
@@ -220,8 +225,8 @@ class HttpMonitor(DriftMonitor):
     def changes(self) -> pd.DataFrame:
         answer = self._backend.transport.request("GET", f"{self._path}/changes", what=self._what)
         if answer.get("distance") is not None:  # a categorical monitor's
-            return _trace_frame(answer, ["row", "key", "value", "distance", "p_value"])
-        return _trace_frame(answer, ["row", "key", "value", "mean", "width"])
+            return _trace_frame(answer, CATEGORY_CHANGE_COLUMNS)
+        return _trace_frame(answer, CHANGE_COLUMNS)
 
     def delete(self) -> None:
         self._backend.transport.request("DELETE", self._path, what=self._what)
@@ -329,7 +334,7 @@ class HttpDeployment(Deployment):
             params={"delta": delta, "clock": clock},
             what=self._what,
         )
-        table = _trace_frame(answer, ["row", "key", "value", "mean", "width", "drift"])
+        table = _trace_frame(answer, SCORE_TRACE_COLUMNS)
         return DriftReport("score", table)
 
     def predict(self, record: dict[str, Any]) -> Prediction:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CATEGORY_CHANGE_COLUMNS",
     "CHANGE_COLUMNS",
+    "SCORE_TRACE_COLUMNS",
     "LocalMonitor",
     "change_columns",
     "watched_key",
@@ -28,6 +29,8 @@ __all__ = [
 # for categories, the value as text and the test that found it.
 CHANGE_COLUMNS = ["row", "key", "value", "mean", "width"]
 CATEGORY_CHANGE_COLUMNS = ["row", "key", "value", "distance", "p_value"]
+# A deployment's score drift (``deployment.drift()``): every output, changes flagged.
+SCORE_TRACE_COLUMNS = [*CHANGE_COLUMNS, "drift"]
 
 
 def change_columns(spec: Monitor) -> list[str]:
