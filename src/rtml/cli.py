@@ -168,19 +168,14 @@ def drift(
         if (missing or time) and not categories:
             raise RtmlError("--missing and --time are the categorical test's: add --categorical")
         test = {
+            "alpha": alpha,
             "missing": missing,
             "time": time,
             "window": _records_or_duration(window),
             "reference": _records_or_duration(reference),
         }
         reports = _drift_reports(
-            backend,
-            names or [],
-            field or [],
-            together,
-            delta,
-            alpha if categories else None,
-            test,
+            backend, names or [], field or [], together, delta, test if categories else None
         )
         how = f"chi-square, alpha {alpha:g}" if categories else f"ADWIN, delta {delta:g}"
         table = Table(title=f"Drift ({how})")
@@ -218,15 +213,14 @@ def _drift_reports(
     fields: list[str],
     together: bool,
     delta: float,
-    alpha: float | None,
-    test: dict[str, Any] | None = None,
+    categorical: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    """The reports ``rtml drift`` prints: ADWIN's, or (``alpha`` given) the categorical
-    test's."""
+    """The reports ``rtml drift`` prints: ADWIN's (``delta``), or with ``categorical`` (the
+    test's settings) the chi-square test's."""
     import rtml
 
     if not fields:
-        if together or alpha is not None:
+        if together or categorical is not None:
             raise RtmlError("--multivariate and --categorical watch fields: name them with --field")
         deployments = names or backend.deployments()
         if not deployments:
@@ -246,11 +240,9 @@ def _drift_reports(
     if together:
         report = rtml.drift.multivariate(frame, fields, delta=delta, source=source)
         return {f"{source}: {', '.join(fields)} together": report}
-    if alpha is not None:
+    if categorical is not None:
         return {
-            f"{source}.{f}": rtml.drift.categorical(
-                frame, f, alpha=alpha, source=source, **(test or {})
-            )
+            f"{source}.{f}": rtml.drift.categorical(frame, f, source=source, **categorical)
             for f in fields
         }
     return {
