@@ -63,42 +63,34 @@ class DriftReport:
         return "distance" in self.table.columns
 
     def figure(self) -> Any:
-        """A plotly figure: the values, ADWIN's window mean, a line at each detected change
-        (needs the ``plot`` extra)."""
+        """A plotly figure: the values and ADWIN's window mean (a categorical report: the
+        distance to the reference), a line at each detected change (needs the ``plot``
+        extra)."""
         go = graph_objects()
         t = self.table
         fig = go.Figure()
         if self.categorical:
-            return self._categories_figure(go, fig)
-        fig.add_trace(
-            go.Scattergl(
-                x=t["row"],
-                y=t["value"],
-                mode="markers",
-                name=self.monitored,
-                marker={"size": 3, "opacity": 0.3},
+            fig.add_trace(go.Scatter(x=t["row"], y=t["distance"], mode="lines", name="distance"))
+            title = f"Shares of {self.monitored}"
+            y_title = "distance to the reference (total variation)"
+        else:
+            fig.add_trace(
+                go.Scattergl(
+                    x=t["row"],
+                    y=t["value"],
+                    mode="markers",
+                    name=self.monitored,
+                    marker={"size": 3, "opacity": 0.3},
+                )
             )
-        )
-        fig.add_trace(go.Scatter(x=t["row"], y=t["mean"], mode="lines", name="ADWIN mean"))
+            fig.add_trace(go.Scatter(x=t["row"], y=t["mean"], mode="lines", name="ADWIN mean"))
+            title, y_title = f"Drift of {self.monitored}", self.monitored
         for row in self.drifts:
             fig.add_vline(x=row, line_dash="dash", line_color="firebrick")
         fig.update_layout(
-            title=f"Drift of {self.monitored}: {len(self.drifts)} change(s) detected",
+            title=f"{title}: {len(self.drifts)} change(s) detected",
             xaxis_title="records",
-            yaxis_title=self.monitored,
-            template="plotly_white",
-        )
-        return fig
-
-    def _categories_figure(self, go: Any, fig: Any) -> Any:
-        t = self.table
-        fig.add_trace(go.Scatter(x=t["row"], y=t["distance"], mode="lines", name="distance"))
-        for row in self.drifts:
-            fig.add_vline(x=row, line_dash="dash", line_color="firebrick")
-        fig.update_layout(
-            title=f"Shares of {self.monitored}: {len(self.drifts)} change(s) detected",
-            xaxis_title="records",
-            yaxis_title="distance to the reference (total variation)",
+            yaxis_title=y_title,
             template="plotly_white",
         )
         return fig
