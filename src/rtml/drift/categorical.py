@@ -24,7 +24,7 @@ from rtml.errors import SchemaError
 from rtml.features.timestamps import to_nanos
 from rtml.nulls import is_null
 
-__all__ = ["CategoryTracker", "categorical"]
+__all__ = ["CategoryTracker", "categorical", "span_nanos"]
 
 
 class CategoryTracker:
@@ -62,8 +62,8 @@ class CategoryTracker:
         time: str | None = None,
         source: str = "frame",
     ) -> None:
-        self._reference_ns = _span(reference, "reference")
-        self._window_ns = _span(window, "window")
+        self._reference_ns = span_nanos(reference, "reference")
+        self._window_ns = span_nanos(window, "window")
         if time is None and (self._reference_ns or self._window_ns):
             raise ValueError(
                 "a reference or window given as a duration needs time=, the field of event times"
@@ -247,7 +247,7 @@ class CategoryTracker:
         return True
 
 
-def _span(value: int | str, name: str) -> int | None:
+def span_nanos(value: int | str, name: str) -> int | None:
     """A reference or window: None for a number of records (at least 2), its nanoseconds for a
     duration."""
     if isinstance(value, str):

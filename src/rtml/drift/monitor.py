@@ -6,7 +6,7 @@ from typing import Any, Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
-from rtml.durations import parse_duration
+from rtml.drift.categorical import span_nanos
 from rtml.spec import Spec
 
 __all__ = ["Monitor"]
@@ -95,14 +95,11 @@ class Monitor(Spec):
         monitor durations of the event times in ``time``."""
         for name in ("reference", "window"):
             value = getattr(self, name)
-            if isinstance(value, str):
-                if not self.categorical:
-                    raise ValueError(f"{name}: a duration only for a categorical monitor")
-                parse_duration(value)  # ValueError naming the accepted forms
-                if self.time is None:
-                    raise ValueError(f"{name} {value!r} is a duration: give time, the event times")
-            elif isinstance(value, bool) or value < 2:
-                raise ValueError(f"{name}: at least 2 records, got {value!r}")
+            if isinstance(value, str) and not self.categorical:
+                raise ValueError(f"{name}: a duration only for a categorical monitor")
+            # The tracker's own reading: records at least 2, or a duration it can parse.
+            if span_nanos(value, name) is not None and self.time is None:
+                raise ValueError(f"{name} {value!r} is a duration: give time, the event times")
 
     @property
     def stream(self) -> str:
