@@ -7,6 +7,8 @@ and the local engine on generated streams, which needs no Java.
 
 from __future__ import annotations
 
+import math
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from hypothesis import strategies as st
 import rtml
 from rtml.backends.base import OUTPUT_COLUMNS
 from rtml.backends.flink import FlinkBackend
-from rtml.backends.flink.plan import expected, run_plan
+from rtml.backends.flink.plan import Plan, RowStep, expected, run_plan
 
 from .reference import KEY, reference
 from .test_feature_parity import (
@@ -253,3 +255,41 @@ def test_models_learning_in_batches_match_on_one_record_pushes(n, seed) -> None:
         made = run_plan(*backend.model_job("m"))
     scores = [r[2]["score"] for r in made if r[0] == "o"]
     np.testing.assert_allclose(scores, local.deployment("m").outputs()["score"], rtol=1e-12)
+
+
+def same_value(a: Any, b: Any) -> bool:
+    """Equal values of the same type, NaN equal to NaN."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+@settings(max_examples=25)
+@given(stream=streams(), fs=feature_sets(), cuts=st.sets(st.integers(1, 120)))
+def test_row_steps_on_batches_give_what_they_give_one_record_at_a_time(stream, fs, cuts) -> None:
+    """A Flink job runs a stage's SQL and UDF features on whatever records wait for the
+    watermark, one query for them all; that is the per-record step's values, whatever the
+    batches (the records reaching each row step are the plan's own, up to that step)."""
+    with FlinkBackend() as backend:
+        backend.create_dataset("events", key="id", schema=EVENT_SCHEMA)
+        backend.create_dataset("labels", key="id", schema=LABEL_SCHEMA)
+        backend.materialize(fs)
+        fill(backend, batches(arrival_log(stream), [1]))
+        plan, records = backend.feature_job("fs")
+    checked = 0
+    for i, step in enumerate(plan.steps):
+        if not isinstance(step, RowStep):
+            continue
+        reaching = run_plan(Plan(plan.steps[:i], plan.events, plan.sources), records)
+        want = [step.apply(record) for record in reaching]
+        bounds = [0, *sorted(c for c in cuts if c < len(reaching)), len(reaching)]
+        got = [made for lo, hi in pairwise(bounds) for made in step.apply_many(reaching[lo:hi])]
+        assert [r[:2] for r in got] == [r[:2] for r in want]
+        for (_, seq, (_, row, _)), (_, _, (_, wanted, _)) in zip(got, want, strict=True):
+            assert row.keys() == wanted.keys()
+            for name, value in wanted.items():
+                assert same_value(row[name], value), f"{name} at {seq}: {row[name]!r} != {value!r}"
+        checked += 1
+    assert checked == sum(isinstance(s, RowStep) for s in plan.steps)

@@ -76,6 +76,25 @@ class RowStep:
             made = {name: python_value(np.asarray(v)[0]) for name, v in columns.items()}
         return kind, seq, (op, {**row, **made}, joined)
 
+    def apply_many(self, records: list[Record]) -> list[Record]:
+        """:meth:`apply` on many records, in their order, with one query per set of fields
+        (the records of one dataset share theirs; a probe may lack some): the local engine's
+        batch path, at a fraction of a query per record."""
+        out = list(records)
+        batches: dict[tuple[str, ...], list[int]] = {}
+        for i, (kind, _, payload) in enumerate(records):
+            if kind in (EVENT, PROBE):
+                batches.setdefault(tuple(payload[1]), []).append(i)
+        for positions in batches.values():
+            rows = [records[i][2][1] for i in positions]
+            columns = self.engine.row_stage(self.stage, rows_frame(rows, self.schema))
+            made = {name: np.asarray(values) for name, values in columns.items()}
+            for n, i in enumerate(positions):
+                kind, seq, (op, row, joined) = records[i]
+                values = {name: python_value(column[n]) for name, column in made.items()}
+                out[i] = (kind, seq, (op, {**row, **values}, joined))
+        return out
+
 
 @dataclass
 class JoinStep:
@@ -303,7 +322,13 @@ class FeaturePlan:
 def one_row_frame(row: dict[str, Any], schema: dict[str, Column]) -> pd.DataFrame:
     """One record as a one-row DataFrame with the dataset's column types (what a push of that
     record would hold); computed columns keep the types of their values."""
-    frame = pd.DataFrame([row])
+    return rows_frame([row], schema)
+
+
+def rows_frame(rows: list[dict[str, Any]], schema: dict[str, Column]) -> pd.DataFrame:
+    """Records with the same fields as a DataFrame with the dataset's column types (what a
+    push of those records would hold); computed columns keep the types of their values."""
+    frame = pd.DataFrame(rows)
     base = [c for c in schema if c in frame.columns]
     typed = conform(frame[base], {c: schema[c] for c in base})
     for c in base:
