@@ -1,15 +1,20 @@
 """A :class:`~rtml.backends.flink.plan.Plan` as a PyFlink DataStream job (PyFlink imported here).
 
-The job graph::
+The job graph, at parallelism 2 and more::
 
-    log file ─(p=1)─ decode ─ timestamps=seq ─┬─ events ─ [row map | keyBy ─ step]... ─ sink
-                                              └─ sources ─────────────┘ (unioned into the
-                                                 join and model steps that read them)
+    log file ─(p=1)─ decode ─ timestamps=seq ─┬─ events ─ [keyBy ─ step]... ─ sink
+                                              └─ sources ─────┘ (unioned into the join and
+                                                 model steps that read them)
 
 Every keyed step holds its key's state in Flink keyed state (pickled) and runs its records in
-``seq`` order: a record waits in ``MapState`` until the watermark (the source's position in
+``seq`` order: a record waits in keyed state until the watermark (the source's position in
 the log, which only grows) passes its ``seq``. Parallel subtasks can reorder what reaches a
 step, but never what a step does, so any parallelism gives the local engine's values.
+
+At parallelism 1 the whole log is one stream through every step, which hands on what it does
+not read (:func:`~rtml.backends.flink.plan.passes`) and the source records it reads (a later
+step may read them too): one subtask per step and first-in first-out channels keep the log
+order, so no step waits (waiting, with its timers, made a join step cost about twice as much).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from rtml.backends.flink.plan import (
     Record,
     RowStep,
     Step,
+    passes,
     takes,
 )
 
@@ -101,17 +107,24 @@ class _InSeqOrder(KeyedProcessFunction):
 
     def __init__(self, step: Step, in_order: bool = False) -> None:
         self.step = step
-        self.in_order = in_order  # the input already comes in seq order: no waiting
+        # The input is the whole log as one stream, in seq order: no waiting, and every
+        # record goes on to the next step.
+        self.in_order = in_order
 
     def open(self, runtime_context: Any) -> None:
         self.held = runtime_context.get_state(ValueStateDescriptor("held", _PICKLED))
 
     def process_element(self, value: Record, ctx: Any) -> Iterator[Record]:
+        if passes(self.step, value):
+            yield value
+            return
         if self.in_order:
             state, waiting = self.held.value() or (None, {})
             state, made = self.step.step(state, value)  # type: ignore[union-attr]
             self.held.update((state, waiting))
             yield from made
+            if value[0] == SOURCE:
+                yield value  # in the one stream, a later step may read it too
             return
         held: tuple[Any, dict[int, Record]] = self.held.value() or (None, {})
         state, waiting = held
@@ -197,8 +210,12 @@ def _remote_environment(conf: Configuration) -> StreamExecutionEnvironment:
     return StreamExecutionEnvironment(j_env)
 
 
+def _key(step: Step, record: Record) -> Any:
+    return 0 if passes(step, record) else step.key(record)  # type: ignore[union-attr]
+
+
 def _keyed(stream: DataStream, step: Step, name: str, in_order: bool) -> DataStream:
-    keyed = stream.key_by(step.key)  # type: ignore[union-attr]
+    keyed = stream.key_by(lambda r, s=step: _key(s, r))
     return keyed.process(_InSeqOrder(step, in_order), output_type=_PICKLED).name(name)
 
 
@@ -217,7 +234,8 @@ def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
         .set_parallelism(1)
         .rebalance()  # spread over the job's parallelism: keyed steps restore the log order
     )
-    stream = records.filter(lambda r: r[0] in (EVENT, PROBE))
+    one_stream = env.get_parallelism() == 1
+    stream = records if one_stream else records.filter(lambda r: r[0] in (EVENT, PROBE))
     for i, step in enumerate(plan.steps):
         name = f"{type(step).__name__} {i}"
         if isinstance(step, RowStep):
@@ -226,22 +244,18 @@ def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
             keyed = stream.key_by(lambda r, n=spread: int(r[1]) % n)
             stream = keyed.process(_InBatches(step), output_type=_PICKLED).name(name)
             continue
-        unioned = False
-        if isinstance(step, JoinStep | ModelStep):
-            read = [d for d in (*plan.sources, plan.events) if takes(step, d)]
-            if read:
-                wanted = set(read)
+        if not one_stream and isinstance(step, JoinStep | ModelStep):
+            wanted = {d for d in (*plan.sources, plan.events) if takes(step, d)}
+            if wanted:
                 extra = records.filter(lambda r, w=wanted: r[0] == SOURCE and r[2][0] in w)
                 stream = stream.union(extra)
-                unioned = True
         # With one subtask per operator, one input keeps the log order (channels are FIFO and
-        # every step emits in seq order); two inputs interleave at random, and so do parallel
-        # subtasks: then the step waits for the watermark.
-        in_order = env.get_parallelism() == 1 and not unioned
-        stream = _keyed(stream, step, name, in_order)
+        # every step emits in seq order); two inputs would interleave at random, and so do
+        # parallel subtasks: then the step waits for the watermark.
+        stream = _keyed(stream, step, name, in_order=one_stream)
         if isinstance(step, ModelStep):
             stream = stream.set_parallelism(1)  # one model: one key, one subtask
-    return stream
+    return stream.filter(lambda r: r[0] != SOURCE) if one_stream else stream
 
 
 def read_results(directory: Path) -> list[Record]:

@@ -40,7 +40,7 @@ from rtml.features.window_state import Group, record_key
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
 
-__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "run_plan"]
+__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "passes", "run_plan"]
 
 EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
 OUTPUT, LABELLED, ANSWER = "o", "l", "a"
@@ -361,6 +361,18 @@ def takes(step: Step, dataset: str) -> bool:
     if isinstance(step, ModelStep):
         return step.labels is not None and step.labels.dataset == dataset
     return False
+
+
+def passes(step: Step, record: Record) -> bool:
+    """Whether ``step`` hands ``record`` on untouched, reading nothing of it: a source record
+    it does not read, a joined value meant for a window (by the step that holds it), or a
+    result. A job whose steps all see one stream sends every record through every step."""
+    kind, _, payload = record
+    if kind == SOURCE:
+        return not takes(step, payload[0])
+    if kind == UPDATE:
+        return not isinstance(step, WindowStep)
+    return kind not in (EVENT, PROBE)
 
 
 def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
