@@ -6,8 +6,10 @@ transactions whose labels are known by then (7 days late) within the last N days
 
 A candidate is ``DAYS:MIN_LEAF`` (the last DAYS days of labels, leaves of MIN_LEAF records),
 ``DAYS:MIN_LEAF:RECENCY`` (each record weighted by exp(-age / RECENCY days), as
-``WindowedRandomForest(recency=...)``), or forests joined by ``+``, whose probabilities are
-averaged (``SoftVoting``): ``21:5+21:5:7``.
+``WindowedRandomForest(recency=...)``), an online learner of ``benchmarks.handbook_river``
+(``lr-log``: scoring every transaction from 2018-05-01, learning each label 7 days on), or
+members joined by ``+``, whose probabilities are averaged (``SoftVoting``): ``21:5+21:5:7``,
+``21:5+lr-log``; a member written twice weighs twice (``21:5+21:5+21:5+lr-log``).
 
 Default: the four weeks before the test week (2018-07-11 to 2018-08-01) as validation weeks,
 candidates 7:1 14:1 14:5 21:1 21:5 28:5. Prints each candidate's metrics per week, their mean
@@ -31,6 +33,8 @@ from sklearn.ensemble import RandomForestClassifier
 
 from benchmarks.common import HANDBOOK_INPUTS, take_option
 from benchmarks.handbook import DEFAULT, DELAY, handbook_data, known_compromised_removed, metrics
+from benchmarks.handbook_river import CANDIDATES as RIVER
+from benchmarks.handbook_river import prequential_scores
 
 DAY = pd.Timedelta(days=1)
 VALIDATION = "2018-07-11,2018-07-18,2018-07-25,2018-08-01"
@@ -66,16 +70,40 @@ def daily_refits(
     return scores
 
 
+_ONLINE: dict[str, pd.Series] = {}  # an online learner's scores: one run serves every week
+_FORESTS: dict[tuple[pd.Timestamp, str, int], pd.Series] = {}
+
+
+def online_scores(data: pd.DataFrame, name: str) -> pd.Series:
+    """Scores by transaction of ``handbook_river``'s learner ``name``, run prequentially."""
+    if name not in _ONLINE:
+        stream = data[data["TX_DATETIME"] >= pd.Timestamp("2018-05-01")].sort_values(
+            "TX_DATETIME", kind="stable"
+        )
+        scores = prequential_scores(stream, RIVER[name]())
+        _ONLINE[name] = pd.Series(scores, index=stream["TRANSACTION_ID"].to_numpy())
+    return _ONLINE[name]
+
+
 def candidate_scores(
     data: pd.DataFrame, start: pd.Timestamp, candidate: str, seed: int
 ) -> pd.Series:
-    """The week's scores of a candidate: the mean of its forests' (one unless joined by +)."""
-    members = []
+    """The week's scores of a candidate: the mean of its members' (one unless joined by +)."""
+    members: dict[str, pd.Series] = {}
     for member in candidate.split("+"):
+        if member in members:
+            continue
+        if member in RIVER:
+            members[member] = online_scores(data, member)
+            continue
         days, leaf, *recency = member.split(":")
         weight_days = float(recency[0]) if recency else None
-        members.append(daily_refits(data, start, int(days), int(leaf), seed, weight_days))
-    return sum(members[1:], members[0]) / len(members)
+        fitted = (start, member, seed)  # a forest in several candidates is fitted once
+        if fitted not in _FORESTS:
+            _FORESTS[fitted] = daily_refits(data, start, int(days), int(leaf), seed, weight_days)
+        members[member] = _FORESTS[fitted]
+    parts = [members[m] for m in candidate.split("+")]  # aligned by transaction
+    return sum(parts[1:], parts[0]) / len(parts)
 
 
 def main() -> None:
