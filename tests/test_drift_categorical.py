@@ -170,3 +170,32 @@ def test_windows_of_time_need_times() -> None:
         rtml.drift.categorical(frame, "card", window="1d", time="t")
     with pytest.raises(ValueError, match="not a duration"):
         rtml.drift.categorical(frame, "card", window="a day", time="ts")
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    gaps=st.lists(st.integers(0, 3), min_size=1, max_size=80),
+    lateness=st.lists(st.integers(0, 20), min_size=80, max_size=80),
+)
+def test_a_record_that_comes_late_leaves_a_window_of_time_on_time(gaps, lateness) -> None:
+    """Each time the stream's time moves on, the window is the records read so far whose time
+    is within the window's span of the latest time before, whatever order they came in: a
+    late record does not linger behind the newer ones that came before it."""
+    span = 15
+    tracker = CategoryTracker(
+        "c", reference="100s", window=f"{span}s", time="ts", alpha=1e-12, clock=1
+    )
+    tracker.update(pd.DataFrame({"c": ["a"] * 100, "ts": np.arange(100)}))
+    times = 100 + np.cumsum(gaps)
+    # Each record reaches the tracker up to 20 s after its time, so later ones overtake it.
+    arrival = np.argsort(times + np.asarray(lateness[: len(times)]), kind="stable")
+    read: list[int] = []
+    latest: int | None = None
+    for t in times[arrival].tolist():
+        tracker.update(pd.DataFrame({"c": ["a"], "ts": [t]}))
+        if latest is not None and t > latest:
+            within = sum(x > latest - span for x in read) + 1
+            assert tracker.status()["width"] == within, (t, latest, read)
+        read.append(t)
+        latest = t if latest is None else max(latest, t)
+    assert tracker.changes == 0

@@ -8,6 +8,7 @@ a window sliding over the latest ``window`` records, every ``clock`` records; a 
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from collections.abc import Hashable
@@ -36,7 +37,7 @@ class CategoryTracker:
     counted as a category of its own (``None``), so that a rise in missing values is a change
     too. ``reference`` and ``window`` are numbers of records, or durations (``"7d"``, ``"1d"``)
     of the event times in column ``time``: a window of whole days sees a daily cycle as no
-    change. Until the reference is complete and a window after it full (at the start, and after
+    change, and a record that comes after later ones leaves it when its own time is out. Until the reference is complete and a window after it full (at the start, and after
     each change), ``distance`` and ``p_value`` are NaN; then they are the latest test's:
     ``distance`` is the share of records that would have to change category for the window to
     look like the reference (total variation), ``p_value`` the chance of a difference at least
@@ -85,6 +86,10 @@ class CategoryTracker:
         self._before_size = 0
         self._before_start = 0  # the reference's first event time (durations)
         self._latest: deque[tuple[Hashable, int]] = deque()  # the window: category, time
+        # Over time, the records that came after a later one wait in a heap (time, arrival,
+        # category) beside the window's deque, so that they too leave it on time.
+        self._late: list[tuple[int, int, Hashable]] = []
+        self._arrivals = 0
         self._after: dict[Hashable, int] = {}  # the window's counts
         self._window_start = 0  # the window's first event time since the reference (durations)
         self._latest_time = 0
@@ -99,7 +104,7 @@ class CategoryTracker:
         return {
             "reference": self._before_size,
             "categories": len(self._before),
-            "window": len(self._latest),
+            "window": self._width(),
         }
 
     def status(self) -> dict[str, Any]:
@@ -108,8 +113,11 @@ class CategoryTracker:
         return {
             "distance": None if math.isnan(self.distance) else self.distance,
             "p_value": None if math.isnan(self.p_value) else self.p_value,
-            "width": len(self._latest),
+            "width": self._width(),
         }
+
+    def _width(self) -> int:
+        return len(self._latest) + len(self._late)
 
     def update(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Read the next records; their trace: ``row``, the key (when one was given),
@@ -176,20 +184,25 @@ class CategoryTracker:
         """One record's category and time; True when the test finds a change with it."""
         # Time moved on: every record up to the latest time is in, so a window of time is whole
         # now (records sharing a time, such as hourly stamps, count all or none).
-        moved_on = self._window_ns is not None and self._latest and t > self._latest_time
+        timed = self._window_ns is not None
+        moved_on = timed and (self._latest or self._late) and t > self._latest_time
         if moved_on and self._test_time_window():
             self._add_to_reference(value, t)  # it begins the next reference
             return True
         if not self._reference_complete(t):
             self._add_to_reference(value, t)
             return False
-        if not self._latest:
+        if not self._latest and not self._late:
             self._window_start = self._latest_time = t
+        if timed and self._latest and t < self._latest[-1][1]:  # it came after a later one
+            self._arrivals += 1
+            heapq.heappush(self._late, (t, self._arrivals, value))
+        else:
+            self._latest.append((value, t))
         self._latest_time = max(self._latest_time, t)
-        self._latest.append((value, t))
         self._after[value] = self._after.get(value, 0) + 1
         self._since_test += 1
-        if self._window_ns is not None:
+        if timed:
             return False
         if len(self._latest) > cast(int, self.window):
             self._forget_oldest()
@@ -210,7 +223,9 @@ class CategoryTracker:
         return self._before_size > 0 and t >= self._before_start + self._reference_ns
 
     def _forget_oldest(self) -> None:
-        gone, _ = self._latest.popleft()
+        self._forget(self._latest.popleft()[0])
+
+    def _forget(self, gone: Hashable) -> None:
         self._after[gone] -= 1
         if not self._after[gone]:
             del self._after[gone]
@@ -221,6 +236,8 @@ class CategoryTracker:
         cutoff = self._latest_time - self._window_ns
         while self._latest and self._latest[0][1] <= cutoff:
             self._forget_oldest()
+        while self._late and self._late[0][0] <= cutoff:
+            self._forget(heapq.heappop(self._late)[2])
         whole = self._latest_time - self._window_start >= self._window_ns
         if not whole or self._since_test < self.clock:
             return False
@@ -232,7 +249,7 @@ class CategoryTracker:
         self._since_test = 0
         statistic, dof = homogeneity(self._before, self._after)
         self.p_value = chi2_sf(statistic, dof) if dof else 1.0
-        size = len(self._latest)
+        size = self._width()
         shares = set(self._before) | set(self._after)
         self.distance = 0.5 * sum(
             abs(self._before.get(c, 0) / self._before_size - self._after.get(c, 0) / size)
@@ -242,7 +259,7 @@ class CategoryTracker:
             return False
         # The window straddles the change: the next reference is made of what comes after it.
         self._before, self._before_size = {}, 0
-        self._latest, self._after = deque(), {}
+        self._latest, self._late, self._after = deque(), [], {}
         self._since_test = self.clock
         return True
 
