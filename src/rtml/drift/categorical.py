@@ -37,8 +37,9 @@ class CategoryTracker:
     counted as a category of its own (``None``), so that a rise in missing values is a change
     too. ``reference`` and ``window`` are numbers of records, or durations (``"7d"``, ``"1d"``)
     of the event times in column ``time``: a window of whole days sees a daily cycle as no
-    change, and a record that comes after later ones leaves it when its own time is out. Until the reference is complete and a window after it full (at the start, and after
-    each change), ``distance`` and ``p_value`` are NaN; then they are the latest test's:
+    change, and a record that comes after later ones leaves it when its own time is out.
+    Until the reference is complete and a window after it full (at the start, and after each
+    change), ``distance`` and ``p_value`` are NaN; then they are the latest test's:
     ``distance`` is the share of records that would have to change category for the window to
     look like the reference (total variation), ``p_value`` the chance of a difference at least
     as large between two samples of one distribution.
