@@ -25,6 +25,23 @@ MODELS = {
         (0, 1, 2),
     ),
     "GaussianNB": (rtml.models.GaussianNB(), None),
+    "SoftVoting of members learning any class": (
+        rtml.models.SoftVoting(
+            models=[rtml.models.GaussianNB(), rtml.models.HoeffdingTreeClassifier()]
+        ),
+        None,
+    ),
+    "SoftVoting with a 3-class sampler": (
+        rtml.models.SoftVoting(
+            models=[
+                rtml.models.GaussianNB(),
+                rtml.models.RandomSampler(
+                    base_model=rtml.models.HoeffdingTreeClassifier(), desired_dist=[0.5, 0.3, 0.2]
+                ),
+            ]
+        ),
+        (0, 1, 2),
+    ),
 }
 
 
@@ -102,3 +119,43 @@ def test_the_server_refuses_it_too():
             lb.push([{"id": 1, "y": 1}, {"id": 2, "y": 3}])
         assert len(lb) == 0
         backend.close()
+
+
+ANY_CLASS = {
+    "GaussianNB": rtml.models.GaussianNB(),
+    "HoeffdingTreeClassifier": rtml.models.HoeffdingTreeClassifier(grace_period=10),
+    "SoftVoting": rtml.models.SoftVoting(
+        models=[rtml.models.GaussianNB(), rtml.models.HoeffdingTreeClassifier(grace_period=10)]
+    ),
+}
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    kind=st.sampled_from(sorted(ANY_CLASS)),
+    # each step pushes some events or the labels of every event so far, then reads the outputs
+    steps=st.lists(st.one_of(st.integers(1, 20), st.just("labels")), min_size=1, max_size=8),
+)
+def test_text_classes_are_stored_whether_or_not_a_label_came_first(tmp_path_factory, kind, steps):
+    # Outputs made before the first label used to be typed by the model's "nothing learned"
+    # class 0, and the first text class then failed to store, refusing the push.
+    path = str(tmp_path_factory.mktemp("store") / "db")
+    n = labelled = 0
+    for step in [*steps, 5]:
+        with rtml.connect("local", path=path) as backend:  # across reopens, too
+            if not backend.datasets():
+                _app(backend, ANY_CLASS[kind], label_type="string")
+            if step == "labels" and labelled < n:
+                backend.dataset("labels").push(
+                    [{"id": i, "y": "abc"[i % 3]} for i in range(labelled, n)]
+                )
+                labelled = n
+            elif step != "labels":
+                backend.dataset("tx").push(
+                    [{"id": i, "x": float(i % 3)} for i in range(n, n + step)]
+                )
+                n += step
+            classes = backend.deployment("m").outputs()["predicted_class"].tolist()
+        assert len(classes) == n
+        assert all(c in ("a", "b", "c") or c is None for c in classes)
+        assert set(classes) != {None} or labelled == 0 or n == labelled

@@ -349,3 +349,35 @@ def test_labels_a_model_cannot_learn_are_refused_before_any_job(tmp_path) -> Non
         pytest.raises(rtml.SchemaError, match="learns the classes 0 and 1"),
     ):
         backend.dataset("labels").push([{"id": 2, "y": 2}])
+
+
+def test_an_ensemble_of_text_classes_gives_the_local_engine_outputs(tmp_path) -> None:
+    """Three classes named by text, learned by a SoftVoting of members that learn any class:
+    every output (none before the first label) as the local engine makes it."""
+    rng = np.random.default_rng(5)
+    n = 400
+    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n), "z": rng.normal(size=n)})
+    kind = np.where(events["x"] < -0.5, "low", np.where(events["z"] > 0, "up", "down"))
+    labels = pd.DataFrame({"id": range(n), "y": kind})
+    spec = rtml.models.SoftVoting(
+        models=[rtml.models.GaussianNB(), rtml.models.HoeffdingTreeClassifier(grace_period=50)]
+    )
+    outputs = []
+    for name, options in (("local", {"path": str(tmp_path / "local")}), ("flink", {})):
+        with rtml.connect(name, **options) as backend:
+            tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+            lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+            model = backend.deploy(
+                "m",
+                spec,
+                inputs=rtml.Inputs("tx", numerical=["x", "z"]),
+                labels=rtml.Labels("labels", field="y"),
+            )
+            for lo in range(0, n, 100):
+                tx.push(events.iloc[lo : lo + 100])
+                lb.push(labels.iloc[lo : lo + 100])
+            outputs.append(model.outputs())
+    pd.testing.assert_frame_equal(outputs[0], outputs[1])
+    classes = outputs[1]["predicted_class"]
+    assert classes.iloc[:100].isna().all()  # nothing learned before the first labels
+    assert (classes.iloc[200:].to_numpy() == kind[200:]).mean() > 0.8

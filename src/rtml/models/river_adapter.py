@@ -55,13 +55,15 @@ class RiverModel:
     def _x(self, x: dict[str, Any]) -> dict[str, Any]:
         return one_hot(x, self.categories) if self.encode_categorical else x
 
+    def probabilities_one(self, x: dict[str, Any]) -> dict[Any, float]:
+        """A classifier's probability of each class, ``{}`` before it has learned anything."""
+        return dict(self.estimator.predict_proba_one(self._x(x)))
+
     def predict_one(self, x: dict[str, Any]) -> Prediction:
-        x = self._x(x)
         if self.task == "classification":
             # Before any learning River answers {}: a score of 0 (nothing learned yet).
-            return Prediction.from_probabilities(
-                self.estimator.predict_proba_one(x) or {0: 1.0, 1: 0.0}
-            )
+            return Prediction.from_probabilities(self.probabilities_one(x) or {0: 1.0, 1: 0.0})
+        x = self._x(x)
         if self.task == "anomaly_detection":
             return Prediction.from_value(self.estimator.score_one(x))
         return Prediction.from_value(self.estimator.predict_one(x))

@@ -1,10 +1,11 @@
-"""Averaging ensembles: ``SoftVoting`` (binary classifiers' scores) and ``VotingRegressor``
+"""Averaging ensembles: ``SoftVoting`` (classifiers' probabilities) and ``VotingRegressor``
 (regressors' predictions).
 
 Averaging models that err differently (a forest on the whole window and one leaning on the last
 days, a tree and a linear model) predicts better than either often enough that fraud and pricing
 teams keep it as a standard move. Each member learns every label; the ensemble's output is the
-weighted mean of the members' P(class 1), or of their predicted values.
+weighted mean of the members' P(class 1) (their probabilities of each class, when every member
+learns any class), or of their predicted values.
 """
 
 from __future__ import annotations
@@ -26,7 +27,13 @@ from rtml.models.base import (
 )
 from rtml.nulls import is_null
 
-__all__ = ["SoftVoting", "SoftVotingModel", "VotingRegressor", "VotingRegressorModel"]
+__all__ = [
+    "SoftVoting",
+    "SoftVotingByClass",
+    "SoftVotingModel",
+    "VotingRegressor",
+    "VotingRegressorModel",
+]
 
 
 class _Averaging(ModelSpec):
@@ -72,13 +79,18 @@ class _Averaging(ModelSpec):
 
 
 class SoftVoting(_Averaging):
-    """The weighted mean of its binary classifiers' P(class 1); each member learns every label.
+    """The weighted mean of its classifiers' probabilities; each member learns every label.
 
-    Members may mix kinds: those that learn in batches (``WindowedRandomForest``,
-    ``OnlineLinearClassifier``) take whole frames, the others (River's) take the frame's
-    records one at a time, missing inputs left out as a deployment leaves them out. A
-    deployment then scores each pushed batch before learning any of it, as for any batch
-    learner. ``weights`` default to equal ones. rtml's own kind: not a TurboML algorithm.
+    An ensemble learns the labels every member learns. With one binary member
+    (``LogisticRegression``, ``WindowedRandomForest``, ...) that is 0 and 1, and the score is
+    the weighted mean of the members' P(class 1). Members may then mix kinds: those that learn
+    in batches (``WindowedRandomForest``, ``OnlineLinearClassifier``) take whole frames, the
+    others (River's) take the frame's records one at a time, missing inputs left out as a
+    deployment leaves them out; a deployment scores each pushed batch before learning any of
+    it, as for any batch learner. When every member learns any class (``GaussianNB``, Hoeffding
+    trees), so does the ensemble: it averages each class's probability, record by record
+    (:class:`SoftVotingByClass`). ``weights`` default to equal ones. rtml's own kind: not a
+    TurboML algorithm.
 
     >>> import pandas as pd
     >>> import rtml
@@ -94,15 +106,31 @@ class SoftVoting(_Averaging):
     Traceback (most recent call last):
     ...
     rtml.errors.SpecError: SoftVoting: field 'models': expected classifiers, got LinearRegression (regression)
+
+    Members that learn any class make an ensemble that does:
+
+    >>> spec = SoftVoting(models=[rtml.models.GaussianNB(), rtml.models.HoeffdingTreeClassifier()])
+    >>> print(spec.label_classes())
+    None
+    >>> model = spec.build()
+    >>> for i in range(300):
+    ...     model.learn_one({"x": i % 3 + (i % 7) / 10}, ["red", "green", "blue"][i % 3])
+    >>> model.predict_one({"x": 2.3})["predicted_class"]
+    'blue'
     """
 
     kind: Literal["SoftVoting"] = "SoftVoting"
 
     def label_classes(self) -> tuple[int, ...] | None:
-        return (0, 1)
+        # A label must be one every member can learn.
+        fixed = [set(c) for c in (m.label_classes() for m in self.models) if c is not None]
+        return None if not fixed else tuple(sorted(set.intersection(*fixed)))
 
-    def build(self) -> SoftVotingModel:
-        return SoftVotingModel(*self._built())
+    def build(self) -> SoftVotingModel | SoftVotingByClass:
+        classes = self.label_classes()
+        if classes is not None and set(classes) <= {0, 1}:
+            return SoftVotingModel(*self._built())
+        return SoftVotingByClass(*self._built())
 
 
 class SoftVotingModel(OneRecordAtATime):
@@ -136,6 +164,51 @@ class SoftVotingModel(OneRecordAtATime):
             records = _records(frame) if records is None else records
             for x, label in zip(records, labels, strict=True):
                 member.learn_one(x, label)
+
+
+class SoftVotingByClass:
+    """The learner a :class:`SoftVoting` of members that learn more than two classes builds:
+    record by record, each class's probability is the weighted mean of the members' for it.
+
+    A member with no answer yet (one that has learned nothing) is left out of the mean rather
+    than counted as sure of nothing, so a new member does not drag every class down.
+    """
+
+    def __init__(self, members: list[OnlineModel], weights: list[float]) -> None:
+        self.members = members
+        self.weights = weights
+
+    def probabilities_one(self, x: dict[str, Any]) -> dict[Any, float]:
+        """Each class's weighted mean probability over the members that answer; ``{}`` when
+        none does."""
+        sums: dict[Any, float] = {}
+        answered = 0.0
+        for member, weight in zip(self.members, self.weights, strict=True):
+            probabilities = _probabilities(member, x)
+            if not probabilities:
+                continue
+            answered += weight
+            for label, p in probabilities.items():
+                label = int(label) if isinstance(label, bool) else label  # River's binary
+                sums[label] = sums.get(label, 0.0) + weight * float(p)
+        return {label: total / answered for label, total in sums.items()}
+
+    def predict_one(self, x: dict[str, Any]) -> Prediction:
+        # Nothing learned yet: what any one classifier says then, a score of 0.
+        return Prediction.from_probabilities(self.probabilities_one(x) or {0: 1.0, 1: 0.0})
+
+    def learn_one(self, x: dict[str, Any], y: Any) -> None:
+        for member in self.members:
+            member.learn_one(x, y)
+
+
+def _probabilities(member: OnlineModel, x: dict[str, Any]) -> dict[Any, float]:
+    """A member's class probabilities, ``{}`` when it has none yet (River's learners, and
+    ensembles of them, tell; any other model answers with its prediction's)."""
+    own = getattr(member, "probabilities_one", None)
+    if own is not None:
+        return dict(own(x))
+    return dict(member.predict_one(x)["class_probabilities"])
 
 
 class VotingRegressor(_Averaging):

@@ -42,7 +42,7 @@ from rtml.backends.flink.plan import (
 from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
-from rtml.backends.local.labels import Learner, check_label_type, learner
+from rtml.backends.local.labels import Learner, check_label_type, holds_text, learner
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.base import WindowFeature
 from rtml.features.engine import FeatureEngine, disorder, window_column
@@ -390,6 +390,8 @@ class FlinkBackend(Backend):
                 paused=tuple(paused),
                 pretrain=d["pretrain"],
                 predict_only=d["predict_only"],
+                text_classes=labels is not None
+                and holds_text(labels, self._schema_of(labels.dataset)),
                 label_key=self.dataset(labels.dataset).key if labels else "",
             )
         )

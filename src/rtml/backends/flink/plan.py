@@ -199,6 +199,7 @@ class ModelStep:
     pretrain: bool = False
     predict_only: bool = False
     label_key: str = ""
+    text_classes: bool = False  # the label field holds text (LocalDeployment.text_classes)
 
     def key(self, record: Record) -> Hashable:
         return 0
@@ -217,6 +218,7 @@ class ModelStep:
             self.timestamp,
         )
         deployment.predict_only = self.predict_only
+        deployment.text_classes = self.text_classes
         return {"deployment": deployment, "rows": [], "labels": {}, "trained": False}
 
     def step(self, state: dict[str, Any] | None, record: Record) -> tuple[Any, list[Record]]:

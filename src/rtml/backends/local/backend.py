@@ -20,7 +20,13 @@ from rtml.backends.checks import (
 )
 from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
-from rtml.backends.local.labels import Learner, check_label_type, label_problems, learner
+from rtml.backends.local.labels import (
+    Learner,
+    check_label_type,
+    holds_text,
+    label_problems,
+    learner,
+)
 from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
@@ -638,7 +644,10 @@ class LocalBackend(Backend):
         events = check_inputs_and_labels(name, inputs, labels, fs, lambda n: self.dataset(n).schema)
         dataset = self.dataset(events)
         timestamp = fs.timestamp if fs is not None else None
-        return LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)
+        deployment = LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)
+        if labels is not None:
+            deployment.text_classes = holds_text(labels, self.dataset(labels.dataset).schema)
+        return deployment
 
     def _deployment_from(self, name: str, detail: dict[str, Any]) -> LocalDeployment:
         labels = Labels(**detail["labels"]) if detail["labels"] else None

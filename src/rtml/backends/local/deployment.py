@@ -109,6 +109,8 @@ class LocalDeployment(Deployment):
         self.timestamp = timestamp
         self.max_pending = max_pending
         self.predict_only = False  # scores and is evaluated, but learns nothing online
+        # The label field holds text (see holds_text): predicted classes are text or missing.
+        self.text_classes = False
         self.model = spec.build()
         self.version = 1
         self.paused = False
@@ -224,6 +226,8 @@ class LocalDeployment(Deployment):
         learn: Callable[[dict[str, Any], Any], None],
     ) -> tuple[Any, Any, Any]:
         score, predicted, probs = predict(x)
+        if self.text_classes and not isinstance(predicted, str):
+            predicted = None  # nothing learned yet: no class (the column holds text)
         if k in self._pending_y:
             y = self._pending_y.pop(k)
             if not self.predict_only:

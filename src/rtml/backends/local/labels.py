@@ -84,6 +84,20 @@ def label_problems(frame: pd.DataFrame, learners: list[Learner]) -> list[Problem
     return problems
 
 
+def holds_text(labels: Labels | None, label_schema: dict[str, Any]) -> bool:
+    """Whether the label field is text: a model's class that is not text (the 0 of one that
+    has learned nothing) is then no class at all.
+
+    >>> import rtml
+    >>> holds_text(rtml.Labels("labels", field="y"), {"y": "string"})
+    True
+    """
+    if labels is None:
+        return False
+    column = label_schema.get(labels.field)
+    return getattr(column, "type", column) == "string"
+
+
 def check_label_type(
     name: str, model: ModelSpec, labels: Labels | None, label_schema: dict[str, Any]
 ) -> None:
