@@ -6,7 +6,8 @@ transactions whose labels are known by then (7 days late) within the last N days
 
 A candidate is ``DAYS:MIN_LEAF`` (the last DAYS days of labels, leaves of MIN_LEAF records),
 ``DAYS:MIN_LEAF:RECENCY`` (each record weighted by exp(-age / RECENCY days), as
-``WindowedRandomForest(recency=...)``), an online learner of ``benchmarks.handbook_river``
+``WindowedRandomForest(recency=...)``), either with ``xTREES`` after it for a forest of TREES
+trees instead of 100 (``21:5x300``), an online learner of ``benchmarks.handbook_river``
 (``lr-log``: scoring every transaction from 2018-05-01, learning each label 7 days on), or
 members joined by ``+``, whose probabilities are averaged (``SoftVoting``): ``21:5+21:5:7``,
 ``21:5+lr-log``; a member written twice weighs twice (``21:5+21:5+21:5+lr-log``).
@@ -48,6 +49,7 @@ def daily_refits(
     leaf: int,
     seed: int = 0,
     recency: float | None = None,
+    trees: int = 100,
 ) -> pd.Series:
     """Scores of the week from ``start``: each day scored by a forest fitted at its start,
     with records weighted by exp(-age / ``recency`` days) when given."""
@@ -61,7 +63,7 @@ def daily_refits(
         if recency is not None:
             weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / recency)
         forest = RandomForestClassifier(
-            n_estimators=100, min_samples_leaf=leaf, n_jobs=2, random_state=seed
+            n_estimators=trees, min_samples_leaf=leaf, n_jobs=2, random_state=seed
         ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
         today = data[(when >= day) & (when < day + DAY)]
         scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
@@ -96,11 +98,14 @@ def candidate_scores(
         if member in RIVER:
             members[member] = online_scores(data, member)
             continue
-        days, leaf, *recency = member.split(":")
+        shape, _, trees = member.partition("x")
+        days, leaf, *recency = shape.split(":")
         weight_days = float(recency[0]) if recency else None
         fitted = (start, member, seed)  # a forest in several candidates is fitted once
         if fitted not in _FORESTS:
-            _FORESTS[fitted] = daily_refits(data, start, int(days), int(leaf), seed, weight_days)
+            _FORESTS[fitted] = daily_refits(
+                data, start, int(days), int(leaf), seed, weight_days, int(trees or 100)
+            )
         members[member] = _FORESTS[fitted]
     parts = [members[m] for m in candidate.split("+")]  # aligned by transaction
     return sum(parts[1:], parts[0]) / len(parts)
