@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import rtml
 from rtml.backends.base import OUTPUT_COLUMNS
 from rtml.backends.flink import FlinkBackend
-from rtml.backends.flink.plan import Plan, Record, RowStep, expected, passes, run_plan
+from rtml.backends.flink.plan import Plan, Record, RowStep, expected, run_plan, through_step
 
 from .reference import KEY, reference
 from .test_feature_parity import (
@@ -295,32 +295,20 @@ def test_row_steps_on_batches_give_what_they_give_one_record_at_a_time(stream, f
     assert checked == sum(isinstance(s, RowStep) for s in plan.steps)
 
 
-def one_stream(plan: Plan, records: list[Record]) -> list[Record]:
-    """What a job at parallelism 1 computes: every record through every step, in log order,
-    each step handing on what it :func:`passes` (no state read for those) and the source
-    records it reads, after what it made of them."""
+def one_stream(plan: Plan, records: list[Record], size: int) -> list[Record]:
+    """What a job at parallelism 1 computes: every record through every step in chunks of
+    ``size`` records, in log order (:func:`through_step`), source records dropped at the end."""
     stream = list(records)
     for step in plan.steps:
         states: dict[Any, Any] = {}
-        out: list[Record] = []
-        for record in stream:
-            if passes(step, record):
-                out.append(record)
-            elif isinstance(step, RowStep):
-                out.append(step.apply(record))
-            else:
-                key = step.key(record)
-                states[key], made = step.step(states.get(key), record)
-                out += made
-                if record[0] == "s":
-                    out.append(record)  # a later step may read it too
-        stream = out
+        chunks = [stream[lo : lo + size] for lo in range(0, len(stream), size)]
+        stream = [made for chunk in chunks for made in through_step(step, states, chunk)]
     return [r for r in stream if r[0] != "s"]
 
 
 @settings(max_examples=15)
-@given(stream=streams(max_n=30), cuts=st.sets(st.integers(0, 80)))
-def test_one_stream_through_every_step_gives_what_the_plan_gives(stream, cuts) -> None:
+@given(stream=streams(max_n=30), cuts=st.sets(st.integers(0, 80)), size=st.integers(1, 40))
+def test_one_stream_through_every_step_gives_what_the_plan_gives(stream, cuts, size) -> None:
     """At parallelism 1 a job sends labels through every step rather than straight to the
     steps that read them; the steps that do not read them hand them on, so the features,
     outputs and labelled pairs are the plan's."""
@@ -329,6 +317,6 @@ def test_one_stream_through_every_step_gives_what_the_plan_gives(stream, cuts) -
         deploy_and_feed(backend, stream, sorted(cuts), (0, 0))
         for plan, records in (backend.feature_job("fs"), backend.model_job("m")):
             want = run_plan(plan, records)
-            got = one_stream(plan, records)
+            got = one_stream(plan, records, size)
             assert [r[:2] for r in got] == [r[:2] for r in want]
             assert repr(got) == repr(want)  # NaN equal to NaN, types alike

@@ -122,7 +122,8 @@ def test_the_fraud_example_gives_the_local_engine_numbers(tmp_path) -> None:
     assert len(outputs) == len(events) - len(events) // 2
 
 
-def test_rocksdb_state_and_checkpoints_give_the_same_numbers(tmp_path) -> None:
+@pytest.mark.parametrize("parallelism", [1, 2])
+def test_rocksdb_state_and_checkpoints_give_the_same_numbers(tmp_path, parallelism) -> None:
     events = pd.DataFrame(
         {"id": range(300), "k": [i % 7 for i in range(300)], "ts": range(0, 3000, 10)}
     )
@@ -142,7 +143,7 @@ def test_rocksdb_state_and_checkpoints_give_the_same_numbers(tmp_path) -> None:
             "execution.checkpointing.dir": (tmp_path / "checkpoints").as_uri(),
         },
     ):
-        with rtml.connect("flink", parallelism=2, config=config) as backend:
+        with rtml.connect("flink", parallelism=parallelism, config=config) as backend:
             backend.create_dataset("tx", key="id", df=events)
             backend.materialize(fs)
             results.append(backend.features("f"))
@@ -259,7 +260,10 @@ def fail_once(amount: float, id: int) -> float:
     return amount * 2
 
 
-def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("parallelism", [1, 2])  # chunks of one stream, keyed records
+def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(
+    tmp_path, monkeypatch, parallelism
+) -> None:
     """Exactly once inside a job: RocksDB state, checkpoints every 100 ms, a worker failure
     half way; the restarted job gives what an undisturbed one gives."""
     monkeypatch.setenv("RTML_TEST_FAILURE_DIR", str(tmp_path))
@@ -291,7 +295,7 @@ def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(tmp_path, m
         if run == "failing once":
             (tmp_path / "failed").unlink()
             (tmp_path / "calls").unlink()
-        with rtml.connect("flink", parallelism=2, config=config) as backend:
+        with rtml.connect("flink", parallelism=parallelism, config=config) as backend:
             backend.create_dataset("tx", key="id", df=events)
             backend.materialize(fs)
             results.append(backend.features("f"))

@@ -40,7 +40,7 @@ from rtml.features.window_state import Group, record_key
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
 
-__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "passes", "run_plan"]
+__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "passes", "run_plan", "through_step"]
 
 EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
 OUTPUT, LABELLED, ANSWER = "o", "l", "a"
@@ -375,6 +375,28 @@ def passes(step: Step, record: Record) -> bool:
     if kind == UPDATE:
         return not isinstance(step, WindowStep)
     return kind not in (EVENT, PROBE)
+
+
+def through_step(step: Step, states: dict[Hashable, Any], chunk: list[Record]) -> list[Record]:
+    """What ``step`` makes of a chunk of the one stream a job at parallelism 1 sends through
+    every step, in log order: what it :func:`passes` as it came, and for each record it reads,
+    what it made of it (then the record itself, if a source's: a later step may read it too).
+    ``states`` holds the step's state of each key, updated in place; a row step keeps none and
+    computes the chunk's events with one query.
+    """
+    if isinstance(step, RowStep):
+        return step.apply_many(chunk)  # events only: every other record stays as it is
+    out: list[Record] = []
+    for record in chunk:
+        if passes(step, record):
+            out.append(record)
+            continue
+        key = step.key(record)
+        states[key], made = step.step(states.get(key), record)
+        out += made
+        if record[0] == SOURCE:
+            out.append(record)
+    return out
 
 
 def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
