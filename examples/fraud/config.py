@@ -19,7 +19,7 @@ class Settings(BaseSettings):
 
     rtml_home: str | None = None
     rtml_backend: str = "local"  # or "flink"
-    flink_parallelism: int = 2
+    flink_parallelism: int = 1  # on one machine 1 is fastest (docs/flink.md, Performance)
     flink_jobmanager: str | None = None  # host:port of a cluster; None: the local mini-cluster
     rtml_url: str | None = None
     rtml_api_key: str | None = None
