@@ -167,8 +167,9 @@ class SoftVotingModel(OneRecordAtATime):
 
 
 class SoftVotingByClass:
-    """The learner a :class:`SoftVoting` of members that learn more than two classes builds:
-    record by record, each class's probability is the weighted mean of the members' for it.
+    """The learner a :class:`SoftVoting` builds when its members all learn any class (or all
+    learn classes beyond 0 and 1): record by record, each class's probability is the weighted
+    mean of the members' for it.
 
     A member with no answer yet (one that has learned nothing) is left out of the mean rather
     than counted as sure of nothing, so a new member does not drag every class down.
