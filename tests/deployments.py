@@ -17,14 +17,15 @@ def stream_across_reopen(
     labels: pd.DataFrame,
     *,
     reopen_at: int,
-    metric: str,
+    metric: str | None,
     window: int,
     step: int = 100,
-) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+) -> tuple[pd.DataFrame, pd.DataFrame | None, Any]:
     """Deploy ``spec`` on ``events`` (key ``id``, every other column numerical) with the
     ``labels``' other column as its label; push both ``step`` rows at a time, closing and
     reopening the store at row ``reopen_at``. Returns the deployment's outputs, ``metric`` over
-    ``window`` after each label, and the spec as the reopened store reads it."""
+    ``window`` after each label (``None`` without a metric), and the spec as the reopened store
+    reads it."""
     field = next(c for c in labels.columns if c != "id")
     with rtml.connect("local", path=path) as backend:
         backend.create_dataset("tx", key="id", df=events.iloc[:0])
@@ -39,7 +40,8 @@ def stream_across_reopen(
     with rtml.connect("local", path=path) as backend:
         _push(backend, events, labels, range(reopen_at, len(events), step), step)
         model = backend.deployment("model")
-        return model.outputs(), model.evaluate(metric, window=window), model.spec
+        evaluated = model.evaluate(metric, window=window) if metric else None
+        return model.outputs(), evaluated, model.spec
 
 
 def _push(

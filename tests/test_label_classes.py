@@ -159,3 +159,47 @@ def test_text_classes_are_stored_whether_or_not_a_label_came_first(tmp_path_fact
         assert len(classes) == n
         assert all(c in ("a", "b", "c") or c is None for c in classes)
         assert set(classes) != {None} or labelled == 0 or n == labelled
+
+
+BINARY_METRICS = sorted(
+    name for name, m in rtml.plugins.registry().metrics.items() if getattr(m.obj, "binary", False)
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    metric=st.sampled_from(BINARY_METRICS),
+    labels=st.lists(
+        st.one_of(st.sampled_from([0, 1, True, False, 0.0, 1.0, None]), st.integers(2, 5)),
+        min_size=1,
+        max_size=40,
+    ),
+)
+def test_a_binary_metric_refuses_labels_other_than_0_and_1(metric, labels):
+    # Read as truth values, a 2 or a text class would count as class 1: a number, but wrong.
+    from rtml.backends.local.deployment import evaluate_pairs
+
+    pairs = pd.DataFrame({"y": labels, "score": [0.5] * len(labels)}, dtype=object)
+    bad = [i for i, y in enumerate(labels) if y is not None and y not in (0, 1)]
+    if not bad:
+        assert len(evaluate_pairs(metric, 10, pairs, "m")) == len(labels)
+        return
+    with pytest.raises(rtml.SpecError) as refused:
+        evaluate_pairs(metric, 10, pairs, "m")
+    message = str(refused.value)
+    assert f"deployment 'm': {metric} is a metric of binary labels" in message
+    assert f"labelled prediction {bad[0]} has the label {labels[bad[0]]!r}" in message
+
+
+def test_a_model_of_text_classes_is_not_given_a_binary_metric():
+    backend = rtml.connect("local", path=":memory:")
+    tx, lb = _app(backend, rtml.models.GaussianNB(), label_type="string")
+    tx.push([{"id": i, "x": float(i % 3)} for i in range(30)])
+    lb.push([{"id": i, "y": "abc"[i % 3]} for i in range(30)])
+    with pytest.raises(rtml.SpecError, match="has the label 'a'"):
+        backend.deployment("m").evaluate("WindowedAccuracy", window=10)
+    regression = rtml.connect("local", path=":memory:")
+    tx, lb = _app(regression, rtml.models.LinearRegression(), label_type="float")
+    tx.push([{"id": i, "x": float(i)} for i in range(30)])
+    lb.push([{"id": i, "y": 2.5 * i} for i in range(30)])
+    assert len(regression.deployment("m").evaluate("WindowedMAE", window=10)) == 30

@@ -26,6 +26,9 @@ class Metric:
     """
 
     name: ClassVar[str] = ""
+    # A metric of binary labels (0 and 1, booleans): an evaluation refuses any other label
+    # rather than read it as 1, which would give a multi-class model a wrong number.
+    binary: ClassVar[bool] = False
 
     def __init__(self, window_size: int = 1000) -> None:
         if window_size < 1:

@@ -62,6 +62,7 @@ class WindowedAUC(Metric):
     """
 
     name = "WindowedAUC"
+    binary = True
 
     def __init__(self, window_size: int = 1000) -> None:
         super().__init__(window_size)
@@ -106,6 +107,7 @@ class WindowedAccuracy(Metric):
     """
 
     name = "WindowedAccuracy"
+    binary = True
 
     def __init__(self, window_size: int = 1000, threshold: float = 0.5) -> None:
         super().__init__(window_size)
@@ -127,6 +129,8 @@ class WindowedAccuracy(Metric):
 
 class _Thresholded(Metric):
     """Counts of a confusion matrix at ``threshold``, kept as pairs enter and leave."""
+
+    binary = True
 
     def __init__(self, window_size: int = 1000, threshold: float = 0.5) -> None:
         super().__init__(window_size)
@@ -237,6 +241,7 @@ class WindowedLogLoss(Metric):
     """
 
     name = "WindowedLogLoss"
+    binary = True
 
     def __init__(self, window_size: int = 1000) -> None:
         super().__init__(window_size)

@@ -431,7 +431,7 @@ class FlinkDeployment(Deployment):
         return pd.DataFrame(pairs, columns=["y", "score"])
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
-        return evaluate_pairs(metric, window, self.labelled())
+        return evaluate_pairs(metric, window, self.labelled(), self.name)
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         made = self._backend.run(*self._backend.model_job(self.name, probe=dict(record)))

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
-from rtml.errors import NotFound, RtmlError
+from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
 from rtml.models.base import BatchModel, ModelSpec, Prediction, label_of
@@ -59,17 +59,34 @@ def _numbers(column: pd.Series) -> list[float]:
     return cast(list[float], column.to_numpy(dtype="float64", na_value=np.nan).tolist())
 
 
-def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame) -> pd.DataFrame:
+def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = "") -> pd.DataFrame:
     """A registered metric over labelled predictions (``y``, ``score``, in the order their
-    labels joined), after each one: ``index``, ``value``."""
+    labels joined), after each one: ``index``, ``value``. A metric of binary labels refuses
+    any other label (deployment ``name``'s, in the message).
+
+    >>> pairs = pd.DataFrame({"y": [1, 0, "c"], "score": [0.9, 0.2, 0.0]})
+    >>> evaluate_pairs("WindowedAccuracy", 10, pairs, "m")
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': WindowedAccuracy is a metric of binary labels (0 and 1), but labelled prediction 2 has the label 'c'; with more classes, compare the outputs' predicted_class with the labels
+    """
     from rtml.plugins import registry
 
     metrics = registry().metrics
     if metric not in metrics:
         raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")
+    labels = pairs["y"].tolist()
+    if getattr(metrics[metric].obj, "binary", False):
+        for i, y in enumerate(labels):
+            if not is_null(y) and (isinstance(y, str) or y not in (0, 1)):
+                raise SpecError(
+                    f"deployment {name!r}: {metric} is a metric of binary labels (0 and 1), "
+                    f"but labelled prediction {i} has the label {y!r}; with more classes, "
+                    "compare the outputs' predicted_class with the labels"
+                )
     m = metrics[metric].obj(window_size=window)
     values = []
-    for y, score in zip(pairs["y"].tolist(), pairs["score"].tolist(), strict=True):
+    for y, score in zip(labels, pairs["score"].tolist(), strict=True):
         m.update(y, score)
         values.append(m.get())
     return pd.DataFrame({"index": range(len(values)), "value": values})
@@ -386,7 +403,7 @@ class LocalDeployment(Deployment):
         return stored if not stored.empty else pd.DataFrame(columns=["y", "score"])
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
-        return evaluate_pairs(metric, window, self.labelled())
+        return evaluate_pairs(metric, window, self.labelled(), self.name)
 
     def take_writes(self) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
         """The outputs and labelled pairs made since the last call, for the backend to store."""
