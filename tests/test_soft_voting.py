@@ -246,3 +246,21 @@ def test_a_member_with_no_answer_yet_is_left_out_of_the_mean() -> None:
     nothing = SoftVotingByClass([fresh, fresh], [0.5, 0.5]).predict_one({"x": 1.0})
     alone = {"score": 0.0, "predicted_class": 0, "class_probabilities": {0: 1.0, 1: 0.0}}
     assert nothing == fresh.predict_one({"x": 1.0}) == alone
+
+
+def test_a_binary_member_with_no_answer_yet_is_left_out_too() -> None:
+    # An untrained GaussianNB answers nothing; counted as a score of 0 it would halve the
+    # logistic regression's score in an equal-weight ensemble.
+    spec = M.SoftVoting(models=[M.GaussianNB(), M.LogisticRegression()])
+    ensemble = spec.build()
+    logistic = M.LogisticRegression().build()
+    for i in range(50):
+        x = {"x": float(i % 2)}
+        ensemble.members[1].learn_one(x, i % 2)  # only the linear member learns
+        logistic.learn_one(x, i % 2)
+    probe = pd.DataFrame({"x": [0.0, 1.0]})
+    alone = [logistic.predict_one({"x": v})["score"] for v in (0.0, 1.0)]
+    np.testing.assert_allclose(ensemble.predict_many(probe), alone, rtol=1e-12)
+    nobody = spec.build()
+    nobody.members[1] = M.GaussianNB().build()  # no member has learned: a score of 0
+    np.testing.assert_array_equal(nobody.predict_many(probe), [0.0, 0.0])

@@ -141,17 +141,25 @@ class SoftVotingModel(OneRecordAtATime):
         self.weights = weights
 
     def predict_many(self, frame: pd.DataFrame) -> np.ndarray:
-        """The weighted mean of the members' P(class 1) for each record."""
+        """The weighted mean of the members' P(class 1) for each record, over the members that
+        answer it (a River learner that has learned nothing does not; as in
+        :class:`SoftVotingByClass`, it is left out rather than counted as a score of 0)."""
         total = np.zeros(len(frame))
+        answered = np.zeros(len(frame))
         records: list[dict[str, Any]] | None = None
         for member, weight in zip(self.members, self.weights, strict=True):
             if isinstance(member, BatchModel):
-                scores = np.asarray(member.predict_many(frame), dtype="float64")
-            else:
-                records = _records(frame) if records is None else records
-                scores = np.array([float(member.predict_one(x)["score"]) for x in records])
-            total += weight * scores
-        return total
+                total += weight * np.asarray(member.predict_many(frame), dtype="float64")
+                answered += weight
+                continue
+            records = _records(frame) if records is None else records
+            answers = [_probabilities(member, x) for x in records]
+            scores = np.array([_class_1(p) for p in answers], dtype="float64")
+            known = np.array([bool(p) for p in answers], dtype="float64")
+            total += weight * scores * known
+            answered += weight * known
+        # No member answered: what one untrained classifier says, a score of 0.
+        return np.divide(total, answered, out=np.zeros(len(frame)), where=answered > 0)
 
     def learn_many(self, frame: pd.DataFrame, y: Any) -> None:
         """Every member learns every labelled record."""
@@ -201,6 +209,11 @@ class SoftVotingByClass:
     def learn_one(self, x: dict[str, Any], y: Any) -> None:
         for member in self.members:
             member.learn_one(x, y)
+
+
+def _class_1(probabilities: dict[Any, float]) -> float:
+    """P(class 1) of a member's answer (River's binary learners answer with True/False)."""
+    return float(probabilities.get(1, probabilities.get(True, 0.0)))
 
 
 def _probabilities(member: OnlineModel, x: dict[str, Any]) -> dict[Any, float]:
