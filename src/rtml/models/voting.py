@@ -78,6 +78,18 @@ class _Averaging(ModelSpec):
         return [spec.build() for spec in self.models], [w / total for w in weights]
 
 
+class _Members:
+    """Members that each learn every record, and their normalised weights."""
+
+    def __init__(self, members: list[OnlineModel], weights: list[float]) -> None:
+        self.members = members
+        self.weights = weights
+
+    def learn_one(self, x: dict[str, Any], y: Any) -> None:
+        for member in self.members:
+            member.learn_one(x, y)
+
+
 class SoftVoting(_Averaging):
     """The weighted mean of its classifiers' probabilities; each member learns every label.
 
@@ -174,7 +186,7 @@ class SoftVotingModel(OneRecordAtATime):
                 member.learn_one(x, label)
 
 
-class SoftVotingByClass:
+class SoftVotingByClass(_Members):
     """The learner a :class:`SoftVoting` builds when its members all learn any class (or all
     learn classes beyond 0 and 1): record by record, each class's probability is the weighted
     mean of the members' for it.
@@ -182,10 +194,6 @@ class SoftVotingByClass:
     A member with no answer yet (one that has learned nothing) is left out of the mean rather
     than counted as sure of nothing, so a new member does not drag every class down.
     """
-
-    def __init__(self, members: list[OnlineModel], weights: list[float]) -> None:
-        self.members = members
-        self.weights = weights
 
     def probabilities_one(self, x: dict[str, Any]) -> dict[Any, float]:
         """Each class's weighted mean probability over the members that answer; ``{}`` when
@@ -206,14 +214,11 @@ class SoftVotingByClass:
         # Nothing learned yet: what any one classifier says then, a score of 0.
         return Prediction.from_probabilities(self.probabilities_one(x) or {0: 1.0, 1: 0.0})
 
-    def learn_one(self, x: dict[str, Any], y: Any) -> None:
-        for member in self.members:
-            member.learn_one(x, y)
-
 
 def _class_1(probabilities: dict[Any, float]) -> float:
-    """P(class 1) of a member's answer (River's binary learners answer with True/False)."""
-    return float(probabilities.get(1, probabilities.get(True, 0.0)))
+    """P(class 1) of a member's answer (River's binary learners answer with True/False, and
+    ``True`` is the same dict key as 1)."""
+    return float(probabilities.get(1, 0.0))
 
 
 def _probabilities(member: OnlineModel, x: dict[str, Any]) -> dict[Any, float]:
@@ -255,12 +260,8 @@ class VotingRegressor(_Averaging):
         return VotingRegressorModel(*self._built())
 
 
-class VotingRegressorModel:
+class VotingRegressorModel(_Members):
     """The learner a :class:`VotingRegressor` builds: its members and normalised weights."""
-
-    def __init__(self, members: list[OnlineModel], weights: list[float]) -> None:
-        self.members = members
-        self.weights = weights
 
     def predict_one(self, x: dict[str, Any]) -> Prediction:
         """The weighted mean of the members' predictions (an untrained member predicts 0)."""
@@ -269,10 +270,6 @@ class VotingRegressorModel:
             for m, w in zip(self.members, self.weights, strict=True)
         )
         return Prediction.from_value(value)
-
-    def learn_one(self, x: dict[str, Any], y: Any) -> None:
-        for member in self.members:
-            member.learn_one(x, y)
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
