@@ -7,7 +7,10 @@ transactions whose labels are known by then (7 days late) within the last N days
 A candidate is ``DAYS:MIN_LEAF`` (the last DAYS days of labels, leaves of MIN_LEAF records),
 ``DAYS:MIN_LEAF:RECENCY`` (each record weighted by exp(-age / RECENCY days), as
 ``WindowedRandomForest(recency=...)``), either with ``xTREES`` after it for a forest of TREES
-trees instead of 100 (``21:5x300``), an online learner of ``benchmarks.handbook_river``
+trees instead of 100 (``21:5x300``) and with ``/`` options after that, ``WindowedRandomForest``'s
+settings: ``bal`` for ``class_weight="balanced_subsample"``, ``fX`` for ``max_features=X`` (a
+fraction of the inputs; ``sqrt`` by default), ``sX`` for ``max_samples=X`` (``21:5/bal/f0.5``),
+an online learner of ``benchmarks.handbook_river``
 (``lr-log``: scoring every transaction from 2018-05-01, learning each label 7 days on), or
 members joined by ``+``, whose probabilities are averaged (``SoftVoting``): ``21:5+21:5:7``,
 ``21:5+lr-log``; a member written twice weighs twice (``21:5+21:5+21:5+lr-log``).
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,6 +54,7 @@ def daily_refits(
     seed: int = 0,
     recency: float | None = None,
     trees: int = 100,
+    settings: dict[str, Any] | None = None,
 ) -> pd.Series:
     """Scores of the week from ``start``: each day scored by a forest fitted at its start,
     with records weighted by exp(-age / ``recency`` days) when given."""
@@ -63,7 +68,11 @@ def daily_refits(
         if recency is not None:
             weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / recency)
         forest = RandomForestClassifier(
-            n_estimators=trees, min_samples_leaf=leaf, n_jobs=2, random_state=seed
+            n_estimators=trees,
+            min_samples_leaf=leaf,
+            n_jobs=2,
+            random_state=seed,
+            **(settings or {}),
         ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
         today = data[(when >= day) & (when < day + DAY)]
         scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
@@ -87,6 +96,21 @@ def online_scores(data: pd.DataFrame, name: str) -> pd.Series:
     return _ONLINE[name]
 
 
+def forest_settings(options: list[str]) -> dict[str, Any]:
+    """scikit-learn settings from a candidate's ``/`` options (see the module's docstring)."""
+    settings: dict[str, Any] = {}
+    for option in options:
+        if option == "bal":
+            settings["class_weight"] = "balanced_subsample"
+        elif option[:1] == "f":
+            settings["max_features"] = float(option[1:])
+        elif option[:1] == "s":
+            settings["max_samples"] = float(option[1:])
+        else:
+            raise SystemExit(f"unknown forest option {option!r}: expected bal, fX or sX")
+    return settings
+
+
 def candidate_scores(
     data: pd.DataFrame, start: pd.Timestamp, candidate: str, seed: int
 ) -> pd.Series:
@@ -98,13 +122,21 @@ def candidate_scores(
         if member in RIVER:
             members[member] = online_scores(data, member)
             continue
-        shape, _, trees = member.partition("x")
+        sized, *options = member.split("/")
+        shape, _, trees = sized.partition("x")
         days, leaf, *recency = shape.split(":")
         weight_days = float(recency[0]) if recency else None
         fitted = (start, member, seed)  # a forest in several candidates is fitted once
         if fitted not in _FORESTS:
             _FORESTS[fitted] = daily_refits(
-                data, start, int(days), int(leaf), seed, weight_days, int(trees or 100)
+                data,
+                start,
+                int(days),
+                int(leaf),
+                seed,
+                weight_days,
+                int(trees or 100),
+                forest_settings(options),
             )
         members[member] = _FORESTS[fitted]
     parts = [members[m] for m in candidate.split("+")]  # aligned by transaction
