@@ -8,6 +8,11 @@ and the local engine on generated streams, which needs no Java.
 from __future__ import annotations
 
 import math
+import os
+import random
+import subprocess
+import sys
+from collections import defaultdict
 from itertools import pairwise
 from typing import Any
 
@@ -20,7 +25,17 @@ from hypothesis import strategies as st
 import rtml
 from rtml.backends.base import OUTPUT_COLUMNS
 from rtml.backends.flink import FlinkBackend
-from rtml.backends.flink.plan import Plan, Record, RowStep, expected, run_plan, through_step
+from rtml.backends.flink.plan import (
+    Piece,
+    Plan,
+    Record,
+    RowStep,
+    expected,
+    pieces,
+    run_plan,
+    stable_hash,
+    through_step,
+)
 
 from .reference import KEY, reference
 from .test_feature_parity import (
@@ -320,3 +335,80 @@ def test_one_stream_through_every_step_gives_what_the_plan_gives(stream, cuts, s
             got = one_stream(plan, records, size)
             assert [r[:2] for r in got] == [r[:2] for r in want]
             assert repr(got) == repr(want)  # NaN equal to NaN, types alike
+
+
+def in_buckets(
+    plan: Plan, records: list[Record], size: int, buckets: int, shuffle: random.Random
+) -> list[Record]:
+    """What a job at parallelism 2 and more computes: the log in chunks of ``size``, split for
+    each step by key bucket (:func:`pieces`), the pieces reaching a step in any order (as
+    parallel subtasks send them), each bucket's records run in ``seq`` order through the step
+    with the bucket's states; the results in log order as the job's are read."""
+    steps = [*plan.steps, None]
+    arriving: list[Piece] = []
+    for lo in range(0, len(records), size):
+        arriving += pieces(steps[0], records[lo : lo + size], buckets)
+    for i, step in enumerate(plan.steps):
+        assert step is not None
+        shuffle.shuffle(arriving)
+        waiting: dict[int, list[Record]] = defaultdict(list)
+        made: list[Piece] = []
+        for bucket, waits, part in arriving:
+            if waits:
+                waiting[bucket] += part
+            else:
+                made += pieces(steps[i + 1], through_step(step, {}, part), buckets)
+        for part in waiting.values():
+            ready = sorted(part, key=lambda r: int(r[1]))
+            made += pieces(steps[i + 1], through_step(step, {}, ready), buckets)
+        arriving = made
+    return sorted_results([r for _, _, part in arriving for r in part if r[0] != "s"])
+
+
+def sorted_results(records: list[Record]) -> list[Record]:
+    """``records`` in the order ``read_results`` gives a job's (by position, then kind)."""
+    order = {kind: i for i, kind in enumerate("eola")}
+    return sorted(records, key=lambda r: (r[1], order[r[0]]))
+
+
+@settings(max_examples=15)
+@given(
+    stream=streams(max_n=30),
+    cuts=st.sets(st.integers(0, 80)),
+    size=st.integers(1, 40),
+    buckets=st.integers(1, 6),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_pieces_by_key_bucket_give_what_the_plan_gives(stream, cuts, size, buckets, shuffle):
+    """At parallelism 2 and more, a step's records reach it by key bucket in any order and run
+    in log order within their bucket: the features, outputs and labelled pairs are the plan's,
+    whatever the chunk size, the number of buckets and the order pieces arrive in."""
+    stream["labels"]["y"] = stream["labels"]["y"].astype("int64").astype("float64")
+    with FlinkBackend() as backend:
+        deploy_and_feed(backend, stream, sorted(cuts), (0, 0))
+        for plan, records in (backend.feature_job("fs"), backend.model_job("m")):
+            want = sorted_results(run_plan(plan, records))
+            got = in_buckets(plan, records, size, buckets, shuffle)
+            assert [r[:2] for r in got] == [r[:2] for r in want]
+            assert repr(got) == repr(want)  # NaN equal to NaN, types alike
+
+
+def test_a_key_lands_in_the_same_bucket_in_every_process() -> None:
+    """Subtasks are processes, and Python salts the hash of text per process: the bucket of a
+    key must not depend on it (a key split over two buckets would run with two states)."""
+    keys = ["card-1", ("t", 7), 3, 3.0, None, ("x", 2.5)]
+    here = [stable_hash(k) for k in keys]
+    script = (
+        "from rtml.backends.flink.plan import stable_hash;"
+        f"print([stable_hash(k) for k in {keys!r}])"
+    )
+    for seed in ("1", "2"):
+        there = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert there.strip() == repr(here)
+    assert here[2] == here[3]  # 3 and 3.0 are one key of a step's state

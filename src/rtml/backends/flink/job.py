@@ -1,25 +1,25 @@
 """A :class:`~rtml.backends.flink.plan.Plan` as a PyFlink DataStream job (PyFlink imported here).
 
-The job graph, at parallelism 2 and more::
-
-    log file ─(p=1)─ decode ─ timestamps=seq ─┬─ events ─ [keyBy ─ step]... ─ sink
-                                              └─ sources ─────┘ (unioned into the join and
-                                                 model steps that read them)
-
-Every keyed step holds its key's state in Flink keyed state (pickled) and runs its records in
-``seq`` order: a record waits in keyed state until the watermark (the source's position in
-the log, which only grows) passes its ``seq``. Parallel subtasks can reorder what reaches a
-step, but never what a step does, so any parallelism gives the local engine's values.
-
-At parallelism 1 the whole log is one stream through every step, in chunks of records
+The log holds the job's records in chunks, one per line. At parallelism 1 the whole log is one
+stream through every step, a chunk at a time
 (:func:`~rtml.backends.flink.plan.through_step`)::
 
-    log file (a chunk per line) ─ decode ─ step ─ step ... ─ sink
+    log file ─ decode ─ step ─ step ... ─ sink
 
 Each step hands on what it does not read and the source records it reads (a later step may
 read them too): one subtask per step and first-in first-out channels keep the log order, so no
 step waits, and a chunk costs one round trip between the JVM and the Python worker where a
 record each cost one (about 0.5 to 0.9 ms per record and step, measured).
+
+At parallelism 2 and more, each chunk is split for each step by bucket of the step's keys
+(:func:`~rtml.backends.flink.plan.pieces`)::
+
+    log file ─(p=1)─ decode ─ timestamps ─ split ─ [keyBy bucket ─ step ─ split]... ─ sink
+
+A bucket's records wait in keyed state until the watermark (the log position the source has
+passed, which only grows) is past them, then run in ``seq`` order with the state of their
+keys. Parallel subtasks can reorder what reaches a step, but never what a step does, so any
+parallelism gives the local engine's values.
 """
 
 from __future__ import annotations
@@ -46,25 +46,25 @@ from rtml.backends.flink.plan import (
     EVENT,
     LABELLED,
     OUTPUT,
-    PROBE,
     SOURCE,
-    JoinStep,
-    ModelStep,
+    Piece,
     Plan,
     Record,
     RowStep,
     Step,
-    passes,
-    takes,
+    pieces,
     through_step,
 )
 
 __all__ = ["CHUNK", "run_job", "write_log"]
 
-# Records per element of the one stream at parallelism 1: enough that a round trip to the
-# Python worker is a small share of a chunk's work, few enough that a checkpoint barrier
-# (which waits for the chunk in flight) is not held up.
+# Records per line of the log: enough that a round trip to the Python worker is a small share
+# of a chunk's work, few enough that a checkpoint barrier (which waits for the chunk in
+# flight) is not held up.
 CHUNK = 500
+# Key buckets per subtask at parallelism 2 and more: several, so that the buckets spread
+# evenly over the subtasks (Flink places keys by their hash).
+BUCKETS_PER_SUBTASK = 8
 
 _PICKLED = Types.PICKLED_BYTE_ARRAY()
 # Python state lives in the JVM: a read missing the worker's cache is a round trip, and what
@@ -82,19 +82,15 @@ _DEFAULTS = {
 }
 
 
-def _encode(item: Record | list[Record]) -> str:
-    """A record, or a chunk of them, as a line of text: base64 of its pickle, which keeps every
+def _encode(item: list[Record]) -> str:
+    """A chunk of records as a line of text: base64 of its pickle, which keeps every
     value's type."""
     return base64.b64encode(pickle.dumps(item, protocol=5)).decode("ascii")
 
 
-def write_log(records: Iterable[Record], path: Path, chunk: int | None = None) -> None:
-    """The job's input, written whole before the job starts: one record per line, or
-    ``chunk`` records per line."""
+def write_log(records: Iterable[Record], path: Path, chunk: int = CHUNK) -> None:
+    """The job's input, written whole before the job starts: ``chunk`` records per line."""
     with open(path, "w") as out:
-        if chunk is None:
-            out.writelines(_encode(record) + "\n" for record in records)
-            return
         every = list(records)
         for lo in range(0, len(every), chunk):
             out.write(_encode(every[lo : lo + chunk]) + "\n")
@@ -104,53 +100,58 @@ def _decode(line: str) -> Any:
     return pickle.loads(base64.b64decode(line))
 
 
-class _Seq(TimestampAssigner):
-    """A record's Flink timestamp is its position in the log: watermarks then say which
-    positions every step has received."""
+class _LastSeq(TimestampAssigner):
+    """A chunk's Flink timestamp is its last record's position in the log, + 1: watermarks
+    then say which positions every step has received (a watermark ``w`` all below ``w``)."""
 
     def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
         # From 1, not 0: after a restore from a checkpoint, an event-time timer registered at
         # 0 never fired (PyFlink 2.3, seen here), and its record was lost.
-        return int(value[1]) + 1
+        return int(value[-1][1]) + 1
 
 
-class _InSeqOrder(KeyedProcessFunction):
-    """Runs a keyed plan step on its records in ``seq`` order.
+class _InBuckets(KeyedProcessFunction):
+    """Runs a keyed plan step at parallelism 2 and more on the pieces of one key bucket.
 
-    A key's one ``ValueState`` holds the step's state and the records waiting for the
-    watermark: Python state lives in the JVM, and every state touched is written back at the
-    end of a bundle, one request each (the costliest thing here), so one state, not two.
+    Pieces from parallel subtasks arrive in any order, so a bucket's records wait until the
+    watermark (the log position every upstream subtask has passed) is past them, then run in
+    ``seq`` order through the step with the states of the bucket's keys. The bucket's one
+    ``ValueState`` holds both: Python state lives in the JVM, and every state touched is
+    written back when a bundle ends, one request each. What the step makes goes on split for
+    the next step (:func:`~rtml.backends.flink.plan.pieces`).
     """
 
-    def __init__(self, step: Step) -> None:
-        self.step = step
+    def __init__(self, step: Step, after: Step | None, buckets: int) -> None:
+        self.step, self.after, self.buckets = step, after, buckets
 
     def open(self, runtime_context: Any) -> None:
         self.held = runtime_context.get_state(ValueStateDescriptor("held", _PICKLED))
 
-    def process_element(self, value: Record, ctx: Any) -> Iterator[Record]:
-        if passes(self.step, value):
-            yield value
+    def process_element(self, piece: Piece, ctx: Any) -> Iterator[Piece]:
+        _, waits, records = piece
+        if not waits:  # records the step passes on, or a row step's (no state, no order)
+            yield from pieces(self.after, through_step(self.step, {}, records), self.buckets)
             return
-        held: tuple[Any, dict[int, Record]] = self.held.value() or (None, {})
-        state, waiting = held
-        waiting[int(value[1])] = value  # one record per position reaches a key
-        self.held.update((state, waiting))
-        # The record's timer, and the earliest waiting one's again (Flink keeps one timer per
-        # key and time): after a restore from a checkpoint, a key's earliest timer sometimes
-        # never fired (PyFlink 2.3, seen here); the next record of the key brings it back.
-        timers = ctx.timer_service()
-        timers.register_event_time_timer(int(value[1]) + 1)
-        timers.register_event_time_timer(min(waiting) + 1)
+        held: tuple[dict[Any, Any], list[Record]] = self.held.value() or ({}, [])
+        states, waiting = held
+        waiting.extend(records)
+        self.held.update((states, waiting))
+        # A timer at the end of the log chunk of the piece's last record (timestamps are
+        # positions + 1, see _LastSeq): the bucket's records of a chunk run together, however
+        # many pieces they came in (a timer per piece ran a few records at a time, and
+        # the steps after got pieces of one record). It runs every record waiting before it,
+        # one whose own timer a restore from a checkpoint lost included (PyFlink 2.3
+        # sometimes lost the earliest timer of a key, seen here).
+        ctx.timer_service().register_event_time_timer((int(records[-1][1]) // CHUNK + 1) * CHUNK)
 
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Record]:
-        # Every record the watermark has passed, in log order: one whose timer was lost runs
-        # with the next timer of its key.
-        state, waiting = self.held.value()
-        for seq in sorted(s for s in waiting if s < timestamp):
-            state, made = self.step.step(state, waiting.pop(seq))  # type: ignore[union-attr]
-            yield from made
-        self.held.update((state, waiting))
+    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Piece]:
+        states, waiting = self.held.value()
+        ready = sorted((r for r in waiting if int(r[1]) < timestamp), key=lambda r: int(r[1]))
+        if not ready:
+            return
+        made = through_step(self.step, states, ready)
+        self.held.update((states, [r for r in waiting if int(r[1]) >= timestamp]))
+        yield from pieces(self.after, made, self.buckets)
 
 
 class _Chunks(KeyedProcessFunction):
@@ -173,32 +174,6 @@ class _Chunks(KeyedProcessFunction):
         self.held.update(states)
         if made:
             yield made
-
-
-class _InBatches(KeyedProcessFunction):
-    """Runs a row step on batches: records wait in keyed state until the watermark passes the
-    first of them, then one query computes all that wait (a query costs about as much for one
-    record as for a thousand). Sorted by ``seq``, a batch leaves in log order.
-    """
-
-    def __init__(self, step: RowStep) -> None:
-        self.step = step
-
-    def open(self, runtime_context: Any) -> None:
-        self.waiting = runtime_context.get_state(ValueStateDescriptor("waiting", _PICKLED))
-
-    def process_element(self, value: Record, ctx: Any) -> None:
-        waiting: list[Record] = self.waiting.value() or []
-        waiting.append(value)
-        self.waiting.update(waiting)
-        # The earliest waiting record's timer, again with each record (Flink keeps one timer
-        # per key and time): one timer per batch, brought back if a restore lost it.
-        ctx.timer_service().register_event_time_timer(int(waiting[0][1]) + 1)
-
-    def on_timer(self, timestamp: int, ctx: Any) -> Iterator[Record]:
-        waiting: list[Record] = self.waiting.value() or []
-        self.waiting.clear()
-        yield from self.step.apply_many(sorted(waiting, key=lambda r: int(r[1])))
 
 
 def _environment(parallelism: int, config: dict[str, str]) -> StreamExecutionEnvironment:
@@ -238,15 +213,6 @@ def _remote_environment(conf: Configuration) -> StreamExecutionEnvironment:
     return StreamExecutionEnvironment(j_env)
 
 
-def _key(step: Step, record: Record) -> Any:
-    return 0 if passes(step, record) else step.key(record)  # type: ignore[union-attr]
-
-
-def _keyed(stream: DataStream, step: Step, name: str) -> DataStream:
-    keyed = stream.key_by(lambda r, s=step: _key(s, r))
-    return keyed.process(_InSeqOrder(step), output_type=_PICKLED).name(name)
-
-
 def _read(env: StreamExecutionEnvironment, log: Path) -> DataStream:
     source = FileSource.for_record_stream_format(StreamFormat.text_line_format(), str(log)).build()
     return env.from_source(source, WatermarkStrategy.no_watermarks(), "rtml log").set_parallelism(1)
@@ -265,42 +231,37 @@ def _build_one_stream(env: StreamExecutionEnvironment, plan: Plan, log: Path) ->
     return results.filter(lambda chunk: len(chunk) > 0)
 
 
-def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
-    """The job graph of ``plan`` reading ``log``: the stream of what its last step makes (of
-    chunks of it at parallelism 1)."""
-    if env.get_parallelism() == 1:
-        return _build_one_stream(env, plan, log)
-    records = (
+def _build_buckets(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
+    """Parallelism 2 and more: each step keyed by bucket of its keys, waiting for the
+    watermark (see :class:`_InBuckets`); a stream of pieces of what the last step makes."""
+    buckets = BUCKETS_PER_SUBTASK * env.get_parallelism()
+    steps: list[Step | None] = [*plan.steps, None]
+    stream = (
         _read(env, log)
         .map(_decode, output_type=_PICKLED)
         .set_parallelism(1)
         .name("decode")
         .assign_timestamps_and_watermarks(
-            WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(_Seq())
+            WatermarkStrategy.for_monotonous_timestamps().with_timestamp_assigner(_LastSeq())
         )
         .set_parallelism(1)
-        .rebalance()  # spread over the job's parallelism: keyed steps restore the log order
+        .flat_map(lambda chunk, s=steps[0]: pieces(s, chunk, buckets), output_type=_PICKLED)
+        .set_parallelism(1)
     )
-    stream = records.filter(lambda r: r[0] in (EVENT, PROBE))
     for i, step in enumerate(plan.steps):
-        name = f"{type(step).__name__} {i}"
-        if isinstance(step, RowStep):
-            # Keys only spread the batches over the subtasks: a row step keeps no state.
-            spread = env.get_parallelism()
-            keyed = stream.key_by(lambda r, n=spread: int(r[1]) % n)
-            stream = keyed.process(_InBatches(step), output_type=_PICKLED).name(name)
-            continue
-        if isinstance(step, JoinStep | ModelStep):
-            wanted = {d for d in (*plan.sources, plan.events) if takes(step, d)}
-            if wanted:
-                extra = records.filter(lambda r, w=wanted: r[0] == SOURCE and r[2][0] in w)
-                stream = stream.union(extra)
-        # Two inputs interleave at random, and so do parallel subtasks: the step waits for the
-        # watermark.
-        stream = _keyed(stream, step, name)
-        if isinstance(step, ModelStep):
-            stream = stream.set_parallelism(1)  # one model: one key, one subtask
-    return stream
+        keyed = stream.key_by(lambda piece: piece[0], key_type=Types.INT())
+        stream = keyed.process(_InBuckets(step, steps[i + 1], buckets), output_type=_PICKLED)
+        stream = stream.name(f"{type(step).__name__} {i}")
+    results = stream.map(lambda p: [r for r in p[2] if r[0] != SOURCE], output_type=_PICKLED)
+    return results.filter(lambda chunk: len(chunk) > 0)
+
+
+def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
+    """The job graph of ``plan`` reading ``log`` (a chunk of records per line): the stream of
+    chunks of what its last step makes."""
+    if env.get_parallelism() == 1:
+        return _build_one_stream(env, plan, log)
+    return _build_buckets(env, plan, log)
 
 
 def read_results(directory: Path) -> list[Record]:
@@ -315,7 +276,7 @@ def read_results(directory: Path) -> list[Record]:
         if part.is_file() and not part.name.startswith("."):  # "." : uncommitted parts
             for line in part.read_text().splitlines():
                 item = _decode(line)
-                for record in item if isinstance(item, list) else [item]:  # a chunk, or one
+                for record in item:
                     found.setdefault((record[0], int(record[1])), record)
     order = {kind: i for i, kind in enumerate((EVENT, OUTPUT, LABELLED, ANSWER))}
     return sorted(found.values(), key=lambda r: (r[1], order.get(r[0], len(order))))
@@ -337,7 +298,7 @@ def run_job(
     job = workdir / uuid.uuid4().hex
     job.mkdir(parents=True)
     log = job / "input.log"
-    write_log(records, log, CHUNK if parallelism == 1 else None)
+    write_log(records, log, CHUNK)
     settings = {
         **_DEFAULTS,
         "execution.checkpointing.dir": (job / "checkpoints").as_uri(),

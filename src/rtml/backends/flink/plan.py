@@ -22,6 +22,8 @@ runs the same steps in one process, in order: the reference the Flink job is tes
 
 from __future__ import annotations
 
+import numbers
+import zlib
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,12 +42,26 @@ from rtml.features.window_state import Group, record_key
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
 
-__all__ = ["FeaturePlan", "ModelStep", "Plan", "Record", "passes", "run_plan", "through_step"]
+__all__ = [
+    "FeaturePlan",
+    "ModelStep",
+    "Piece",
+    "Plan",
+    "Record",
+    "passes",
+    "pieces",
+    "run_plan",
+    "stable_hash",
+    "through_step",
+]
 
 EVENT, PROBE, SOURCE, UPDATE = "e", "p", "s", "u"
 OUTPUT, LABELLED, ANSWER = "o", "l", "a"
 
 Record = tuple[str, int, Any]
+# What a step is sent at parallelism 2 and more: (key bucket, whether the records wait for
+# the watermark, records in the order they were made).
+Piece = tuple[int, bool, list[Record]]
 
 
 @dataclass
@@ -397,6 +413,48 @@ def through_step(step: Step, states: dict[Hashable, Any], chunk: list[Record]) -
         if record[0] == SOURCE:
             out.append(record)
     return out
+
+
+def stable_hash(key: Hashable) -> int:
+    """A key's hash, the same in every process: Python's ``hash`` of text is salted per
+    process, and the subtasks of a job are processes that must agree on where a key lives.
+    Keys that are equal in a step's state (``1``, ``1.0`` and ``True``) hash alike.
+
+    >>> stable_hash("card-7") == stable_hash("card-7"), stable_hash(1) == stable_hash(1.0)
+    (True, True)
+    """
+
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple):
+            return tuple(plain(v) for v in value)
+        if isinstance(value, numbers.Real) and not isinstance(value, numbers.Integral):
+            number = float(value)
+            return int(number) if number.is_integer() else number
+        if isinstance(value, numbers.Integral):
+            return int(value)
+        return value
+
+    return zlib.crc32(repr(plain(key)).encode())
+
+
+def pieces(step: Step | None, records: list[Record], buckets: int) -> list[Piece]:
+    """``records`` split for ``step`` at parallelism 2 and more: the records it reads by key in
+    one piece per key bucket (of ``buckets``), to wait for the watermark and run in ``seq``
+    order; the rest (what it :func:`passes`, all of a row step's, all when no step follows)
+    in one piece that goes straight through. Each piece keeps the records' order.
+    """
+    spread = int(records[0][1]) % buckets if records else 0  # unkeyed work, spread by position
+    if step is None or isinstance(step, RowStep):
+        return [(spread, False, records)] if records else []
+    keyed: dict[int, list[Record]] = {}
+    straight: list[Record] = []
+    for record in records:
+        if passes(step, record):
+            straight.append(record)
+        else:
+            keyed.setdefault(stable_hash(step.key(record)) % buckets, []).append(record)
+    made: list[Piece] = [(bucket, True, part) for bucket, part in keyed.items()]
+    return [(spread, False, straight), *made] if straight else made
 
 
 def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
