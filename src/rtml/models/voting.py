@@ -125,8 +125,9 @@ class SoftVoting(_Averaging):
     >>> print(spec.label_classes())
     None
     >>> model = spec.build()
+    >>> colours = ("red", "green", "blue")
     >>> for i in range(300):
-    ...     model.learn_one({"x": i % 3 + (i % 7) / 10}, ["red", "green", "blue"][i % 3])
+    ...     model.learn_one({"x": i % 3 + (i % 7) / 10}, colours[i % 3])
     >>> model.predict_one({"x": 2.3})["predicted_class"]
     'blue'
     """
