@@ -105,8 +105,8 @@ def _decode(line: str) -> Any:
 
 
 class _LastSeq(TimestampAssigner):
-    """A chunk's Flink timestamp is its last record's position in the log, + 1: watermarks
-    then say which positions every step has received (a watermark ``w`` all below ``w``)."""
+    """A chunk's Flink timestamp is its last record's position in the log, + 1: a watermark
+    ``w`` then says that every position below ``w`` has been read."""
 
     def extract_timestamp(self, value: Any, record_timestamp: int) -> int:
         # From 1, not 0: after a restore from a checkpoint, an event-time timer registered at
