@@ -24,13 +24,17 @@ class WhereItRuns(KeyedProcessFunction):
         yield value, self.subtask
 
 
-@pytest.mark.parametrize("parallelism", [2, 3])
-def test_each_key_runs_on_the_subtask_computed_for_it(parallelism) -> None:
+@pytest.mark.parametrize(("parallelism", "configured"), [(2, None), (3, None), (2, 256)])
+def test_each_key_runs_on_the_subtask_computed_for_it(parallelism, configured) -> None:
     conf = Configuration()
     conf.set_string("python.executable", sys.executable)
+    if configured is not None:
+        conf.set_string("pipeline.max-parallelism", str(configured))
     env = StreamExecutionEnvironment.get_execution_environment(conf)
     env.set_parallelism(parallelism)
-    most = default_max_parallelism(parallelism)
+    # What a job reads to place its buckets: the configured maximum, else none (-1).
+    assert env.get_max_parallelism() == (configured or -1)
+    most = configured or default_max_parallelism(parallelism)
     chosen = bucket_keys(parallelism, parallelism, most)
     keys = sorted({*range(48), *chosen})
     stream = env.from_collection(keys, type_info=Types.INT()).key_by(
