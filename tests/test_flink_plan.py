@@ -31,6 +31,7 @@ from rtml.backends.flink.plan import (
     Record,
     RowStep,
     expected,
+    in_log_order,
     pieces,
     run_plan,
     stable_hash,
@@ -362,13 +363,7 @@ def in_buckets(
             ready = sorted(part, key=lambda r: int(r[1]))
             made += pieces(steps[i + 1], through_step(step, {}, ready), buckets)
         arriving = made
-    return sorted_results([r for _, _, part in arriving for r in part if r[0] != "s"])
-
-
-def sorted_results(records: list[Record]) -> list[Record]:
-    """``records`` in the order ``read_results`` gives a job's (by position, then kind)."""
-    order = {kind: i for i, kind in enumerate("eola")}
-    return sorted(records, key=lambda r: (r[1], order[r[0]]))
+    return in_log_order([r for _, _, part in arriving for r in part if r[0] != "s"])
 
 
 @settings(max_examples=15)
@@ -387,7 +382,7 @@ def test_pieces_by_key_bucket_give_what_the_plan_gives(stream, cuts, size, bucke
     with FlinkBackend() as backend:
         deploy_and_feed(backend, stream, sorted(cuts), (0, 0))
         for plan, records in (backend.feature_job("fs"), backend.model_job("m")):
-            want = sorted_results(run_plan(plan, records))
+            want = in_log_order(run_plan(plan, records))
             got = in_buckets(plan, records, size, buckets, shuffle)
             assert [r[:2] for r in got] == [r[:2] for r in want]
             assert repr(got) == repr(want)  # NaN equal to NaN, types alike

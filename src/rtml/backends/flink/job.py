@@ -43,16 +43,13 @@ from pyflink.datastream.state import ValueStateDescriptor
 from rtml.backends.flink.failures import job_error
 from rtml.backends.flink.placement import bucket_keys, default_max_parallelism
 from rtml.backends.flink.plan import (
-    ANSWER,
-    EVENT,
-    LABELLED,
-    OUTPUT,
     SOURCE,
     Piece,
     Plan,
     Record,
     RowStep,
     Step,
+    in_log_order,
     pieces,
     through_step,
 )
@@ -231,7 +228,12 @@ def _build_one_stream(env: StreamExecutionEnvironment, plan: Plan, log: Path) ->
         stream = keyed.process(_Chunks(step), output_type=_PICKLED).name(
             f"{type(step).__name__} {i}"
         )
-    results = stream.map(lambda chunk: [r for r in chunk if r[0] != SOURCE], output_type=_PICKLED)
+    return _results(stream)
+
+
+def _results(chunks: DataStream) -> DataStream:
+    """What the last step made, in chunks, without the source records handed on with it."""
+    results = chunks.map(lambda chunk: [r for r in chunk if r[0] != SOURCE], output_type=_PICKLED)
     return results.filter(lambda chunk: len(chunk) > 0)
 
 
@@ -260,8 +262,7 @@ def _build_buckets(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> Da
         keyed = stream.key_by(lambda piece, k=keys: k[piece[0]], key_type=Types.INT())
         stream = keyed.process(_InBuckets(step, steps[i + 1], buckets), output_type=_PICKLED)
         stream = stream.name(f"{type(step).__name__} {i}")
-    results = stream.map(lambda p: [r for r in p[2] if r[0] != SOURCE], output_type=_PICKLED)
-    return results.filter(lambda chunk: len(chunk) > 0)
+    return _results(stream.map(lambda piece: piece[2], output_type=_PICKLED))
 
 
 def build(env: StreamExecutionEnvironment, plan: Plan, log: Path) -> DataStream:
@@ -286,8 +287,7 @@ def read_results(directory: Path) -> list[Record]:
                 item = _decode(line)
                 for record in item:
                     found.setdefault((record[0], int(record[1])), record)
-    order = {kind: i for i, kind in enumerate((EVENT, OUTPUT, LABELLED, ANSWER))}
-    return sorted(found.values(), key=lambda r: (r[1], order.get(r[0], len(order))))
+    return in_log_order(found.values())
 
 
 def run_job(

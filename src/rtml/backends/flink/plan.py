@@ -48,6 +48,7 @@ __all__ = [
     "Piece",
     "Plan",
     "Record",
+    "in_log_order",
     "passes",
     "pieces",
     "run_plan",
@@ -455,6 +456,13 @@ def pieces(step: Step | None, records: list[Record], buckets: int) -> list[Piece
             keyed.setdefault(stable_hash(step.key(record)) % buckets, []).append(record)
     made: list[Piece] = [(bucket, True, part) for bucket, part in keyed.items()]
     return [(spread, False, straight), *made] if straight else made
+
+
+def in_log_order(records: Iterable[Record]) -> list[Record]:
+    """A job's results in log order: by position, and at one position an event before the
+    output, labelled pair and answer made of it."""
+    order = {kind: i for i, kind in enumerate((EVENT, OUTPUT, LABELLED, ANSWER))}
+    return sorted(records, key=lambda r: (r[1], order.get(r[0], len(order))))
 
 
 def run_plan(plan: Plan, records: Iterable[Record]) -> list[Record]:
