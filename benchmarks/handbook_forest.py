@@ -10,6 +10,10 @@ A candidate is ``DAYS:MIN_LEAF`` (the last DAYS days of labels, leaves of MIN_LE
 trees instead of 100 (``21:5x300``) and with ``/`` options after that, ``WindowedRandomForest``'s
 settings: ``bal`` for ``class_weight="balanced_subsample"``, ``fX`` for ``max_features=X`` (a
 fraction of the inputs; ``sqrt`` by default), ``sX`` for ``max_samples=X`` (``21:5/bal/f0.5``),
+and ``et`` for extremely randomized trees instead (scikit-learn's ``ExtraTreesClassifier``,
+``21:5/et``); ``gbDAYS`` for gradient-boosted trees refit the same way instead of a forest
+(``HistGradientBoostingClassifier``, 100 iterations, no early stopping), with ``/`` options
+``dN`` (``max_depth``), ``lrX`` (``learning_rate``) and ``iN`` (``max_iter``): ``gb21/d6``,
 an online learner of ``benchmarks.handbook_river``
 (``lr-log``: scoring every transaction from 2018-05-01, learning each label 7 days on), or
 members joined by ``+``, whose probabilities are averaged (``SoftVoting``): ``21:5+21:5:7``,
@@ -30,11 +34,16 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import RandomForestClassifier
+from sklearn.ensemble import (
+    ExtraTreesClassifier,
+    HistGradientBoostingClassifier,
+    RandomForestClassifier,
+)
 
 from benchmarks.common import HANDBOOK_INPUTS, take_option
 from benchmarks.handbook import DEFAULT, DELAY, handbook_data, known_compromised_removed, metrics
@@ -50,14 +59,12 @@ def daily_refits(
     data: pd.DataFrame,
     start: pd.Timestamp,
     days: int,
-    leaf: int,
-    seed: int = 0,
+    make_model: Callable[[], Any],
     recency: float | None = None,
-    trees: int = 100,
-    settings: dict[str, Any] | None = None,
 ) -> pd.Series:
-    """Scores of the week from ``start``: each day scored by a forest fitted at its start,
-    with records weighted by exp(-age / ``recency`` days) when given."""
+    """Scores of the week from ``start``: each day scored by a model (``make_model()``, a
+    scikit-learn classifier) fitted at its start on the labels of the last ``days`` days, with
+    records weighted by exp(-age / ``recency`` days) when given."""
     when = data["TX_DATETIME"]
     scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
     for offset in range(7):
@@ -67,15 +74,9 @@ def daily_refits(
         weights = None
         if recency is not None:
             weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / recency)
-        forest = RandomForestClassifier(
-            n_estimators=trees,
-            min_samples_leaf=leaf,
-            n_jobs=2,
-            random_state=seed,
-            **(settings or {}),
-        ).fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
+        model = make_model().fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
         today = data[(when >= day) & (when < day + DAY)]
-        scores.loc[today["TRANSACTION_ID"].to_numpy()] = forest.predict_proba(
+        scores.loc[today["TRANSACTION_ID"].to_numpy()] = model.predict_proba(
             today[HANDBOOK_INPUTS]
         )[:, 1]
     return scores
@@ -111,6 +112,50 @@ def forest_settings(options: list[str]) -> dict[str, Any]:
     return settings
 
 
+def batch_member(member: str, seed: int) -> tuple[int, Callable[[], Any], float | None]:
+    """A forest or boosting member's window in days, model maker and recency (in days)."""
+    sized, *options = member.split("/")
+    if sized.startswith("gb"):
+        settings = boosting_settings(options)
+        return (
+            int(sized[2:]),
+            lambda: HistGradientBoostingClassifier(
+                early_stopping=False, random_state=seed, **settings
+            ),
+            None,
+        )
+    shape, _, trees = sized.partition("x")
+    days, leaf, *recency = shape.split(":")
+    forest = ExtraTreesClassifier if "et" in options else RandomForestClassifier
+    settings = forest_settings([o for o in options if o != "et"])
+    return (
+        int(days),
+        lambda: forest(
+            n_estimators=int(trees or 100),
+            min_samples_leaf=int(leaf),
+            n_jobs=2,
+            random_state=seed,
+            **settings,
+        ),
+        float(recency[0]) if recency else None,
+    )
+
+
+def boosting_settings(options: list[str]) -> dict[str, Any]:
+    """scikit-learn settings of a ``gb`` member's ``/`` options (see the module's docstring)."""
+    settings: dict[str, Any] = {}
+    for option in options:
+        if option[:2] == "lr":
+            settings["learning_rate"] = float(option[2:])
+        elif option[:1] == "d":
+            settings["max_depth"] = int(option[1:])
+        elif option[:1] == "i":
+            settings["max_iter"] = int(option[1:])
+        else:
+            raise SystemExit(f"unknown boosting option {option!r}: expected dN, lrX or iN")
+    return settings
+
+
 def candidate_scores(
     data: pd.DataFrame, start: pd.Timestamp, candidate: str, seed: int
 ) -> pd.Series:
@@ -122,22 +167,10 @@ def candidate_scores(
         if member in RIVER:
             members[member] = online_scores(data, member)
             continue
-        sized, *options = member.split("/")
-        shape, _, trees = sized.partition("x")
-        days, leaf, *recency = shape.split(":")
-        weight_days = float(recency[0]) if recency else None
-        fitted = (start, member, seed)  # a forest in several candidates is fitted once
+        fitted = (start, member, seed)  # a model in several candidates is fitted once
         if fitted not in _FORESTS:
-            _FORESTS[fitted] = daily_refits(
-                data,
-                start,
-                int(days),
-                int(leaf),
-                seed,
-                weight_days,
-                int(trees or 100),
-                forest_settings(options),
-            )
+            days, make_model, weight_days = batch_member(member, seed)
+            _FORESTS[fitted] = daily_refits(data, start, days, make_model, weight_days)
         members[member] = _FORESTS[fitted]
     parts = [members[m] for m in candidate.split("+")]  # aligned by transaction
     return sum(parts[1:], parts[0]) / len(parts)
