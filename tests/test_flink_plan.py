@@ -23,7 +23,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rtml
-from rtml.backends.base import OUTPUT_COLUMNS
+from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS
 from rtml.backends.flink import FlinkBackend
 from rtml.backends.flink.plan import (
     Piece,
@@ -144,9 +144,10 @@ def test_planned_deployment_equals_the_local_engine(stream, cuts, pause) -> None
     np.testing.assert_allclose(
         outputs["score"].to_numpy(float), want["score"].to_numpy(float), rtol=1e-12
     )
-    pairs = pd.DataFrame([r[2] for r in made if r[0] == "l"], columns=["y", "score"])
+    pairs = pd.DataFrame([r[2] for r in made if r[0] == "l"], columns=LABELLED_COLUMNS)
     wanted = local.labelled()
     assert pairs["y"].tolist() == wanted["y"].tolist()
+    assert pairs["predicted_class"].tolist() == wanted["predicted_class"].tolist()
     np.testing.assert_allclose(
         pairs["score"].to_numpy(float), wanted["score"].to_numpy(float), rtol=1e-12
     )

@@ -174,15 +174,26 @@ BINARY_METRICS = sorted(
         min_size=1,
         max_size=40,
     ),
+    predicted=st.lists(st.integers(0, 5), min_size=40, max_size=40),
 )
-def test_a_binary_metric_refuses_labels_other_than_0_and_1(metric, labels):
+def test_a_binary_metric_refuses_labels_other_than_0_and_1(metric, labels, predicted):
     # Read as truth values, a 2 or a text class would count as class 1: a number, but wrong.
+    # Accuracy alone has a meaning for any classes: it compares the predicted class instead.
     from rtml.backends.local.deployment import evaluate_pairs
 
-    pairs = pd.DataFrame({"y": labels, "score": [0.5] * len(labels)}, dtype=object)
+    classes = predicted[: len(labels)]
+    pairs = pd.DataFrame(
+        {"y": labels, "score": [0.5] * len(labels), "predicted_class": classes}, dtype=object
+    )
     bad = [i for i, y in enumerate(labels) if y is not None and y not in (0, 1)]
     if not bad:
         assert len(evaluate_pairs(metric, 10, pairs, "m")) == len(labels)
+        return
+    if metric == "WindowedAccuracy":
+        values = evaluate_pairs(metric, 10, pairs, "m")["value"].tolist()
+        for i, value in enumerate(values):
+            window = list(zip(labels, classes, strict=True))[max(0, i - 9) : i + 1]
+            assert value == sum(y is not None and c == y for y, c in window) / len(window)
         return
     with pytest.raises(rtml.SpecError) as refused:
         evaluate_pairs(metric, 10, pairs, "m")
@@ -191,13 +202,56 @@ def test_a_binary_metric_refuses_labels_other_than_0_and_1(metric, labels):
     assert f"labelled prediction {bad[0]} has the label {labels[bad[0]]!r}" in message
 
 
+@settings(max_examples=15, deadline=None)
+@given(
+    classes=st.sampled_from([("a", "b", "c"), (0, 1, 2, 3), (3, 7)]),
+    seed=st.integers(0, 10_000),
+    delay=st.integers(-30, 40),
+    window=st.integers(1, 60),
+)
+def test_accuracy_of_a_model_of_many_classes_compares_its_predicted_class(
+    classes, seed, delay, window
+):
+    # Each labelled prediction's class is the one the output showed before its label came,
+    # whether the label came after its record (delay >= 0) or before it (delay < 0).
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    n, push = 160, 8
+    x = rng.normal(size=n)
+    y = [classes[int(v)] for v in np.clip((x + 1.5) * len(classes) / 3, 0, len(classes) - 1)]
+    kind = "string" if isinstance(classes[0], str) else "int"
+    backend = rtml.connect("local", path=":memory:")
+    tx, lb = _app(backend, rtml.models.HoeffdingTreeClassifier(grace_period=20), kind)
+    for lo in range(0, n, push):  # the label of record k in the push of record k + delay
+        labels = [
+            {"id": k, "y": y[k]}
+            for k in range(n)
+            if lo <= min(max(k + delay, 0), n - 1) < lo + push
+        ]
+        if delay < 0 and labels:
+            lb.push(labels)
+        tx.push([{"id": i, "x": float(x[i])} for i in range(lo, lo + push)])
+        if delay >= 0 and labels:
+            lb.push(labels)
+    deployment = backend.deployment("m")
+    outputs = deployment.outputs()
+    shown = dict(zip(outputs["key"], outputs["predicted_class"], strict=True))
+    right = [shown[k] == y[k] for k in range(n)]  # labels join in key order
+    assert 0 < sum(right) < n  # the model is right on some records and wrong on others
+    for metric in ("WindowedClassAccuracy", "WindowedAccuracy"):
+        values = deployment.evaluate(metric, window=window)["value"].tolist()
+        expected = [np.mean(right[max(0, i - window + 1) : i + 1]) for i in range(len(right))]
+        assert values == pytest.approx(expected)
+
+
 def test_a_model_of_text_classes_is_not_given_a_binary_metric():
     backend = rtml.connect("local", path=":memory:")
     tx, lb = _app(backend, rtml.models.GaussianNB(), label_type="string")
     tx.push([{"id": i, "x": float(i % 3)} for i in range(30)])
     lb.push([{"id": i, "y": "abc"[i % 3]} for i in range(30)])
     with pytest.raises(rtml.SpecError, match="has the label 'a'"):
-        backend.deployment("m").evaluate("WindowedAccuracy", window=10)
+        backend.deployment("m").evaluate("WindowedAUC", window=10)
     regression = rtml.connect("local", path=":memory:")
     tx, lb = _app(regression, rtml.models.LinearRegression(), label_type="float")
     tx.push([{"id": i, "x": float(i)} for i in range(30)])

@@ -14,6 +14,7 @@ from rtml.metrics import (
     WindowedAccuracy,
     WindowedAUC,
     WindowedAveragePrecision,
+    WindowedClassAccuracy,
     WindowedF1,
     WindowedLogLoss,
     WindowedMAE,
@@ -122,6 +123,20 @@ def test_regression_metrics(metric, reference, pairs, window) -> None:
         assert got[i] == pytest.approx(want, rel=1e-9, abs=1e-6)
 
 
+classes = st.sampled_from(["a", "b", "c", 2, 7])
+class_pairs = st.lists(st.tuples(classes, st.one_of(classes, st.none())), min_size=1, max_size=200)
+
+
+@given(pairs=class_pairs, window=st.integers(1, 60))
+def test_windowed_class_accuracy(pairs, window) -> None:
+    # No class predicted (None) is a wrong prediction, as a class nobody has is.
+    metric = WindowedClassAccuracy(window_size=window)
+    for value, (_, last) in zip(run(metric, pairs), windows(pairs, window), strict=True):
+        truth = [str(y) for y, _ in last]
+        predicted = ["<none>" if c is None else str(c) for _, c in last]
+        assert value == pytest.approx(sk.accuracy_score(truth, predicted))
+
+
 def test_tiny_fraud_scores_are_not_binned() -> None:
     metric = WindowedAUC(window_size=100)
     for i in range(50):
@@ -141,4 +156,6 @@ def test_every_builtin_metric_is_registered() -> None:
         "WindowedPrecision",
         "WindowedRecall",
         "WindowedMAE",
+        "WindowedAccuracy",
+        "WindowedClassAccuracy",
     } <= names

@@ -27,6 +27,9 @@ OUTPUT_COLUMNS = [
     "event_time",
     "model_version",
 ]
+# A labelled prediction (what metrics read): the label, then the score and the class predicted
+# before the label was known.
+LABELLED_COLUMNS = ["y", "score", "predicted_class"]
 
 
 def _tuple_of_str(value: Any) -> Any:

@@ -12,7 +12,8 @@ class Metric:
     """Base of evaluation metrics: ``update(y_true, score)`` then ``get()``.
 
     Subclasses set ``name`` (how ``evaluate("WindowedAUC")`` finds them) and implement ``get``
-    over ``self.window``, the last ``window_size`` pairs ``(y_true, score)``.
+    over ``self.window``, the last ``window_size`` pairs ``(y_true, score)``; one that sets
+    ``reads_class = True`` gets pairs ``(y_true, predicted_class)`` instead.
 
     >>> class WindowedMean(Metric):
     ...     name = "WindowedMeanScore"
@@ -29,6 +30,11 @@ class Metric:
     # A metric of binary labels (0 and 1, booleans): an evaluation refuses any other label
     # rather than read it as 1, which would give a multi-class model a wrong number.
     binary: ClassVar[bool] = False
+    # The metric an evaluation uses instead when the labels are not 0 and 1 (the name of one
+    # that reads classes), rather than refuse them: WindowedAccuracy's is WindowedClassAccuracy.
+    for_classes: ClassVar[str | None] = None
+    # Updated with each prediction's predicted class instead of its score.
+    reads_class: ClassVar[bool] = False
 
     def __init__(self, window_size: int = 1000) -> None:
         if window_size < 1:

@@ -10,11 +10,13 @@ from typing import Any
 import numpy as np
 
 from rtml.metrics.base import Metric
+from rtml.nulls import is_null
 
 __all__ = [
     "WindowedAUC",
     "WindowedAccuracy",
     "WindowedAveragePrecision",
+    "WindowedClassAccuracy",
     "WindowedF1",
     "WindowedLogLoss",
     "WindowedPrecision",
@@ -96,8 +98,32 @@ class WindowedAUC(Metric):
         return self._wins / (2.0 * len(self._pos) * len(self._neg))
 
 
-class WindowedAccuracy(Metric):
+class _ShareRight(Metric):
+    """The share of the window's pairs that ``_hit`` counts right, kept as pairs come and go."""
+
+    def __init__(self, window_size: int = 1000) -> None:
+        super().__init__(window_size)
+        self._hits = 0
+
+    def _hit(self, y: Any, value: Any) -> int:
+        raise NotImplementedError
+
+    def update(self, y_true: Any, score: Any) -> None:
+        if len(self.window) == self.window_size:
+            self._hits -= self._hit(*self.window[0])
+        self._hits += self._hit(y_true, score)
+        self.window.append((y_true, score))
+
+    def get(self) -> float | None:
+        return self._hits / len(self.window) if self.window else None
+
+
+class WindowedAccuracy(_ShareRight):
     """Share of correct predictions (score >= ``threshold`` means class 1) over the window.
+
+    Labels other than 0 and 1 (more classes, or text) are not refused: an evaluation then
+    counts the predictions whose predicted class is the label (:class:`WindowedClassAccuracy`),
+    as TurboML's accuracy does.
 
     >>> m = WindowedAccuracy(window_size=10)
     >>> for y, s in [(1, 0.9), (0, 0.6)]:
@@ -108,23 +134,33 @@ class WindowedAccuracy(Metric):
 
     name = "WindowedAccuracy"
     binary = True
+    for_classes = "WindowedClassAccuracy"
 
     def __init__(self, window_size: int = 1000, threshold: float = 0.5) -> None:
         super().__init__(window_size)
         self.threshold = threshold
-        self._hits = 0
 
-    def _hit(self, y: Any, score: float) -> int:
-        return int(bool(y) == (score >= self.threshold))
+    def _hit(self, y: Any, value: Any) -> int:
+        return int(bool(y) == (value >= self.threshold))
 
-    def update(self, y_true: Any, score: float) -> None:
-        if len(self.window) == self.window_size:
-            self._hits -= self._hit(*self.window[0])
-        self._hits += self._hit(y_true, score)
-        self.window.append((y_true, score))
 
-    def get(self) -> float | None:
-        return self._hits / len(self.window) if self.window else None
+class WindowedClassAccuracy(_ShareRight):
+    """Share of labelled predictions whose predicted class is the label, over the window: any
+    classes (numbered, text, more than two). A prediction of no class (a model that has learned
+    nothing yet) counts as wrong.
+
+    >>> m = WindowedClassAccuracy(window_size=3)
+    >>> for y, predicted in [("cat", "dog"), ("cat", "cat"), ("bird", "bird"), (2, 2)]:
+    ...     m.update(y, predicted)
+    >>> m.get()  # the last three: cat, bird and 2 were right
+    1.0
+    """
+
+    name = "WindowedClassAccuracy"
+    reads_class = True
+
+    def _hit(self, y: Any, value: Any) -> int:
+        return int(not is_null(value) and bool(value == y))
 
 
 class _Thresholded(Metric):

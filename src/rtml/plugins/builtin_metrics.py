@@ -8,6 +8,7 @@ from rtml.plugins.hookspecs import hookimpl
 KINDS = (
     metrics.WindowedAUC,
     metrics.WindowedAccuracy,
+    metrics.WindowedClassAccuracy,
     metrics.WindowedPrecision,
     metrics.WindowedRecall,
     metrics.WindowedF1,

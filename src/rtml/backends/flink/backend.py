@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtml.backends.base import OUTPUT_COLUMNS, Backend, Deployment, Inputs, Labels
+from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS, Backend, Deployment, Inputs, Labels
 from rtml.backends.checks import (
     already_materialized,
     check_deploy_call,
@@ -426,9 +426,10 @@ class FlinkDeployment(Deployment):
         return frame[OUTPUT_COLUMNS]
 
     def labelled(self) -> pd.DataFrame:
-        """The labelled predictions in the order their labels joined: ``y`` and ``score``."""
+        """The labelled predictions in the order their labels joined: ``y``, ``score`` and
+        ``predicted_class``."""
         pairs = [r[2] for r in self._backend._model_results(self.name) if r[0] == LABELLED]
-        return pd.DataFrame(pairs, columns=["y", "score"])
+        return pd.DataFrame(pairs, columns=LABELLED_COLUMNS)
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         return evaluate_pairs(metric, window, self.labelled(), self.name)

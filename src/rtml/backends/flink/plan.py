@@ -285,7 +285,7 @@ class ModelStep:
     @staticmethod
     def _labelled(deployment: LocalDeployment, seq: int) -> list[Record]:
         pairs, deployment.new_labelled = deployment.new_labelled, []
-        return [(LABELLED, seq, (y, float(score))) for y, score in pairs]
+        return [(LABELLED, seq, (y, float(score), c)) for y, score, c in pairs]
 
 
 Step = RowStep | JoinStep | WindowStep | ModelStep

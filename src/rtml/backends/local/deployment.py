@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.backends.base import OUTPUT_COLUMNS, Deployment, Inputs, Labels
+from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS, Deployment, Inputs, Labels
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
@@ -60,34 +60,48 @@ def _numbers(column: pd.Series) -> list[float]:
 
 
 def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = "") -> pd.DataFrame:
-    """A registered metric over labelled predictions (``y``, ``score``, in the order their
-    labels joined), after each one: ``index``, ``value``. A metric of binary labels refuses
-    any other label (deployment ``name``'s, in the message).
+    """A registered metric over labelled predictions (``y``, ``score``, ``predicted_class``, in
+    the order their labels joined), after each one: ``index``, ``value``. A metric of binary
+    labels meeting another label hands over to the metric it names for classes (accuracy), or
+    refuses it (deployment ``name``'s, in the message).
 
-    >>> pairs = pd.DataFrame({"y": [1, 0, "c"], "score": [0.9, 0.2, 0.0]})
-    >>> evaluate_pairs("WindowedAccuracy", 10, pairs, "m")
+    >>> pairs = pd.DataFrame({"y": [1, 0, "c"], "score": [0.9, 0.2, 0.0],
+    ...                       "predicted_class": [1, 1, "c"]})
+    >>> evaluate_pairs("WindowedAccuracy", 10, pairs, "m")["value"].tolist()  # classes compared
+    [1.0, 0.5, 0.6666666666666666]
+    >>> evaluate_pairs("WindowedAUC", 10, pairs, "m")
     Traceback (most recent call last):
     ...
-    rtml.errors.SpecError: deployment 'm': WindowedAccuracy is a metric of binary labels (0 and 1), but labelled prediction 2 has the label 'c'; with more classes, compare the outputs' predicted_class with the labels
+    rtml.errors.SpecError: deployment 'm': WindowedAUC is a metric of binary labels (0 and 1), but labelled prediction 2 has the label 'c'; with more classes, evaluate WindowedClassAccuracy
     """
     from rtml.plugins import registry
 
     metrics = registry().metrics
     if metric not in metrics:
         raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")
+    kind = metrics[metric].obj
     labels = pairs["y"].tolist()
-    if getattr(metrics[metric].obj, "binary", False):
+    if getattr(kind, "binary", False):
         for i, y in enumerate(labels):
             if not is_null(y) and (isinstance(y, str) or y not in (0, 1)):
+                if getattr(kind, "for_classes", None) in metrics:
+                    kind = metrics[kind.for_classes].obj
+                    break
                 raise SpecError(
                     f"deployment {name!r}: {metric} is a metric of binary labels (0 and 1), "
                     f"but labelled prediction {i} has the label {y!r}; with more classes, "
-                    "compare the outputs' predicted_class with the labels"
+                    "evaluate WindowedClassAccuracy"
                 )
-    m = metrics[metric].obj(window_size=window)
+    if getattr(kind, "reads_class", False) and "predicted_class" not in pairs.columns:
+        raise SpecError(
+            f"deployment {name!r}: {kind.kind_name()} reads the predicted classes, which these "
+            "labelled predictions do not hold (stored by an earlier rtml)"
+        )
+    m = kind(window_size=window)
+    read = pairs["predicted_class"] if getattr(kind, "reads_class", False) else pairs["score"]
     values = []
-    for y, score in zip(labels, pairs["score"].tolist(), strict=True):
-        m.update(y, score)
+    for y, value in zip(labels, read.tolist(), strict=True):
+        m.update(y, value)
         values.append(m.get())
     return pd.DataFrame({"index": range(len(values)), "value": values})
 
@@ -135,9 +149,11 @@ class LocalDeployment(Deployment):
         self._backend = backend
         # Written by the backend in the transaction of the push that produced them.
         self.new_outputs: list[pd.DataFrame] = []
-        self._pending_x: OrderedDict[Any, tuple[dict[str, Any], float]] = OrderedDict()
+        # An input waiting for its label: its features, score and predicted class.
+        self._pending_x: OrderedDict[Any, tuple[dict[str, Any], float, Any]] = OrderedDict()
         self._pending_y: OrderedDict[Any, Any] = OrderedDict()
-        self.new_labelled: list[tuple[Any, float]] = []
+        # Labelled predictions (label, score, predicted class) made since the last write.
+        self.new_labelled: list[tuple[Any, float, Any]] = []
 
     def __repr__(self) -> str:
         return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
@@ -191,13 +207,13 @@ class LocalDeployment(Deployment):
             if label is not None and label == label:
                 self.model.learn_one(x, label)
 
-    def _learn(self, x: dict[str, Any], y: Any, score: float) -> None:
+    def _learn(self, x: dict[str, Any], y: Any, score: float, predicted: Any) -> None:
         if not self.predict_only:
             self.model.learn_one(x, y)
-        self.new_labelled.append((y, score))
+        self.new_labelled.append((y, score, predicted))
 
-    def _remember(self, k: Any, x: Any, score: float) -> None:
-        self._pending_x[k] = (x, score)
+    def _remember(self, k: Any, x: Any, score: float, predicted: Any) -> None:
+        self._pending_x[k] = (x, score, predicted)
         if len(self._pending_x) > self.max_pending:
             self._pending_x.popitem(last=False)
 
@@ -249,9 +265,9 @@ class LocalDeployment(Deployment):
             y = self._pending_y.pop(k)
             if not self.predict_only:
                 learn(x, y)
-            self.new_labelled.append((y, score))
+            self.new_labelled.append((y, score, predicted))
         elif self.labels is not None:
-            self._remember(k, x, score)
+            self._remember(k, x, score, predicted)
         return score, predicted, probs
 
     def on_record(self, row: dict[str, Any]) -> dict[str, Any] | None:
@@ -288,8 +304,8 @@ class LocalDeployment(Deployment):
         if self.paused or self.deleted or self.labels is None or is_null(y):
             return
         if k in self._pending_x:
-            x, score = self._pending_x.pop(k)
-            self._learn(x, y, score)
+            x, score, predicted = self._pending_x.pop(k)
+            self._learn(x, y, score, predicted)
         else:
             self._pending_y[k] = y
             if len(self._pending_y) > self.max_pending:
@@ -341,24 +357,26 @@ class LocalDeployment(Deployment):
             y = [self._pending_y.pop(keys[i]) for i in ready]
             if not self.predict_only:
                 model.learn_many(inputs.iloc[ready], y)
-            self.new_labelled.extend(zip(y, scores[ready].tolist(), strict=True))
+            self.new_labelled.extend(
+                zip(y, scores[ready].tolist(), classes[ready].tolist(), strict=True)
+            )
         if self.labels is not None:
             waiting = sorted(set(range(len(keys))) - set(ready))
             rows = inputs.iloc[waiting].to_dict("records")
             for i, row in zip(waiting, rows, strict=True):
-                self._remember(keys[i], row, float(scores[i]))
+                self._remember(keys[i], row, float(scores[i]), int(classes[i]))
         return scores, classes, probabilities
 
     def on_labels(self, frame: pd.DataFrame, key: str) -> None:
         if self.paused or self.deleted or self.labels is None:
             return
-        matched: list[tuple[Any, Any, float]] = []
+        matched: list[tuple[Any, Any, float, Any]] = []
         for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
             if is_null(y):  # None, NaN or pd.NA (a nullable integer column)
                 continue
             if k in self._pending_x:
-                x, score = self._pending_x.pop(k)
-                matched.append((x, y, score))
+                x, score, predicted = self._pending_x.pop(k)
+                matched.append((x, y, score, predicted))
             else:
                 self._pending_y[k] = y
                 if len(self._pending_y) > self.max_pending:
@@ -370,10 +388,10 @@ class LocalDeployment(Deployment):
                 self.model.learn_many(
                     pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched]
                 )
-            self.new_labelled.extend((y, score) for _, y, score in matched)
+            self.new_labelled.extend((y, score, predicted) for _, y, score, predicted in matched)
         else:
-            for x, y, score in matched:
-                self._learn(x, y, score)
+            for x, y, score, predicted in matched:
+                self._learn(x, y, score, predicted)
 
     @property
     def outputs_table(self) -> str:
@@ -397,10 +415,11 @@ class LocalDeployment(Deployment):
         return stored[OUTPUT_COLUMNS]
 
     def labelled(self) -> pd.DataFrame:
-        """The labelled predictions in the order their labels joined: ``y`` and ``score``."""
+        """The labelled predictions in the order their labels joined: ``y``, ``score`` and
+        ``predicted_class`` (missing in pairs stored before rtml kept it)."""
         self._backend.flush()
         stored = self._backend.store.read(self.labelled_table)
-        return stored if not stored.empty else pd.DataFrame(columns=["y", "score"])
+        return stored if not stored.empty else pd.DataFrame(columns=LABELLED_COLUMNS)
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         return evaluate_pairs(metric, window, self.labelled(), self.name)
@@ -413,7 +432,7 @@ class LocalDeployment(Deployment):
                 _encode(p) for p in outputs["class_probabilities"].tolist()
             ]
         labelled = (
-            pd.DataFrame(self.new_labelled, columns=["y", "score"]).astype({"score": "float64"})
+            pd.DataFrame(self.new_labelled, columns=LABELLED_COLUMNS).astype({"score": "float64"})
             if self.new_labelled
             else None
         )
@@ -432,7 +451,10 @@ class LocalDeployment(Deployment):
 
     def restore(self, state: dict[str, Any]) -> None:
         self.model = state["model"]
-        self._pending_x = state["pending_x"]
+        # A checkpoint written before the predicted class was kept holds (features, score).
+        self._pending_x = OrderedDict(
+            (k, (*v, None) if len(v) == 2 else v) for k, v in state["pending_x"].items()
+        )
         self._pending_y = state["pending_y"]
         self.paused = state["paused"]
         self.version = state["version"]

@@ -98,6 +98,7 @@ class Store:
                 "SELECT table_name FROM information_schema.tables"
             ).fetchall()
         }
+        self._columns: dict[str, set[str]] = {}  # each table's, read when first appended to
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM rtml_ops").fetchone()
         self._seq = int(row[0]) if row else 0
 
@@ -197,6 +198,24 @@ class Store:
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({body}, _rtml_seq BIGINT)")
         self._tables.add(table)
+        self._columns.pop(table, None)
+
+    def _add_missing_columns(self, table: str, frame: pd.DataFrame) -> None:
+        """Add to ``table`` the columns of ``frame`` it lacks: a table a store written by an
+        earlier rtml holds without a column rtml now writes (a labelled pair's class)."""
+        if table not in self._columns:
+            self._columns[table] = {
+                str(name)
+                for (name,) in self.con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+                    [table],
+                ).fetchall()
+            }
+        for c in frame.columns:
+            if str(c) not in self._columns[table]:
+                kind = sql_type(frame[c]) or "VARCHAR"
+                self.con.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(str(c))} {kind}")
+                self._columns[table].add(str(c))
 
     def has_table(self, table: str) -> bool:
         return table in self._tables
@@ -217,6 +236,7 @@ class Store:
                     if c != "_rtml_seq"
                 },
             )
+        self._add_missing_columns(table, frame)
         columns = ", ".join(quote(str(c)) for c in frame.columns)
         if len(frame) <= _SMALL:
             # A few rows travel faster as parameters than as a registered DataFrame.
@@ -277,6 +297,7 @@ class Store:
     def drop(self, table: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
         self._tables.discard(table)
+        self._columns.pop(table, None)
 
     # ---- checkpoints ----------------------------------------------------------------------
     def write_checkpoint(self, state: dict[str, Any]) -> None:
