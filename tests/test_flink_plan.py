@@ -184,6 +184,34 @@ def test_a_probe_is_scored_without_learning() -> None:
         assert sum(r[0] == "o" for r in made) == 6  # the probe made no output
 
 
+@settings(max_examples=10, deadline=None)
+@given(classes=st.lists(st.integers(0, 3), min_size=4, max_size=40), step=st.integers(1, 7))
+def test_a_model_of_many_classes_keeps_its_predicted_classes_on_the_plan(classes, step) -> None:
+    # The pairs a job makes carry the class each output showed, as the local engine's do, so
+    # accuracy over four classes is the same number on both.
+    from rtml.backends.local.deployment import evaluate_pairs
+
+    n = len(classes)
+    events = pd.DataFrame({"id": range(n), "x": [c + 0.3 * (i % 3) for i, c in enumerate(classes)]})
+    labels = pd.DataFrame({"id": range(n), "y": classes})
+    local = rtml.connect("local", path=":memory:")
+    with FlinkBackend() as backend:
+        for b in (local, backend):
+            tx, lb = deploy_on_x(b, rtml.models.GaussianNB())
+            for lo in range(0, n, step):
+                tx.push(events.iloc[lo : lo + step])
+                lb.push(labels.iloc[lo : lo + step])
+        made = run_plan(*backend.model_job("m"))
+    pairs = pd.DataFrame([r[2] for r in made if r[0] == "l"], columns=LABELLED_COLUMNS)
+    want = local.deployment("m").labelled()
+    assert pairs["y"].tolist() == want["y"].tolist() == classes
+    assert pairs["predicted_class"].tolist() == want["predicted_class"].tolist()
+    pd.testing.assert_frame_equal(
+        evaluate_pairs("WindowedAccuracy", 5, pairs, "m"),
+        local.deployment("m").evaluate("WindowedAccuracy", window=5),
+    )
+
+
 def test_late_records_are_refused_by_the_gate() -> None:
     with FlinkBackend() as backend:
         tx = backend.create_dataset(

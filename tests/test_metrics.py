@@ -17,6 +17,7 @@ from rtml.metrics import (
     WindowedClassAccuracy,
     WindowedF1,
     WindowedLogLoss,
+    WindowedMacroF1,
     WindowedMAE,
     WindowedMSE,
     WindowedPrecision,
@@ -127,14 +128,25 @@ classes = st.sampled_from(["a", "b", "c", 2, 7])
 class_pairs = st.lists(st.tuples(classes, st.one_of(classes, st.none())), min_size=1, max_size=200)
 
 
+def macro_f1(truth: list[str], predicted: list[str]) -> float:
+    # The classes are those of the window's labels and predictions; no class predicted is a
+    # miss, not a class of its own.
+    labels = sorted({*truth, *predicted} - {"<none>"})
+    return float(sk.f1_score(truth, predicted, labels=labels, average="macro", zero_division=0))
+
+
+@pytest.mark.parametrize(
+    "metric, reference",
+    [(WindowedClassAccuracy, sk.accuracy_score), (WindowedMacroF1, macro_f1)],
+)
 @given(pairs=class_pairs, window=st.integers(1, 60))
-def test_windowed_class_accuracy(pairs, window) -> None:
+def test_class_metrics(metric, reference, pairs, window) -> None:
     # No class predicted (None) is a wrong prediction, as a class nobody has is.
-    metric = WindowedClassAccuracy(window_size=window)
-    for value, (_, last) in zip(run(metric, pairs), windows(pairs, window), strict=True):
+    got = run(metric(window_size=window), pairs)
+    for value, (_, last) in zip(got, windows(pairs, window), strict=True):
         truth = [str(y) for y, _ in last]
         predicted = ["<none>" if c is None else str(c) for _, c in last]
-        assert value == pytest.approx(sk.accuracy_score(truth, predicted))
+        assert value == pytest.approx(reference(truth, predicted))
 
 
 def test_tiny_fraud_scores_are_not_binned() -> None:
@@ -158,4 +170,5 @@ def test_every_builtin_metric_is_registered() -> None:
         "WindowedMAE",
         "WindowedAccuracy",
         "WindowedClassAccuracy",
+        "WindowedMacroF1",
     } <= names

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left, bisect_right, insort
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 import numpy as np
@@ -19,6 +19,7 @@ __all__ = [
     "WindowedClassAccuracy",
     "WindowedF1",
     "WindowedLogLoss",
+    "WindowedMacroF1",
     "WindowedPrecision",
     "WindowedRecall",
     "exact_auc",
@@ -161,6 +162,50 @@ class WindowedClassAccuracy(_ShareRight):
 
     def _hit(self, y: Any, value: Any) -> int:
         return int(not is_null(value) and bool(value == y))
+
+
+class WindowedMacroF1(Metric):
+    """F1 of each class in the window, averaged with equal weights (any classes): a rare class
+    counts as much as a common one. A prediction of no class is a miss of the true class and
+    no class's false alarm.
+
+    >>> m = WindowedMacroF1(window_size=4)
+    >>> for y, predicted in [("a", "a"), ("a", "b"), ("b", "b"), ("c", None)]:
+    ...     m.update(y, predicted)
+    >>> round(m.get(), 4)  # a and b: 2/3 each, c: 0
+    0.4444
+    """
+
+    name = "WindowedMacroF1"
+    reads_class = True
+
+    def __init__(self, window_size: int = 1000) -> None:
+        super().__init__(window_size)
+        self._right: Counter[Any] = Counter()  # by class: predicted and true
+        self._alarms: Counter[Any] = Counter()  # predicted, but another class was true
+        self._missed: Counter[Any] = Counter()  # true, but not predicted
+
+    def _count(self, y: Any, predicted: Any, sign: int) -> None:
+        if not is_null(predicted) and predicted == y:
+            self._right[y] += sign
+            return
+        self._missed[y] += sign
+        if not is_null(predicted):
+            self._alarms[predicted] += sign
+
+    def update(self, y_true: Any, score: Any) -> None:
+        if len(self.window) == self.window_size:
+            self._count(*self.window[0], -1)
+        self._count(y_true, score, 1)
+        self.window.append((y_true, score))
+
+    def get(self) -> float | None:
+        scores = []
+        for c in {*self._right, *self._alarms, *self._missed}:
+            right, wrong = self._right[c], self._alarms[c] + self._missed[c]
+            if right or wrong:  # a class still in the window
+                scores.append(2 * right / (2 * right + wrong))
+        return sum(scores) / len(scores) if scores else None
 
 
 class _Thresholded(Metric):

@@ -9,6 +9,7 @@ KINDS = (
     metrics.WindowedAUC,
     metrics.WindowedAccuracy,
     metrics.WindowedClassAccuracy,
+    metrics.WindowedMacroF1,
     metrics.WindowedPrecision,
     metrics.WindowedRecall,
     metrics.WindowedF1,

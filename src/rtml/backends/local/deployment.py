@@ -72,7 +72,7 @@ def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = ""
     >>> evaluate_pairs("WindowedAUC", 10, pairs, "m")
     Traceback (most recent call last):
     ...
-    rtml.errors.SpecError: deployment 'm': WindowedAUC is a metric of binary labels (0 and 1), but labelled prediction 2 has the label 'c'; with more classes, evaluate WindowedClassAccuracy
+    rtml.errors.SpecError: deployment 'm': WindowedAUC is a metric of binary labels (0 and 1), but labelled prediction 2 has the label 'c'; with more classes, evaluate WindowedClassAccuracy or WindowedMacroF1
     """
     from rtml.plugins import registry
 
@@ -90,7 +90,7 @@ def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = ""
                 raise SpecError(
                     f"deployment {name!r}: {metric} is a metric of binary labels (0 and 1), "
                     f"but labelled prediction {i} has the label {y!r}; with more classes, "
-                    "evaluate WindowedClassAccuracy"
+                    "evaluate WindowedClassAccuracy or WindowedMacroF1"
                 )
     if getattr(kind, "reads_class", False) and "predicted_class" not in pairs.columns:
         raise SpecError(
