@@ -131,6 +131,40 @@ class BackendConformance:
         assert drift.table["key"].tolist() == out["key"].tolist()
         assert drift.table["value"].tolist() == pytest.approx(out["score"].astype(float).tolist())
 
+    def test_a_model_of_three_classes_is_evaluated_by_its_classes_or_refused(
+        self, backend: Any
+    ) -> None:
+        events, _ = _events(300)
+        kinds = np.digitize(events["amount"], [30.0, 60.0])  # classes 0, 1 and 2 by amount
+        labels = pd.DataFrame({"id": events["id"], "y": kinds.astype("int64")})
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+        model = backend.deploy(
+            "m",
+            rtml.models.GaussianNB(),
+            inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+            labels=rtml.Labels(dataset="labels", field="y"),
+        )
+        try:
+            model.evaluate("WindowedClassAccuracy", window=100)
+        except rtml.NotFound as exc:  # a backend without the metric says so, by name
+            assert "WindowedClassAccuracy" in str(exc)
+            return
+        for lo in range(0, 300, 50):
+            tx.push(events.iloc[lo : lo + 50])
+            lb.push(labels.iloc[lo : lo + 50])
+        out = model.outputs()
+        shown = dict(zip(out["key"].tolist(), out["predicted_class"].tolist(), strict=True))
+        # Labels join in key order here: right or wrong, each as its output showed.
+        right = [shown[k] == y for k, y in zip(labels["id"], labels["y"], strict=True)]
+        expected = [float(np.mean(right[max(0, i - 99) : i + 1])) for i in range(300)]
+        for metric in ("WindowedClassAccuracy", "WindowedAccuracy"):
+            values = model.evaluate(metric, window=100)["value"].tolist()
+            assert values == pytest.approx(expected), metric
+        assert expected[-1] > 0.6  # learned: GaussianNB on the amount (0.76 here), not chance
+        f1 = model.evaluate("WindowedMacroF1", window=100)["value"].tolist()
+        assert len(f1) == 300 and 0.0 < f1[-1] <= 1.0
+
     def test_a_drift_monitor_follows_pushes_or_is_refused(self, backend: Any) -> None:
         events, _ = _events(300)
         events.loc[150:, "amount"] += 200  # dearer from the 150th record
