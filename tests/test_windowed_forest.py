@@ -102,6 +102,33 @@ def test_a_deployment_scores_with_the_latest_forest() -> None:
     assert model.predict({"id": n, "x": 3.0})["score"] > 0.5
 
 
+@settings(max_examples=8, deadline=None)
+@given(seed=st.integers(0, 1000), delay=st.integers(-150, 150))
+def test_each_labelled_prediction_keeps_the_class_its_output_showed(seed, delay) -> None:
+    # A model that learns in batches has its own paths from output to labelled pair: the label
+    # waiting for its record (delay < 0) and the record waiting for its label (delay >= 0).
+    rng = np.random.default_rng(seed)
+    n = 500
+    events = pd.DataFrame({"id": range(n), "x": rng.normal(size=n)})
+    labels = pd.DataFrame({"id": range(n), "y": (events["x"] > 0.5).astype(int)})
+    spec = rtml.models.WindowedRandomForest(
+        n_estimators=5, window=200, refit_every=50, min_labels=50
+    )
+    _, tx, lb, model = _deployed(spec, events, labels, numerical=["x"])
+    for lo in range(0, n, 50):  # the label of record k in the push of record k + delay
+        due = labels[(labels["id"] + delay).clip(0, n - 1) // 50 == lo // 50]
+        if delay < 0 and len(due):
+            lb.push(due)
+        tx.push(events.iloc[lo : lo + 50])
+        if delay >= 0 and len(due):
+            lb.push(due)
+    shown = model.outputs().set_index("key")["predicted_class"]
+    pairs = model.labelled()
+    assert len(pairs) == n and pairs["y"].tolist() == labels["y"].tolist()  # in key order
+    assert pairs["predicted_class"].tolist() == shown.loc[range(n)].tolist()
+    assert set(pairs["predicted_class"]) == {0, 1}  # a forest was fitted, and it differs
+
+
 def test_without_scikit_learn_the_install_is_named(monkeypatch) -> None:
     import builtins
 
