@@ -231,7 +231,9 @@ class LocalBackend(Backend):
             by_table.setdefault(table, []).append(frame.assign(_rtml_seq=seq))
         with self.store.transaction():
             for table, frames in by_table.items():
-                self.store.append(table, stack_rows(frames))
+                # Derived tables are rtml's layout, not a user's schema: a store from an older
+                # rtml gains the columns this one writes (a labelled pair's predicted class).
+                self.store.append(table, stack_rows(frames), add_columns=True)
             if self.output_retention is not None:
                 for d in self._deployments.values():
                     for table in (d.outputs_table, d.labelled_table):

@@ -92,13 +92,14 @@ def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = ""
                     f"but labelled prediction {i} has the label {y!r}; with more classes, "
                     "evaluate WindowedClassAccuracy or WindowedMacroF1"
                 )
-    if getattr(kind, "reads_class", False) and "predicted_class" not in pairs.columns:
+    reads_class = getattr(kind, "reads_class", False)
+    if reads_class and "predicted_class" not in pairs.columns:
         raise SpecError(
             f"deployment {name!r}: {kind.kind_name()} reads the predicted classes, which these "
             "labelled predictions do not hold (stored by an earlier rtml)"
         )
     m = kind(window_size=window)
-    read = pairs["predicted_class"] if getattr(kind, "reads_class", False) else pairs["score"]
+    read = pairs["predicted_class" if reads_class else "score"]
     values = []
     for y, value in zip(labels, read.tolist(), strict=True):
         m.update(y, value)

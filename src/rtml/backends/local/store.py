@@ -220,9 +220,13 @@ class Store:
     def has_table(self, table: str) -> bool:
         return table in self._tables
 
-    def append(self, table: str, frame: pd.DataFrame, seq: int | None = None) -> None:
+    def append(
+        self, table: str, frame: pd.DataFrame, seq: int | None = None, *, add_columns: bool = False
+    ) -> None:
         """Append ``frame`` (whose columns the table has, in any order) under operation ``seq``
-        (or with its own ``_rtml_seq`` column)."""
+        (or with its own ``_rtml_seq`` column). With ``add_columns``, first add to the table
+        the columns of ``frame`` it lacks (rtml's own tables, whose layout an older rtml may
+        have written)."""
         if not len(frame):
             return
         if seq is not None:
@@ -236,7 +240,8 @@ class Store:
                     if c != "_rtml_seq"
                 },
             )
-        self._add_missing_columns(table, frame)
+        if add_columns:
+            self._add_missing_columns(table, frame)
         columns = ", ".join(quote(str(c)) for c in frame.columns)
         if len(frame) <= _SMALL:
             # A few rows travel faster as parameters than as a registered DataFrame.
