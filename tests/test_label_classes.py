@@ -257,3 +257,113 @@ def test_a_model_of_text_classes_is_not_given_a_binary_metric():
     tx.push([{"id": i, "x": float(i)} for i in range(30)])
     lb.push([{"id": i, "y": 2.5 * i} for i in range(30)])
     assert len(regression.deployment("m").evaluate("WindowedMAE", window=10)) == 30
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0, 1]),
+            st.floats(0, 1),
+            st.sampled_from([0, 1, 2, "c", None]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    regression=st.booleans(),
+)
+def test_accuracy_reads_the_class_once_the_model_has_predicted_another(rows, regression):
+    # Labels all 0 and 1: a model that has predicted class 2 is still a model of more classes,
+    # and its probability of class 1 at 0.5 is not its answer. A regression's output is its
+    # score and its predicted class at once: read at the threshold, whatever its value.
+    from rtml.backends.local.deployment import evaluate_pairs
+
+    labels = [y for y, _, _ in rows]
+    scores = [s * 3 if regression else s for _, s, _ in rows]
+    classes = scores if regression else [c for _, _, c in rows]
+    pairs = pd.DataFrame({"y": labels, "score": scores, "predicted_class": classes}, dtype=object)
+    values = evaluate_pairs("WindowedAccuracy", 10, pairs, "m")["value"].tolist()
+    by_class = not regression and any(c not in (0, 1, None) for c in classes)
+    for i, value in enumerate(values):
+        window = list(zip(labels, scores, classes, strict=True))[max(0, i - 9) : i + 1]
+        right = [c == y if by_class else (s >= 0.5) == bool(y) for y, s, c in window]
+        assert value == sum(right) / len(window)
+
+
+def test_a_pretrained_model_of_three_classes_is_read_by_class_before_a_third_label():
+    # Pretrained on three classes, then labels of 0 and 1 only: the model still answers 2.
+    def x(i: int) -> float:
+        return i % 3 + 0.1 * (i % 7)
+
+    history = pd.DataFrame({"id": range(90), "x": [x(i) for i in range(90)]})
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=history)
+    lb = backend.create_dataset(
+        "labels", key="id", df=pd.DataFrame({"id": range(90), "y": [i % 3 for i in range(90)]})
+    )
+    deployment = backend.deploy(
+        "m",
+        rtml.models.GaussianNB(),
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+        pretrain=True,
+    )
+    live = range(100, 130)
+    tx.push([{"id": i, "x": x(i)} for i in live])
+    lb.push([{"id": i, "y": i % 2} for i in live])  # never 2
+    pairs = deployment.labelled()
+    assert set(pairs["y"]) == {0, 1} and 2 in set(pairs["predicted_class"])
+    right = (pairs["predicted_class"] == pairs["y"]).tolist()
+    accuracy = deployment.evaluate("WindowedAccuracy", window=30)["value"].tolist()
+    assert accuracy[-1] == pytest.approx(sum(right) / len(right))
+    assert accuracy == deployment.evaluate("WindowedClassAccuracy", window=30)["value"].tolist()
+
+
+
+def _any_class_classifiers() -> list[str]:
+    # Every registered classifier that builds with its defaults and learns any classes.
+    names = []
+    for name, registered in rtml.plugins.registry().models.items():
+        try:
+            spec = registered.obj()
+        except rtml.SpecError:  # needs members or a base model
+            continue
+        if spec.task == "classification" and spec.label_classes() is None:
+            names.append(name)
+    return names
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    kind=st.sampled_from(_any_class_classifiers()),
+    n_classes=st.integers(3, 4),
+    seed=st.integers(0, 10_000),
+)
+def test_each_output_of_a_model_of_numbered_classes_holds_all_its_classes(kind, n_classes, seed):
+    # Classes 0, 1, 2, ...: the probabilities of every class, the most likely one as the
+    # predicted class and the probability of class 1 as the score, for each record pushed.
+    # (River answers a binary model's classes as False and True; class 1 among 0, 1 and 2 is
+    # not that answer.)
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, n_classes, size=400)
+    x = y + rng.normal(scale=0.3, size=400)
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=pd.DataFrame({"id": range(300), "x": x[:300]}))
+    backend.create_dataset("labels", key="id", df=pd.DataFrame({"id": range(300), "y": y[:300]}))
+    deployment = backend.deploy(
+        "m",
+        rtml.plugins.registry().models[kind].obj(),
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+        pretrain=True,
+    )
+    tx.push([{"id": i, "x": float(x[i])} for i in range(300, 400)])
+    outputs = deployment.outputs()
+    for probabilities, predicted, score in zip(
+        outputs["class_probabilities"], outputs["predicted_class"], outputs["score"], strict=True
+    ):
+        assert set(probabilities) == set(range(n_classes))
+        assert probabilities[predicted] == max(probabilities.values())
+        assert score == probabilities[1]

@@ -30,8 +30,9 @@ class Metric:
     # A metric of binary labels (0 and 1, booleans): an evaluation refuses any other label
     # rather than read it as 1, which would give a multi-class model a wrong number.
     binary: ClassVar[bool] = False
-    # The metric an evaluation uses instead when the labels are not 0 and 1 (the name of one
-    # that reads classes), rather than refuse them: WindowedAccuracy's is WindowedClassAccuracy.
+    # The metric an evaluation uses instead when the labels, or the predicted classes, are not
+    # 0 and 1 (the name of one that reads classes), rather than refuse them: WindowedAccuracy's
+    # is WindowedClassAccuracy.
     for_classes: ClassVar[str | None] = None
     # Updated with each prediction's predicted class instead of its score.
     reads_class: ClassVar[bool] = False

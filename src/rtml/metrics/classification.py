@@ -123,7 +123,8 @@ class WindowedAccuracy(_ShareRight):
     """Share of correct predictions (score >= ``threshold`` means class 1) over the window.
 
     Labels other than 0 and 1 (more classes, or text) are not refused: an evaluation then
-    counts the predictions whose predicted class is the label (:class:`WindowedClassAccuracy`).
+    counts the predictions whose predicted class is the label (:class:`WindowedClassAccuracy`),
+    as it does once the model has predicted a class other than 0 and 1.
 
     >>> m = WindowedAccuracy(window_size=10)
     >>> for y, s in [(1, 0.9), (0, 0.6)]:

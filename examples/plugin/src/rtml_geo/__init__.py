@@ -77,6 +77,10 @@ class BaseRateClassifier(rtml.ModelSpec):
     def build(self) -> BaseRate:
         return BaseRate(self.window)
 
+    def label_classes(self) -> tuple[int, ...]:
+        # It reads each label as a truth value: a 2 would count as 1 without a word.
+        return (0, 1)
+
 
 @rtml.hookimpl
 def register_features(register: Callable[[type], None]) -> None:

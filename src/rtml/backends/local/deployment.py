@@ -59,6 +59,21 @@ def _numbers(column: pd.Series) -> list[float]:
     return cast(list[float], column.to_numpy(dtype="float64", na_value=np.nan).tolist())
 
 
+def _binary(value: Any) -> bool:
+    return not isinstance(value, str) and value in (0, 1)
+
+
+def _predicts_other_classes(pairs: pd.DataFrame) -> bool:
+    """Whether some labelled prediction's predicted class is neither 0 nor 1, nor missing, nor
+    the score itself (a regression's output is both)."""
+    if "predicted_class" not in pairs.columns:
+        return False
+    return any(
+        not is_null(c) and not _binary(c) and c != s
+        for c, s in zip(pairs["predicted_class"].tolist(), pairs["score"].tolist(), strict=True)
+    )
+
+
 def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = "") -> pd.DataFrame:
     """A registered metric over labelled predictions (``y``, ``score``, ``predicted_class``, in
     the order their labels joined), after each one: ``index``, ``value``. A metric of binary
@@ -82,16 +97,19 @@ def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = ""
     kind = metrics[metric].obj
     labels = pairs["y"].tolist()
     if getattr(kind, "binary", False):
-        for i, y in enumerate(labels):
-            if not is_null(y) and (isinstance(y, str) or y not in (0, 1)):
-                if getattr(kind, "for_classes", None) in metrics:
-                    kind = metrics[kind.for_classes].obj
-                    break
-                raise SpecError(
-                    f"deployment {name!r}: {metric} is a metric of binary labels (0 and 1), "
-                    f"but labelled prediction {i} has the label {y!r}; with more classes, "
-                    "evaluate WindowedClassAccuracy or WindowedMacroF1"
-                )
+        other = next((i for i, y in enumerate(labels) if not is_null(y) and not _binary(y)), None)
+        handover = getattr(kind, "for_classes", None)
+        # A model that has answered a class other than 0 and 1 is a model of more classes even
+        # while every label so far is 0 or 1: its answer is the predicted class, not its score
+        # (the probability of class 1) at a threshold.
+        if handover in metrics and (other is not None or _predicts_other_classes(pairs)):
+            kind = metrics[handover].obj
+        elif other is not None:
+            raise SpecError(
+                f"deployment {name!r}: {metric} is a metric of binary labels (0 and 1), "
+                f"but labelled prediction {other} has the label {labels[other]!r}; with more "
+                "classes, evaluate WindowedClassAccuracy or WindowedMacroF1"
+            )
     reads_class = getattr(kind, "reads_class", False)
     if reads_class and "predicted_class" not in pairs.columns:
         raise SpecError(
@@ -339,7 +357,9 @@ class LocalDeployment(Deployment):
             p = proba(x)
             if not p:
                 return 0.0, 0, {0: 1.0, 1: 0.0}
-            if True in p or False in p:  # River's binary answer: report classes 0 and 1
+            # River's binary answer (classes False and True): report classes 0 and 1. The test
+            # is on the type: `True in p` would also hold for a class 1 among 0, 1, 2, ...
+            if isinstance(next(iter(p)), bool):
                 score = p.get(True, 0.0)
                 return score, int(score > p.get(False, 0.0)), {0: p.get(False, 0.0), 1: score}
             return p.get(1, 0.0), max(p, key=p.__getitem__), p
