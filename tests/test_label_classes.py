@@ -319,7 +319,6 @@ def test_a_pretrained_model_of_three_classes_is_read_by_class_before_a_third_lab
     assert accuracy == deployment.evaluate("WindowedClassAccuracy", window=30)["value"].tolist()
 
 
-
 def _any_class_classifiers() -> list[str]:
     # Every registered classifier that builds with its defaults and learns any classes.
     names = []
