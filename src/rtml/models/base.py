@@ -28,12 +28,21 @@ class Prediction(dict[str, Any]):
 
     >>> Prediction.from_probabilities({0: 0.25, 1: 0.75})
     {'score': 0.75, 'predicted_class': 1, 'class_probabilities': {0: 0.25, 1: 0.75}}
+    >>> Prediction.from_probabilities({True: 1.0})  # River, a binary learner that saw only 1
+    {'score': 1.0, 'predicted_class': 1, 'class_probabilities': {0: 0.0, 1: 1.0}}
     """
 
     @classmethod
     def from_probabilities(cls, probabilities: dict[Any, float]) -> Prediction:
-        # River's binary learners answer with False/True: classes are reported as 0/1.
-        probs = {(int(k) if isinstance(k, bool) else k): float(v) for k, v in probabilities.items()}
+        # River's binary learners answer with False/True: classes are reported as 0 and 1,
+        # both of them, even while the learner has seen only one.
+        if any(isinstance(k, bool) for k in probabilities):
+            probs = {
+                0: float(probabilities.get(False, 0.0)),
+                1: float(probabilities.get(True, 0.0)),
+            }
+        else:
+            probs = {k: float(v) for k, v in probabilities.items()}
         score = probs.get(1, 0.0)
         predicted = max(probs, key=lambda k: probs[k]) if probs else 0
         return cls(score=score, predicted_class=predicted, class_probabilities=probs)

@@ -250,7 +250,7 @@ class ModelStep:
                 return state, []
             self._pretrain(state)
             if kind == PROBE:
-                prediction = deployment.model.predict_one(deployment.features_of(row))
+                prediction = deployment.answer(deployment.features_of(row))
                 return state, [(ANSWER, seq, dict(prediction))]
             if self.is_paused(op):
                 return state, []

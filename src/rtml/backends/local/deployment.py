@@ -371,7 +371,8 @@ class LocalDeployment(Deployment):
         model = cast(BatchModel, self.model)
         inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
         scores = np.asarray(model.predict_many(inputs), dtype="float64")
-        classes = (scores >= 0.5).astype("int64")
+        # A tie (0.5) is class 0, as in the model's own answer (Prediction.from_probabilities).
+        classes = (scores > 0.5).astype("int64")
         probabilities = [{0: 1.0 - s, 1: s} for s in scores.tolist()]
         ready = [i for i, k in enumerate(keys) if k in self._pending_y]
         if ready:
@@ -499,8 +500,17 @@ class LocalDeployment(Deployment):
         explained = []
         for row in rows:
             x = self.features_of(row)
-            explained.append((self.model.predict_one(x), x))
+            explained.append((self.answer(x), x))
         return explained
+
+    def answer(self, x: dict[str, Any]) -> Prediction:
+        """The model's prediction on inputs ``x``, learning nothing, shown as the output stream
+        shows it (no class, rather than 0, from a model of text classes that has learned
+        nothing yet)."""
+        prediction = self.model.predict_one(x)
+        if self.text_classes and not isinstance(prediction["predicted_class"], str):
+            prediction["predicted_class"] = None
+        return prediction
 
     def pause(self) -> None:
         self._backend.set_paused(self.name, True)

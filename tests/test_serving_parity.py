@@ -1,0 +1,92 @@
+"""What ``deployment.predict(record)`` (the REST endpoint's answer) gives for a record is what
+the output stream stores for it when it is pushed next: the same score, class and class
+probabilities, for every kind of classifier and every kind of label."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rtml
+
+LABELS = {  # label column type, classes
+    "booleans": ("bool", [False, True]),
+    "0 and 1": ("int", [0, 1]),
+    "0, 1 and 2": ("int", [0, 1, 2]),
+    "text": ("string", ["low", "mid", "high"]),
+}
+
+
+def _classifiers() -> dict[str, rtml.ModelSpec]:
+    specs: dict[str, rtml.ModelSpec] = {}
+    for name, registered in rtml.plugins.registry().models.items():
+        try:
+            spec = registered.obj()
+        except rtml.SpecError:  # needs members or a base model: one of each below
+            continue
+        if spec.task == "classification":
+            specs[name] = spec
+    specs["WindowedRandomForest"] = rtml.models.WindowedRandomForest(
+        n_estimators=5, window=200, refit_every=20, min_labels=20
+    )
+    specs["SoftVoting"] = rtml.models.SoftVoting(
+        models=[rtml.models.GaussianNB(), rtml.models.HoeffdingTreeClassifier(grace_period=10)]
+    )
+    specs["RandomSampler"] = rtml.models.RandomSampler(
+        base_model=rtml.models.HoeffdingTreeClassifier(grace_period=10), desired_dist=[0.5, 0.5]
+    )
+    return specs
+
+
+CLASSIFIERS = _classifiers()
+
+
+def _cases() -> list[tuple[str, str]]:
+    cases = []
+    for name, spec in CLASSIFIERS.items():
+        fixed = spec.label_classes()
+        for labels, (_, classes) in LABELS.items():
+            if fixed is None or all(int(c) in fixed for c in classes if not isinstance(c, str)):
+                if fixed is not None and any(isinstance(c, str) for c in classes):
+                    continue
+                cases.append((name, labels))
+    return cases
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    case=st.sampled_from(_cases()),
+    seed=st.integers(0, 10_000),
+    delay=st.integers(0, 5),
+)
+def test_predict_answers_what_the_output_stream_then_stores(case, seed, delay):
+    name, label_kind = case
+    label_type, classes = LABELS[label_kind]
+    rng = np.random.default_rng(seed)
+    n = 40
+    y = [classes[i] for i in rng.integers(0, len(classes), size=n)]
+    x = [float(classes.index(c)) + rng.normal(scale=0.4) for c in y]
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    lb = backend.create_dataset("labels", key="id", schema={"id": "int", "y": label_type})
+    deployment = backend.deploy(
+        "m",
+        CLASSIFIERS[name],
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    answers = []
+    for i in range(n):
+        record = {"id": i, "x": x[i]}
+        answers.append(deployment.predict(record))
+        tx.push([record])
+        if i >= delay:
+            lb.push([{"id": i - delay, "y": y[i - delay]}])
+    outputs = deployment.outputs()
+    for i, answer in enumerate(answers):
+        stored = outputs.iloc[i]
+        assert stored["score"] == pytest.approx(answer["score"]), i
+        assert stored["predicted_class"] == answer["predicted_class"], i
+        assert stored["class_probabilities"] == pytest.approx(answer["class_probabilities"]), i
