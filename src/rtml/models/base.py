@@ -7,7 +7,15 @@ from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from rtml.spec import Spec
 
-__all__ = ["BatchModel", "ModelSpec", "OnlineModel", "Prediction", "Task", "label_of"]
+__all__ = [
+    "BatchModel",
+    "ModelSpec",
+    "OnlineModel",
+    "Prediction",
+    "Task",
+    "class_keys",
+    "label_of",
+]
 
 Task = Literal["classification", "regression", "anomaly_detection"]
 
@@ -21,6 +29,19 @@ def label_of(text: Any) -> Any:
     if isinstance(text, str) and text.lstrip("-").isdigit():
         return int(text)
     return text
+
+
+def class_keys(probabilities: dict[str, float], predicted: Any) -> dict[Any, float]:
+    """Class probabilities read back from JSON, whose keys are text: whole numbers as ints
+    (0 and 1, numbered classes), unless the classes are text, as the predicted class shows
+    (``"7"`` and ``"12"`` stay text).
+
+    >>> class_keys({"0": 0.2, "1": 0.8}, 1), class_keys({"7": 0.9, "12": 0.1}, "7")
+    ({0: 0.2, 1: 0.8}, {'7': 0.9, '12': 0.1})
+    """
+    if isinstance(predicted, str):
+        return dict(probabilities)
+    return {label_of(k): v for k, v in probabilities.items()}
 
 
 class Prediction(dict[str, Any]):

@@ -42,6 +42,20 @@ def _events(n: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     return events, labels
 
 
+def _classes_by_amount(backend: Any, events: pd.DataFrame, labels: pd.DataFrame) -> Any:
+    """Empty datasets of ``events`` and ``labels`` and a GaussianNB learning the labels' classes
+    from the amount: (transactions, labels, deployment)."""
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    model = backend.deploy(
+        "m",
+        rtml.models.GaussianNB(),
+        inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+        labels=rtml.Labels(dataset="labels", field="y"),
+    )
+    return tx, lb, model
+
+
 class BackendConformance:
     """Subclass and provide a ``backend`` fixture; every test must pass."""
 
@@ -137,14 +151,7 @@ class BackendConformance:
         events, _ = _events(300)
         kinds = np.digitize(events["amount"], [30.0, 60.0])  # classes 0, 1 and 2 by amount
         labels = pd.DataFrame({"id": events["id"], "y": kinds.astype("int64")})
-        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
-        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
-        model = backend.deploy(
-            "m",
-            rtml.models.GaussianNB(),
-            inputs=rtml.Inputs(source="tx", numerical=["amount"]),
-            labels=rtml.Labels(dataset="labels", field="y"),
-        )
+        tx, lb, model = _classes_by_amount(backend, events, labels)
         try:
             model.evaluate("WindowedClassAccuracy", window=100)
         except rtml.NotFound as exc:  # a backend without the metric says so, by name
@@ -164,6 +171,29 @@ class BackendConformance:
         assert expected[-1] > 0.6  # learned: GaussianNB on the amount (0.76 here), not chance
         f1 = model.evaluate("WindowedMacroF1", window=100)["value"].tolist()
         assert len(f1) == 300 and 0.0 < f1[-1] <= 1.0
+
+    def test_predict_answers_what_the_output_stream_then_stores(self, backend: Any) -> None:
+        # Text classes written as whole numbers: JSON gives every key back as text, and the
+        # backend must not turn "7" into 7 in one place and keep it as "7" in another.
+        events, _ = _events(120)
+        kinds = np.array(["7", "12", "30"])[np.digitize(events["amount"], [30.0, 60.0])]
+        labels = pd.DataFrame({"id": events["id"], "y": kinds})
+        tx, lb, model = _classes_by_amount(backend, events, labels)
+        tx.push(events.iloc[:100])
+        try:
+            lb.push(labels.iloc[:100])
+        except rtml.SchemaError as exc:  # a backend whose model learns 0 and 1 only says so
+            assert "learns the classes 0 and 1, got '12'" in str(exc)
+            return
+        record = {k: v.item() if hasattr(v, "item") else v for k, v in events.iloc[100].items()}
+        answer = model.predict(record)
+        tx.push(events.iloc[100:101])
+        stored = model.outputs().iloc[-1]
+        assert stored["key"] == 100
+        assert stored["predicted_class"] == answer["predicted_class"] in ("7", "12", "30")
+        assert set(answer["class_probabilities"]) == {"7", "12", "30"}
+        assert stored["class_probabilities"] == pytest.approx(answer["class_probabilities"])
+        assert stored["score"] == pytest.approx(answer["score"])
 
     def test_a_drift_monitor_follows_pushes_or_is_refused(self, backend: Any) -> None:
         events, _ = _events(300)

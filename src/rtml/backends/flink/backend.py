@@ -421,7 +421,15 @@ class FlinkDeployment(Deployment):
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         frame = pd.DataFrame(rows)
         frame["class_probabilities"] = pd.Series(
-            [probabilities_of(t) for t in frame["class_probabilities"].tolist()], dtype=object
+            [
+                probabilities_of(t, c)
+                for t, c in zip(
+                    frame["class_probabilities"].tolist(),
+                    frame["predicted_class"].tolist(),
+                    strict=True,
+                )
+            ],
+            dtype=object,
         )
         return frame[OUTPUT_COLUMNS]
 

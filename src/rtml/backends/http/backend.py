@@ -35,7 +35,7 @@ from rtml.drift import DriftReport, Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
-from rtml.models.base import ModelSpec, Prediction, label_of
+from rtml.models.base import ModelSpec, Prediction, class_keys
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]
 
@@ -311,7 +311,10 @@ class HttpDeployment(Deployment):
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         frame = pd.DataFrame.from_records(rows, columns=OUTPUT_COLUMNS)
         frame["class_probabilities"] = pd.Series(
-            [{label_of(k): v for k, v in (p or {}).items()} for p in frame["class_probabilities"]],
+            [
+                class_keys(p or {}, c)
+                for p, c in zip(frame["class_probabilities"], frame["predicted_class"], strict=True)
+            ],
             dtype=object,
         )
         return frame
@@ -345,7 +348,9 @@ class HttpDeployment(Deployment):
         return Prediction(
             score=answer["score"],
             predicted_class=answer["predicted_class"],
-            class_probabilities={label_of(k): v for k, v in answer["class_probabilities"].items()},
+            class_probabilities=class_keys(
+                answer["class_probabilities"], answer["predicted_class"]
+            ),
         )
 
     def pause(self) -> None:

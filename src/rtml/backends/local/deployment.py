@@ -16,7 +16,7 @@ from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS, Deployment, Inp
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
-from rtml.models.base import BatchModel, ModelSpec, Prediction, label_of
+from rtml.models.base import BatchModel, ModelSpec, Prediction, class_keys
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
 
@@ -35,13 +35,15 @@ def _encode(probabilities: dict[Any, float]) -> str:
     return json.dumps({str(k): float(v) for k, v in probabilities.items()})
 
 
-def probabilities_of(text: Any) -> dict[Any, float]:
+def probabilities_of(text: Any, predicted: Any) -> dict[Any, float]:
+    """An output's stored class probabilities, given its predicted class (text classes keep
+    their keys as text, see :func:`class_keys`)."""
     if not isinstance(text, str):
         return {}
     decoded = json.loads(text)
-    if len(decoded) == 2 and "0" in decoded and "1" in decoded:
+    if len(decoded) == 2 and "0" in decoded and "1" in decoded and not isinstance(predicted, str):
         return {0: decoded["0"], 1: decoded["1"]}
-    return {label_of(k): v for k, v in decoded.items()}
+    return class_keys(decoded, predicted)
 
 
 def _number(value: Any) -> float:
@@ -430,7 +432,14 @@ class LocalDeployment(Deployment):
         if stored.empty:
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         stored["class_probabilities"] = pd.Series(
-            [probabilities_of(text) for text in stored["class_probabilities"].tolist()],
+            [
+                probabilities_of(text, predicted)
+                for text, predicted in zip(
+                    stored["class_probabilities"].tolist(),
+                    stored["predicted_class"].tolist(),
+                    strict=True,
+                )
+            ],
             index=stored.index,
             dtype=object,
         )
