@@ -15,6 +15,7 @@ LABELS = {  # label column type, classes
     "booleans": ("bool", [False, True]),
     "0 and 1": ("int", [0, 1]),
     "0, 1 and 2": ("int", [0, 1, 2]),
+    "0.0, 1.0 and 2.0": ("float", [0.0, 1.0, 2.0]),
     "text": ("string", ["low", "mid", "high"]),
     "whole numbers as text": ("string", ["7", "12", "3"]),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -32,15 +33,20 @@ def label_of(text: Any) -> Any:
 
 
 def class_keys(probabilities: dict[str, float], predicted: Any) -> dict[Any, float]:
-    """Class probabilities read back from JSON, whose keys are text: whole numbers as ints
-    (0 and 1, numbered classes), unless the classes are text, as the predicted class shows
-    (``"7"`` and ``"12"`` stay text).
+    """Class probabilities read back from JSON, whose keys are text, as the classes they were,
+    which the predicted class shows: text stays text (``"7"`` too), classes of a float label
+    are floats, and otherwise whole numbers are ints (0 and 1, numbered classes).
 
     >>> class_keys({"0": 0.2, "1": 0.8}, 1), class_keys({"7": 0.9, "12": 0.1}, "7")
     ({0: 0.2, 1: 0.8}, {'7': 0.9, '12': 0.1})
+    >>> class_keys({"0.0": 0.1, "2.0": 0.9}, 2.0)
+    {0.0: 0.1, 2.0: 0.9}
     """
     if isinstance(predicted, str):
         return dict(probabilities)
+    if isinstance(predicted, float):
+        with contextlib.suppress(ValueError):
+            return {float(k): v for k, v in probabilities.items()}
     return {label_of(k): v for k, v in probabilities.items()}
 
 
