@@ -37,7 +37,7 @@ from benchmarks.handbook import (
     handbook_data,
     known_compromised_removed,
 )
-from benchmarks.handbook_forest import VALIDATION, candidate_scores
+from benchmarks.handbook_forest import VALIDATION, candidate_scores, with_ratios
 
 WEEKS = f"{VALIDATION},{TEST_START.date()}"
 COMPROMISE = pd.Timedelta(days=28)  # the handbook simulator's compromise length
@@ -80,7 +80,7 @@ def main() -> None:
     weeks = take_option(arguments, "--weeks", WEEKS)
     forest = take_option(arguments, "--forest", "")
     path = Path(arguments[0]) if arguments else DEFAULT
-    data = handbook_data(path)[0] if forest else pd.read_parquet(path)
+    data = with_ratios(handbook_data(path)[0]) if forest else pd.read_parquet(path)
     terminal_frauds = data[data["TX_FRAUD_SCENARIO"] == 2]
     for week in weeks.split(","):
         test = known_compromised_removed(data, pd.Timestamp(week))

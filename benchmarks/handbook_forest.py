@@ -11,8 +11,11 @@ trees instead of 100 (``21:5x300``) and with ``/`` options after that, ``Windowe
 settings: ``bal`` for ``class_weight="balanced_subsample"``, ``fX`` for ``max_features=X`` (a
 fraction of the inputs; ``sqrt`` by default), ``sX`` for ``max_samples=X`` (``21:5/bal/f0.5``),
 and ``et`` for extremely randomized trees instead (scikit-learn's ``ExtraTreesClassifier``,
-``21:5/et``); ``gbDAYS`` for gradient-boosted trees refit the same way instead of a forest
-(``HistGradientBoostingClassifier``, 100 iterations, no early stopping), with ``/`` options
+``21:5/et``); ``ratios`` adds the amount over the card's 1, 7 and 30-day mean amounts to the
+inputs and ``hN`` refits every N hours instead of every 24 (both also for boosting:
+``21:5/ratios``, ``21:5/h12``); ``gbDAYS`` for gradient-boosted trees refit the same way
+instead of a forest (``HistGradientBoostingClassifier``, 100 iterations, no early stopping),
+with ``/`` options
 ``dN`` (``max_depth``), ``lrX`` (``learning_rate``) and ``iN`` (``max_iter``): ``gb21/d6``,
 an online learner of ``benchmarks.handbook_river``
 (``lr-log``: scoring every transaction from 2018-05-01, learning each label 7 days on), or
@@ -35,7 +38,7 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -55,30 +58,35 @@ VALIDATION = "2018-07-11,2018-07-18,2018-07-25,2018-08-01"
 CANDIDATES = ["7:1", "14:1", "14:5", "21:1", "21:5", "28:5"]
 
 
-def daily_refits(
-    data: pd.DataFrame,
-    start: pd.Timestamp,
-    days: int,
-    make_model: Callable[[], Any],
-    recency: float | None = None,
-) -> pd.Series:
-    """Scores of the week from ``start``: each day scored by a model (``make_model()``, a
-    scikit-learn classifier) fitted at its start on the labels of the last ``days`` days, with
-    records weighted by exp(-age / ``recency`` days) when given."""
+class Refit(NamedTuple):
+    """How a batch member is refit: on the labels of the last ``days`` days, by
+    ``make_model()`` (a scikit-learn classifier), every ``hours`` hours from the week's start,
+    records weighted by exp(-age / ``recency`` days) when given, reading ``inputs``."""
+
+    days: int
+    make_model: Callable[[], Any]
+    recency: float | None = None
+    hours: int = 24
+    inputs: tuple[str, ...] = tuple(HANDBOOK_INPUTS)
+
+
+def refit_scores(data: pd.DataFrame, start: pd.Timestamp, refit: Refit) -> pd.Series:
+    """Scores of the week from ``start``, each period scored by a model fitted at its start on
+    the labels known by then (transactions at least 7 days old) within ``refit.days`` days."""
     when = data["TX_DATETIME"]
+    inputs = list(refit.inputs)
+    period = pd.Timedelta(hours=refit.hours)
     scores = pd.Series(np.nan, index=data["TRANSACTION_ID"].to_numpy())
-    for offset in range(7):
-        day = start + offset * DAY
-        known = day - DELAY
-        train = data[(when >= known - days * DAY) & (when < known)]
+    for offset in range(-(-7 * 24 // refit.hours)):
+        at = start + offset * period
+        known = at - DELAY
+        train = data[(when >= known - refit.days * DAY) & (when < known)]
         weights = None
-        if recency is not None:
-            weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / recency)
-        model = make_model().fit(train[HANDBOOK_INPUTS], train["TX_FRAUD"], sample_weight=weights)
-        today = data[(when >= day) & (when < day + DAY)]
-        scores.loc[today["TRANSACTION_ID"].to_numpy()] = model.predict_proba(
-            today[HANDBOOK_INPUTS]
-        )[:, 1]
+        if refit.recency is not None:
+            weights = np.exp(-((known - train["TX_DATETIME"]) / DAY).to_numpy() / refit.recency)
+        model = refit.make_model().fit(train[inputs], train["TX_FRAUD"], sample_weight=weights)
+        scored = data[(when >= at) & (when < min(at + period, start + 7 * DAY))]
+        scores.loc[scored["TRANSACTION_ID"].to_numpy()] = model.predict_proba(scored[inputs])[:, 1]
     return scores
 
 
@@ -97,6 +105,21 @@ def online_scores(data: pd.DataFrame, name: str) -> pd.Series:
     return _ONLINE[name]
 
 
+# The card's spending against its habit (the handbook's third kind of fraud multiplies a card's
+# amounts by five): ratios a forest can only approach by many thresholds on the two inputs.
+RATIOS = {
+    f"AMOUNT_OVER_CUSTOMER_AVG_{d}DAY": f"CUSTOMER_ID_AVG_AMOUNT_{d}DAY_WINDOW" for d in (1, 7, 30)
+}
+
+
+def with_ratios(data: pd.DataFrame) -> pd.DataFrame:
+    """``data`` with the ``RATIOS`` columns: 1 where the card has no mean yet."""
+    data = data.copy()
+    for ratio, mean in RATIOS.items():
+        data[ratio] = (data["TX_AMOUNT"] / data[mean].replace(0, np.nan)).fillna(1.0)
+    return data
+
+
 def forest_settings(options: list[str]) -> dict[str, Any]:
     """scikit-learn settings from a candidate's ``/`` options (see the module's docstring)."""
     settings: dict[str, Any] = {}
@@ -112,23 +135,30 @@ def forest_settings(options: list[str]) -> dict[str, Any]:
     return settings
 
 
-def batch_member(member: str, seed: int) -> tuple[int, Callable[[], Any], float | None]:
-    """A forest or boosting member's window in days, model maker and recency (in days)."""
+def batch_member(member: str, seed: int) -> Refit:
+    """How a forest or boosting member is refit (see the module's docstring)."""
     sized, *options = member.split("/")
+    common: dict[str, Any] = {}
+    for option in [o for o in options if o == "ratios" or o[:1] == "h"]:
+        options.remove(option)
+        if option == "ratios":
+            common["inputs"] = (*HANDBOOK_INPUTS, *RATIOS)
+        else:
+            common["hours"] = int(option[1:])
     if sized.startswith("gb"):
         settings = boosting_settings(options)
-        return (
+        return Refit(
             int(sized[2:]),
             lambda: HistGradientBoostingClassifier(
                 early_stopping=False, random_state=seed, **settings
             ),
-            None,
+            **common,
         )
     shape, _, trees = sized.partition("x")
     days, leaf, *recency = shape.split(":")
     forest = ExtraTreesClassifier if "et" in options else RandomForestClassifier
     settings = forest_settings([o for o in options if o != "et"])
-    return (
+    return Refit(
         int(days),
         lambda: forest(
             n_estimators=int(trees or 100),
@@ -138,6 +168,7 @@ def batch_member(member: str, seed: int) -> tuple[int, Callable[[], Any], float 
             **settings,
         ),
         float(recency[0]) if recency else None,
+        **common,
     )
 
 
@@ -169,8 +200,7 @@ def candidate_scores(
             continue
         fitted = (start, member, seed)  # a model in several candidates is fitted once
         if fitted not in _FORESTS:
-            days, make_model, weight_days = batch_member(member, seed)
-            _FORESTS[fitted] = daily_refits(data, start, days, make_model, weight_days)
+            _FORESTS[fitted] = refit_scores(data, start, batch_member(member, seed))
         members[member] = _FORESTS[fitted]
     parts = [members[m] for m in candidate.split("+")]  # aligned by transaction
     return sum(parts[1:], parts[0]) / len(parts)
@@ -181,6 +211,7 @@ def main() -> None:
     weeks = take_option(arguments, "--weeks", VALIDATION)
     seeds = int(take_option(arguments, "--seeds", "1"))
     data, _ = handbook_data(DEFAULT)
+    data = with_ratios(data)
     rows = []
     for week in weeks.split(","):
         start = pd.Timestamp(week)
