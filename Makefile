@@ -31,7 +31,7 @@ quickstart: | $(BIN)/python
 test: test-core test-flink
 
 test-core: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2  # two workers: the suite is CPU-bound
 	$(BIN)/ruff check src tests tests_flink examples benchmarks
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict -q -d $(VENV)/site

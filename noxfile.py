@@ -8,7 +8,7 @@ nox.options.sessions = ["tests", "flink", "lint", "typecheck", "docs"]
 @nox.session(python="3.11")
 def tests(session: nox.Session) -> None:
     session.install("-e", ".[test,serve,plot,examples]", "-e", "examples/plugin")
-    session.run("pytest", "-q", *session.posargs)
+    session.run("pytest", "-q", "-n", "2", *session.posargs)
 
 
 @nox.session(python="3.11")
