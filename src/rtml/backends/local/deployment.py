@@ -280,8 +280,7 @@ class LocalDeployment(Deployment):
         learn: Callable[[dict[str, Any], Any], None],
     ) -> tuple[Any, Any, Any]:
         score, predicted, probs = predict(x)
-        if self.text_classes and not isinstance(predicted, str):
-            predicted = None  # nothing learned yet: no class (the column holds text)
+        predicted = self._shown_class(predicted)
         if k in self._pending_y:
             y = self._pending_y.pop(k)
             if not self.predict_only:
@@ -517,9 +516,13 @@ class LocalDeployment(Deployment):
         shows it (no class, rather than 0, from a model of text classes that has learned
         nothing yet)."""
         prediction = self.model.predict_one(x)
-        if self.text_classes and not isinstance(prediction["predicted_class"], str):
-            prediction["predicted_class"] = None
+        prediction["predicted_class"] = self._shown_class(prediction["predicted_class"])
         return prediction
+
+    def _shown_class(self, predicted: Any) -> Any:
+        # A model of text classes that has learned nothing answers 0: no class (the column
+        # holds text).
+        return None if self.text_classes and not isinstance(predicted, str) else predicted
 
     def pause(self) -> None:
         self._backend.set_paused(self.name, True)
