@@ -238,10 +238,22 @@ def test_a_cluster_gives_what_the_mini_cluster_gives(standalone_cluster) -> None
     assert len(results[0][1]) == 200
 
 
-def fail_once(amount: float, id: int) -> float:
+def _checkpointed_after_100(marker: Path) -> bool:
+    """Whether a checkpoint completed after record 100 went through the UDF."""
+    after100 = marker / "after100"
+    if not after100.exists():
+        return False
+    since = after100.stat().st_mtime
+    return any(m.stat().st_mtime > since for m in (marker / "checkpoints").rglob("_metadata"))
+
+
+def fail_once(amount: float, id: int, directory: str) -> float:
     """A UDF that, in the first attempt only, fails the job on one record (after waiting, up
-    to 5 s, for a checkpoint completed after record 100): Flink restarts the job."""
-    marker = Path(os.environ["RTML_TEST_FAILURE_DIR"])
+    to 5 s, for a checkpoint completed after record 100): Flink restarts the job.
+
+    The test's directory comes in a column, not the environment: PyFlink's Python workers may
+    outlive a test and keep the environment they started with."""
+    marker = Path(directory)
     with open(marker / "calls", "a") as calls:  # which records the UDF saw, each time
         calls.write(f"{id}\n")
     if not (marker / "failed").exists():
@@ -249,11 +261,10 @@ def fail_once(amount: float, id: int) -> float:
             time.sleep(1.5)  # the source backs up behind this record
             (marker / "after100").touch()
         if id == 2500:
-            since = (marker / "after100").stat().st_mtime
+            # At parallelism 2 another subtask may hold record 100 and still be asleep on it:
+            # wait for it too, within the same deadline.
             deadline = time.monotonic() + 5
-            while time.monotonic() < deadline and not any(
-                m.stat().st_mtime > since for m in (marker / "checkpoints").rglob("_metadata")
-            ):
+            while time.monotonic() < deadline and not _checkpointed_after_100(marker):
                 time.sleep(0.05)
             (marker / "failed").touch()
             raise RuntimeError("a worker failure, injected once")
@@ -261,23 +272,21 @@ def fail_once(amount: float, id: int) -> float:
 
 
 @pytest.mark.parametrize("parallelism", [1, 2])  # chunks of one stream, keyed records
-def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(
-    tmp_path, monkeypatch, parallelism
-) -> None:
+def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(tmp_path, parallelism) -> None:
     """Exactly once inside a job: RocksDB state, checkpoints every 100 ms, a worker failure
     half way; the restarted job gives what an undisturbed one gives."""
-    monkeypatch.setenv("RTML_TEST_FAILURE_DIR", str(tmp_path))
     (tmp_path / "failed").touch()  # the undisturbed run first
     events = pd.DataFrame(
         {"id": range(3000), "k": [i % 7 for i in range(3000)], "ts": range(0, 30000, 10)}
     )
     events["v"] = np.sin(events["id"]).round(3)
+    events["directory"] = str(tmp_path)
     fs = rtml.FeatureSet(
         name="f",
         dataset="tx",
         timestamp="ts",
         features=[
-            rtml.features.UDF("twice", fn=fail_once, args=["v", "id"]),
+            rtml.features.UDF("twice", fn=fail_once, args=["v", "id", "directory"]),
             rtml.features.Aggregate("s", column="twice", op="sum", by="k", window="2m"),
         ],
     )
