@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any
 
 from rtml.backends.base import Backend
 
@@ -27,9 +26,12 @@ class SimulationResult:
 class Simulator(ABC):
     """Base of simulators: :meth:`run` pushes batches into a backend's datasets.
 
-    >>> import pandas as pd, rtml
+    A subclass takes its own options as keyword-only arguments of :meth:`run`, so that a
+    misspelt option is an error rather than ignored.
+
+    >>> import rtml
     >>> class Countdown(Simulator):
-    ...     def run(self, backend, **options):
+    ...     def run(self, backend):
     ...         ds = backend.dataset("ticks")
     ...         n = ds.push([{"id": i} for i in range(3)])
     ...         return SimulationResult(pushed={"ticks": n}, position=n, finished=True)
@@ -40,5 +42,5 @@ class Simulator(ABC):
     """
 
     @abstractmethod
-    def run(self, backend: Backend, **options: Any) -> SimulationResult:
+    def run(self, backend: Backend) -> SimulationResult:
         """Push records into ``backend`` until done (or a limit); resumable where supported."""

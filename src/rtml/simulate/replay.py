@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 import pandas as pd
@@ -14,12 +13,16 @@ from rtml.backends.base import Backend
 from rtml.durations import parse_duration
 from rtml.features.timestamps import to_nanos
 from rtml.simulate.base import SimulationResult, Simulator
+from rtml.sources.base import DataSource
 
 __all__ = ["ReplaySimulator"]
 
 
 class ReplaySimulator(Simulator):
     """Replays events (and their labels, ``label_delay`` later in event time) in time order.
+
+    ``events`` and ``labels`` are DataFrames or bounded data sources (a CSV or Parquet file:
+    :class:`~rtml.sources.FileSource`), read whole: the replay orders the stream by time first.
 
     ``label_delay`` is one duration for all labels, or per label: a column of ``labels`` (or a
     Series aligned with them) in seconds or timedeltas.
@@ -46,10 +49,10 @@ class ReplaySimulator(Simulator):
 
     def __init__(
         self,
-        events: pd.DataFrame,
+        events: pd.DataFrame | DataSource,
         dataset: str,
         timestamp: str,
-        labels: pd.DataFrame | None = None,
+        labels: pd.DataFrame | DataSource | None = None,
         labels_dataset: str | None = None,
         label_delay: str | pd.Series = "0s",
         key: str | None = None,
@@ -60,6 +63,10 @@ class ReplaySimulator(Simulator):
         self.order = order
         if labels is not None and labels_dataset is None:
             raise ValueError("labels need labels_dataset: the dataset they are pushed to")
+        events = _frame_of(events, f"replay into {dataset!r}: the events")
+        if labels is not None:
+            labels = _frame_of(labels, f"replay into {labels_dataset!r}: the labels")
+        _need_column(events, timestamp, f"replay into {dataset!r}: the events")
         self.events = events.sort_values(timestamp, kind="stable").reset_index(drop=True)
         self.dataset = dataset
         self.timestamp = timestamp
@@ -96,6 +103,8 @@ class ReplaySimulator(Simulator):
         ]
         if self.labels is not None and self.labels_dataset is not None:
             key = self.key or backend.dataset(self.dataset).key
+            _need_column(self.events, key, f"replay into {self.dataset!r}: the events")
+            _need_column(self.labels, key, f"replay into {self.labels_dataset!r}: the labels")
             when = dict(zip(self.events[key].tolist(), parts[0]["time"].tolist(), strict=True))
             label_times = self.labels[key].map(when).to_numpy(dtype="float64") + self.delay_seconds
             parts.append(
@@ -106,44 +115,76 @@ class ReplaySimulator(Simulator):
         stream["time"] = stream["time"].fillna(np.inf)
         return stream.sort_values(["time", "kind"], kind="stable").reset_index(drop=True)
 
-    def run(self, backend: Backend, **options: Any) -> SimulationResult:
-        """Push the stream into ``backend``.
+    def run(
+        self,
+        backend: Backend,
+        *,
+        batch_size: int = 1000,
+        start: int = 0,
+        already: Mapping[str, int] | None = None,
+        limit: int | None = None,
+        duration: str | None = None,
+        speed: float | None = None,
+        progress: bool = False,
+    ) -> SimulationResult:
+        """Push the stream into ``backend``; the options are checked before anything is pushed.
 
-        Options: ``batch_size`` (records per batch, default 1000); ``start`` (the position to
-        resume from: a previous result's ``position``); ``already`` (records of each dataset
-        pushed by an earlier run that stopped at an unknown point, e.g. a crash: ``{"tx": 120,
-        "labels": 80}`` — those are skipped, the rest replayed in order, so the datasets end as
-        after one uninterrupted run); ``limit`` (at most this many records);
-        ``duration`` (stop after this much stream time, e.g. ``"2d"``); ``speed`` (``None``: as
-        fast as possible; ``1.0``: real time; ``60``: a minute of stream time per second);
-        ``progress`` (a rich progress bar, default off).
+        Args:
+            batch_size: records per batch.
+            start: the position to resume from (a previous result's ``position``).
+            already: records of each dataset pushed by an earlier run that stopped at an
+                unknown point, e.g. a crash (``{"tx": 120, "labels": 80}``): those are skipped
+                and the rest replayed in order, so the datasets end as after one uninterrupted
+                run.
+            limit: at most this many records.
+            duration: stop after this much stream time, e.g. ``"2d"``.
+            speed: ``None`` as fast as possible; ``1.0`` real time; ``60`` a minute of stream
+                time per second.
+            progress: show a rich progress bar.
+
+        >>> import pandas as pd, rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> _ = backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int"})
+        >>> sim = ReplaySimulator(pd.DataFrame({"id": [1, 2], "ts": [0, 5]}), "tx", timestamp="ts")
+        >>> sim.run(backend, limit=-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: replay into 'tx': limit must be None or a whole number >= 0, got -1
+        >>> sim.run(backend, limt=1)  # a misspelt option is refused, not ignored
+        Traceback (most recent call last):
+        ...
+        TypeError: ReplaySimulator.run() got an unexpected keyword argument 'limt'
         """
-        batch_size = int(options.get("batch_size", 1000))
-        start = int(options.get("start", 0))
-        limit = options.get("limit")
-        speed = options.get("speed")
+        names = {0: self.dataset, 1: self.labels_dataset}
+        for name in names.values():
+            if name is not None:
+                backend.dataset(name)  # a missing dataset fails here, before any push
         stream = self._stream(backend)
-        already = options.get("already") or {}
+        self._check_options(batch_size, already, limit, duration, speed)
         if already:
             # Each dataset's records are pushed in stream order, whatever the batching: the
             # first N of a dataset's stream entries are the N it already holds.
-            names = {0: self.dataset, 1: self.labels_dataset}
             rank = stream.groupby("kind").cumcount()
-            skip = [int(already.get(names[int(k)], 0)) for k in stream["kind"].tolist()]
+            skip = [int(already.get(names[int(k)] or "", 0)) for k in stream["kind"].tolist()]
             stream = stream[rank.to_numpy() >= np.asarray(skip)].reset_index(drop=True)
+        if not _whole(start, 0) or start > len(stream):
+            raise ValueError(
+                f"replay into {self.dataset!r}: start must be a position from 0 to "
+                f"{len(stream)} (what is left of the stream), got {start!r}"
+            )
         end = len(stream) if limit is None else min(len(stream), start + int(limit))
-        if options.get("duration") is not None and start < len(stream):
-            until = stream["time"].iloc[start] + parse_duration(options["duration"]) / 1e9
+        if duration is not None and start < len(stream):
+            until = stream["time"].iloc[start] + parse_duration(duration) / 1e9
             end = min(end, int(np.searchsorted(stream["time"].to_numpy(), until, side="right")))
         result = SimulationResult(position=start)
         targets = {0: (self.dataset, self.events), 1: (self.labels_dataset, self.labels)}
         wall_start, stream_start = time.monotonic(), None
-        with _progress(options.get("progress", False), end - start) as advance:
+        with _progress(progress, end - start) as advance:
             for lo in range(start, end, batch_size):
                 chunk = stream.iloc[lo : min(lo + batch_size, end)]
                 if speed:
                     stream_start = chunk["time"].iloc[0] if stream_start is None else stream_start
-                    due = (chunk["time"].iloc[0] - stream_start) / float(speed)
+                    due = (chunk["time"].iloc[0] - stream_start) / speed
                     time.sleep(max(0.0, due - (time.monotonic() - wall_start)))
                 if self.order == "batch":
                     chunk = chunk.sort_values("kind", kind="stable")
@@ -159,6 +200,61 @@ class ReplaySimulator(Simulator):
                 advance(len(chunk))
         result.finished = result.position >= len(stream)
         return result
+
+    def _check_options(
+        self,
+        batch_size: int,
+        already: Mapping[str, int] | None,
+        limit: int | None,
+        duration: str | None,
+        speed: float | None,
+    ) -> None:
+        """Refuse options that would replay something else than asked, naming the option."""
+        where = f"replay into {self.dataset!r}"
+        if not _whole(batch_size, 1):
+            raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
+        if limit is not None and not _whole(limit, 0):
+            raise ValueError(f"{where}: limit must be None or a whole number >= 0, got {limit!r}")
+        if speed is not None and not (
+            isinstance(speed, int | float) and not isinstance(speed, bool) and speed > 0
+        ):
+            raise ValueError(f"{where}: speed must be None or a number > 0, got {speed!r}")
+        if duration is not None:
+            parse_duration(duration)  # names what it cannot read
+        known = {n for n in (self.dataset, self.labels_dataset) if n is not None}
+        for name, count in (already or {}).items():
+            if name not in known:
+                raise ValueError(
+                    f"{where}: already names {name!r}, which this replay does not push to "
+                    f"(it pushes to {sorted(known)})"
+                )
+            if not _whole(count, 0):
+                raise ValueError(
+                    f"{where}: already[{name!r}] must be a whole number >= 0, got {count!r}"
+                )
+
+
+def _frame_of(records: pd.DataFrame | DataSource, what: str) -> pd.DataFrame:
+    """The records as one DataFrame: a replay orders the whole stream by time first."""
+    if isinstance(records, DataSource):
+        return records.read()  # an unbounded source says it cannot be read whole
+    if not isinstance(records, pd.DataFrame):
+        raise TypeError(
+            f"{what} must be a pandas DataFrame or a DataSource, got {type(records).__name__}"
+        )
+    return records
+
+
+def _need_column(frame: pd.DataFrame, column: str, what: str) -> None:
+    if column not in frame.columns:
+        raise ValueError(f"{what} have no column {column!r} (columns: {list(frame.columns)})")
+
+
+def _whole(value: object, least: int) -> bool:
+    """Whether ``value`` is a whole number (not a bool) of at least ``least``."""
+    return (
+        isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(value >= least)
+    )
 
 
 @contextlib.contextmanager

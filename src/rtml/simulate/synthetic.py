@@ -21,7 +21,7 @@ The columns are those of TurboML's fraud data set, so the same app runs on eithe
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -201,13 +201,26 @@ class SyntheticFraudSimulator(Simulator):
         old = events["timestamp"] < cut
         return events[old], labels[old.to_numpy()], events[~old], labels[(~old).to_numpy()]
 
-    def run(self, backend: Backend, **options: Any) -> SimulationResult:
-        """Replay the transactions after ``from_day`` (default 0) into ``dataset`` and their labels
-        ``label_delay`` later into ``labels_dataset``; other options go to the replay."""
-        from_day = int(options.pop("from_day", 0))
-        dataset = options.pop("dataset", "transactions")
-        labels_dataset = options.pop("labels_dataset", "labels")
-        delay = options.pop("label_delay", "7d")
+    def run(
+        self,
+        backend: Backend,
+        *,
+        from_day: int = 0,
+        dataset: str = "transactions",
+        labels_dataset: str = "labels",
+        label_delay: str = "7d",
+        order: str = "batch",
+        batch_size: int = 1000,
+        start: int = 0,
+        already: Mapping[str, int] | None = None,
+        limit: int | None = None,
+        duration: str | None = None,
+        speed: float | None = None,
+        progress: bool = False,
+    ) -> SimulationResult:
+        """Replay the transactions from day ``from_day`` on into ``dataset``, and their labels
+        ``label_delay`` later into ``labels_dataset``; ``order`` and the other options are
+        :class:`ReplaySimulator`'s."""
         _, _, events, labels = self.split(from_day)
         replay = ReplaySimulator(
             events,
@@ -215,8 +228,17 @@ class SyntheticFraudSimulator(Simulator):
             timestamp="timestamp",
             labels=labels[["transactionID", "is_fraud"]],
             labels_dataset=labels_dataset,
-            label_delay=delay,
+            label_delay=label_delay,
             key="transactionID",
-            order=options.pop("order", "batch"),
+            order=order,
         )
-        return replay.run(backend, **options)
+        return replay.run(
+            backend,
+            batch_size=batch_size,
+            start=start,
+            already=already,
+            limit=limit,
+            duration=duration,
+            speed=speed,
+            progress=progress,
+        )

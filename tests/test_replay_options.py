@@ -1,0 +1,133 @@
+"""A replay refuses options and inputs it cannot honour before it pushes anything, naming
+them: a replay into a real store that ignored a misspelt ``limit`` would push all of history.
+It reads files through data sources as it reads DataFrames."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rtml
+from rtml.simulate import ReplaySimulator, SyntheticFraudSimulator
+
+EVENTS = pd.DataFrame({"id": range(20), "ts": range(0, 200, 10)})
+LABELS = pd.DataFrame({"id": range(20), "y": [i % 2 for i in range(20)]})
+
+BAD_OPTIONS = [  # (option, value, what the error says)
+    ("batch_size", 0, "batch_size must be a whole number >= 1"),
+    ("batch_size", 2.5, "batch_size must be a whole number >= 1"),
+    ("batch_size", True, "batch_size must be a whole number >= 1"),
+    ("start", -1, "start must be a position from 0 to 40"),
+    ("start", 41, "start must be a position from 0 to 40"),
+    ("limit", -3, "limit must be None or a whole number >= 0"),
+    ("limit", "10", "limit must be None or a whole number >= 0"),
+    ("speed", 0, "speed must be None or a number > 0"),
+    ("speed", -2.0, "speed must be None or a number > 0"),
+    ("duration", "two days", "two days"),
+    ("already", {"txs": 3}, "already names 'txs', which this replay does not push to"),
+    ("already", {"tx": -1}, "already['tx'] must be a whole number >= 0"),
+]
+
+
+def _store(*names: str) -> rtml.Backend:
+    backend = rtml.connect("local", path=":memory:")
+    schemas = {"tx": {"id": "int", "ts": "int"}, "labels": {"id": "int", "y": "int"}}
+    for name in names:
+        backend.create_dataset(name, key="id", schema=schemas[name])
+    return backend
+
+
+def _replay() -> ReplaySimulator:
+    return ReplaySimulator(
+        EVENTS, "tx", timestamp="ts", labels=LABELS, labels_dataset="labels", label_delay="15s"
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    bad=st.sampled_from(BAD_OPTIONS),
+    good=st.dictionaries(
+        st.sampled_from(["batch_size", "limit", "speed"]),
+        st.integers(1, 50),
+        max_size=2,
+    ),
+)
+def test_a_bad_option_is_refused_by_name_and_nothing_is_pushed(bad, good) -> None:
+    option, value, message = bad
+    backend = _store("tx", "labels")
+    options = {**{k: v * 1000 if k == "speed" else v for k, v in good.items()}, option: value}
+    with pytest.raises(ValueError) as refused:
+        _replay().run(backend, **options)
+    assert message in str(refused.value)
+    assert len(backend.dataset("tx")) == 0 and len(backend.dataset("labels")) == 0
+
+
+@pytest.mark.parametrize("simulator", ["replay", "synthetic"])
+def test_a_misspelt_option_is_an_error_not_ignored(simulator) -> None:
+    backend = _store("tx", "labels")
+    sim = _replay() if simulator == "replay" else SyntheticFraudSimulator(days=2)
+    with pytest.raises(TypeError, match="limt"):
+        sim.run(backend, limt=5)
+    assert len(backend.dataset("tx")) == 0
+
+
+def test_a_missing_labels_dataset_fails_before_any_event_is_pushed() -> None:
+    backend = _store("tx")  # no "labels" dataset
+    with pytest.raises(rtml.errors.NotFound, match="'labels'"):
+        _replay().run(backend)
+    assert len(backend.dataset("tx")) == 0
+
+
+def test_missing_columns_are_named() -> None:
+    with pytest.raises(
+        ValueError, match=r"the events have no column 'time' \(columns: \['id', 'ts'\]\)"
+    ):
+        ReplaySimulator(EVENTS, "tx", timestamp="time")
+    sim = ReplaySimulator(
+        EVENTS,
+        "tx",
+        timestamp="ts",
+        labels=LABELS.rename(columns={"id": "key"}),
+        labels_dataset="labels",
+    )
+    backend = _store("tx", "labels")
+    with pytest.raises(ValueError, match="replay into 'labels': the labels have no column 'id'"):
+        sim.run(backend)
+    assert len(backend.dataset("tx")) == 0
+
+
+def test_good_options_still_replay_everything_in_parts() -> None:
+    backend = _store("tx", "labels")
+    first = _replay().run(backend, batch_size=3, limit=25)
+    rest = _replay().run(backend, batch_size=4, start=first.position, speed=10_000.0)
+    assert (first.position, rest.finished) == (25, True)
+    assert len(backend.dataset("tx")) == 20 and len(backend.dataset("labels")) == 20
+
+
+@pytest.mark.parametrize("suffix", ["csv", "parquet"])
+def test_a_replay_from_files_pushes_what_a_replay_from_frames_pushes(tmp_path, suffix) -> None:
+    paths = {name: tmp_path / f"{name}.{suffix}" for name in ("events", "labels")}
+    for name, frame in (("events", EVENTS.sample(frac=1, random_state=0)), ("labels", LABELS)):
+        getattr(frame, "to_csv" if suffix == "csv" else "to_parquet")(paths[name], index=False)
+    from_files = _store("tx", "labels")
+    ReplaySimulator(
+        rtml.sources.FileSource(paths["events"]),
+        "tx",
+        timestamp="ts",
+        labels=rtml.sources.FileSource(paths["labels"]),
+        labels_dataset="labels",
+        label_delay="15s",
+    ).run(from_files, batch_size=4)
+    from_frames = _store("tx", "labels")
+    _replay().run(from_frames, batch_size=4)
+    for name in ("tx", "labels"):
+        pd.testing.assert_frame_equal(
+            from_files.dataset(name).to_pandas(), from_frames.dataset(name).to_pandas()
+        )
+
+
+def test_events_of_another_type_are_refused_by_name() -> None:
+    with pytest.raises(TypeError, match="the events must be a pandas DataFrame or a DataSource"):
+        ReplaySimulator(EVENTS.to_dict("records"), "tx", timestamp="ts")
