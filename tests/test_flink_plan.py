@@ -175,13 +175,53 @@ def test_a_probe_is_scored_without_learning() -> None:
             tx, lb = deploy_on_x(b, rtml.models.LogisticRegression())
             lb.push(labels)
             tx.push(events)
-        plan, records = backend.model_job("m", probe={"id": 99, "x": 1.0})
+        plan, records = backend.model_job("m", probes=[{"id": 99, "x": 1.0}])
         made = run_plan(plan, records)
         (answer,) = [r[2] for r in made if r[0] == "a"]
         want = local.deployment("m").predict({"id": 99, "x": 1.0})
         assert answer["score"] == pytest.approx(want["score"], rel=1e-12)
         assert answer["predicted_class"] == want["predicted_class"]
         assert sum(r[0] == "o" for r in made) == 6  # the probe made no output
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    stream=streams(max_n=30),
+    cuts=st.sets(st.integers(0, 80)),
+    probes=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(-20, 5), st.floats(-3, 3)),
+        min_size=1,
+        max_size=6,
+    ),
+    buckets=st.integers(1, 4),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_probes_in_one_job_are_scored_as_the_local_engine_scores_them_one_by_one(
+    stream, cuts, probes, buckets, shuffle
+) -> None:
+    """``predict_many`` on Flink: the records go to one job as probes at the end of the log.
+    The window steps preview each (the probes share keys and do not see each other), and the
+    answers are the local engine's ``predict`` of each record on its own, at any parallelism."""
+    stream["labels"]["y"] = stream["labels"]["y"].astype("int64").astype("float64")
+    local = deploy_and_feed(rtml.connect("local", path=":memory:"), stream, sorted(cuts), (0, 0))
+    last = int(stream["events"]["ts"].max())
+    records = [
+        {"id": 1000 + i, "k": k, "k2": 0, "ts": last + dt, "v": v}
+        for i, (k, dt, v) in enumerate(probes)
+    ]
+    want = [local.predict(r) for r in records]
+    assert local.predict_many(records)["score"].tolist() == pytest.approx(
+        [w["score"] for w in want], rel=1e-12
+    )
+    with FlinkBackend() as backend:
+        deploy_and_feed(backend, stream, sorted(cuts), (0, 0))
+        plan, job = backend.model_job("m", probes=records)
+        for made in (run_plan(plan, job), in_buckets(plan, job, 7, buckets, shuffle)):
+            answers = [r[2] for r in made if r[0] == "a"]
+            assert len(answers) == len(records)
+            for got, wanted in zip(answers, want, strict=True):
+                assert got["score"] == pytest.approx(wanted["score"], rel=1e-12)
+                assert got["predicted_class"] == wanted["predicted_class"]
 
 
 @settings(max_examples=10, deadline=None)

@@ -32,6 +32,36 @@ OUTPUT_COLUMNS = [
 LABELLED_COLUMNS = ["y", "score", "predicted_class"]
 
 
+PREDICTION_COLUMNS = ["score", "predicted_class", "class_probabilities"]
+
+
+def records_and_index(records: Records) -> tuple[list[dict[str, Any]], pd.Index]:
+    """Records to score, as dicts of Python values, and the index their answers take."""
+    if isinstance(records, pd.DataFrame):
+        return records.to_dict("records"), records.index  # type: ignore[return-value]
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise TypeError("records must be a pandas DataFrame or a list of dicts")
+    return records, pd.RangeIndex(len(records))
+
+
+def predictions_frame(predictions: list[Prediction], index: pd.Index) -> pd.DataFrame:
+    """Predictions as a DataFrame of :data:`PREDICTION_COLUMNS`, one row per record."""
+    frame = pd.DataFrame(
+        {
+            "score": [p["score"] for p in predictions],
+            "predicted_class": pd.Series(
+                [p["predicted_class"] for p in predictions], dtype=object
+            ).infer_objects(),
+            "class_probabilities": pd.Series(
+                [p["class_probabilities"] for p in predictions], dtype=object
+            ),
+        },
+        columns=PREDICTION_COLUMNS,
+    )
+    frame.index = index
+    return frame
+
+
 def _tuple_of_str(value: Any) -> Any:
     if isinstance(value, str):
         return (value,)
@@ -161,6 +191,28 @@ class Deployment(ABC):
     @abstractmethod
     def predict(self, record: dict[str, Any]) -> Prediction:
         """One synchronous score from the live state, without learning."""
+
+    def predict_many(self, records: Records) -> pd.DataFrame:
+        """Scores of many records, each as :meth:`predict` scores it: on the live state as it
+        is now, as if the record arrived on its own (the records do not see each other), learning
+        nothing and storing nothing. One row per record, in their order (a DataFrame's index is
+        kept): ``score``, ``predicted_class``, ``class_probabilities``.
+
+        A backend with a batch path (the local engine, ``rtml serve``) scores them together;
+        this default asks :meth:`predict` for each.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> model = backend.deploy("m", rtml.models.LogisticRegression(),
+        ...                        inputs=rtml.Inputs("tx", numerical=["x"]))
+        >>> model.predict_many([{"id": 1, "x": 0.5}, {"id": 2, "x": 3.0}])
+           score  predicted_class class_probabilities
+        0    0.5                0  {0: 0.5, 1: 0.5}
+        1    0.5                0  {0: 0.5, 1: 0.5}
+        """
+        rows, index = records_and_index(records)
+        return predictions_frame([self.predict(r) for r in rows], index)
 
     @abstractmethod
     def pause(self) -> None: ...

@@ -314,18 +314,21 @@ class FeatureEngine:
         t: int,
         watermark: int | None,
         extra_lateness: int = 0,
+        commit: bool = True,
     ) -> list[Any]:
         """One record of one key through window group ``index``, committed: ``state`` holds
         only this key's window (a :meth:`group`), ``stored`` the record's values of the
         group's columns, ``watermark`` the latest event time before it (of this key or later:
         eviction is only ever later). Gives the group's feature values as :meth:`process`
         gives them. For engines that partition state by key themselves (Flink's keyed state).
+        With ``commit=False`` the window is left as it was (the record is previewed, as
+        :meth:`preview` does).
         """
         saved = self._watermark, self._extra_lateness
         self._watermark, self._extra_lateness = watermark, extra_lateness
         try:
             columns = self._per_record(
-                state, self._members[index], [key], [[v] for v in stored], [t], commit=True
+                state, self._members[index], [key], [[v] for v in stored], [t], commit=commit
             )
         finally:
             self._watermark, self._extra_lateness = saved

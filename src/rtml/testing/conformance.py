@@ -195,6 +195,47 @@ class BackendConformance:
         assert stored["class_probabilities"] == pytest.approx(answer["class_probabilities"])
         assert stored["score"] == pytest.approx(answer["score"])
 
+    def test_predict_many_answers_what_predict_answers_for_each(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        # A window feature by card, and records of the same cards in one call: each is scored
+        # on the live state alone, not seeing the others, and nothing is stored.
+        events, labels = _events(160)
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+        window = rtml.features.Aggregate(
+            name="sum_1h", column="amount", op="sum", by="card", window="1h"
+        )
+        backend.materialize(
+            rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[window])
+        )
+        model = backend.deploy(
+            "m",
+            classifier,
+            inputs=rtml.Inputs(source="f", numerical=["amount", "sum_1h"]),
+            labels=rtml.Labels(dataset="labels", field="y"),
+        )
+        tx.push(events.iloc[:150])
+        lb.push(labels.iloc[:150])
+        batch = events.iloc[150:156]
+        assert batch["card"].duplicated().any()
+        many = model.predict_many(batch)
+        assert list(many.columns) == ["score", "predicted_class", "class_probabilities"]
+        assert many.index.tolist() == batch.index.tolist()
+        records = [
+            {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}
+            for row in batch.to_dict("records")
+        ]
+        for (_, got), record in zip(many.iterrows(), records, strict=True):
+            one = model.predict(record)
+            assert got["score"] == pytest.approx(one["score"]), record
+            assert got["predicted_class"] == one["predicted_class"], record
+            assert got["class_probabilities"] == pytest.approx(one["class_probabilities"])
+        listed = model.predict_many(records)
+        assert listed["score"].tolist() == pytest.approx(many["score"].tolist())
+        assert len(model.predict_many([])) == 0
+        assert len(model.outputs()) == 150  # nothing stored
+
     def test_a_drift_monitor_follows_pushes_or_is_refused(self, backend: Any) -> None:
         events, _ = _events(300)
         events.loc[150:, "amount"] += 200  # dearer from the 150th record

@@ -12,13 +12,24 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS, Backend, Deployment, Inputs, Labels
+from rtml.backends.base import (
+    LABELLED_COLUMNS,
+    OUTPUT_COLUMNS,
+    Backend,
+    Deployment,
+    Inputs,
+    Labels,
+    Records,
+    predictions_frame,
+    records_and_index,
+)
 from rtml.backends.checks import (
     already_materialized,
     check_deploy_call,
@@ -360,10 +371,11 @@ class FlinkBackend(Backend):
         return self._run(*self.model_job(name), ("model", name))
 
     def model_job(
-        self, name: str, probe: dict[str, Any] | None = None
+        self, name: str, probes: Sequence[dict[str, Any]] = ()
     ) -> tuple[Plan, list[Record]]:
         """What a deployment's reads run on Flink: the plan and the records it reads (ending
-        with ``probe``, a record to score without learning, for :meth:`FlinkDeployment.predict`)."""
+        with ``probes``, records to score without learning, each on its own, for
+        :meth:`FlinkDeployment.predict_many`)."""
         self.deployment(name)  # NotFound, naming the deployments there are
         d = self._deployments[name]
         inputs: Inputs = d["inputs"]
@@ -396,8 +408,8 @@ class FlinkBackend(Backend):
             )
         )
         records = self._records(rows, events)
-        if probe is not None:
-            records.append((PROBE, len(records), (self.log.store.next_seq(), probe, {})))
+        after = self.log.store.next_seq()  # the operation a probe is scored at: after the log
+        records += [(PROBE, len(records) + i, (after, dict(p), {})) for i, p in enumerate(probes)]
         return Plan(steps, events, sources), records
 
 
@@ -443,10 +455,19 @@ class FlinkDeployment(Deployment):
         return evaluate_pairs(metric, window, self.labelled(), self.name)
 
     def predict(self, record: dict[str, Any]) -> Prediction:
-        made = self._backend.run(*self._backend.model_job(self.name, probe=dict(record)))
-        # run() checked that the probe has its answer.
-        (answer,) = [r[2] for r in made if r[0] == ANSWER]
-        return Prediction(answer)
+        (answer,) = self._answers([record])
+        return answer
+
+    def predict_many(self, records: Records) -> pd.DataFrame:
+        """One job scores them all: each record a probe at the end of the log, previewed by
+        the window steps (the probes do not see each other) and answered by the model."""
+        rows, index = records_and_index(records)
+        return predictions_frame(self._answers(rows) if rows else [], index)
+
+    def _answers(self, records: list[dict[str, Any]]) -> list[Prediction]:
+        made = self._backend.run(*self._backend.model_job(self.name, probes=records))
+        # run() checked that every probe has its answer; they come back in log order.
+        return [Prediction(r[2]) for r in made if r[0] == ANSWER]
 
     def pause(self) -> None:
         self._backend._set_paused(self.name, True)

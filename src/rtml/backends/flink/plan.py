@@ -192,10 +192,14 @@ class WindowStep:
         if t is None:
             raise ValueError(f"event {seq}: field {self.timestamp!r} is null")
         stored = [row.get(c) for c in self.group.columns]
+        # A probe is previewed: the window and the watermark stay as they were, so probes
+        # scored in one job do not see each other.
+        commit = kind == EVENT
         values = self.engine.key_step(
-            self.index, window, key, stored, t, watermark, self.extra_lateness
+            self.index, window, key, stored, t, watermark, self.extra_lateness, commit=commit
         )
-        watermark = t if watermark is None else max(watermark, t)
+        if commit:
+            watermark = t if watermark is None else max(watermark, t)
         row = {**row, **dict(zip(self.names, values, strict=True))}
         return (window, watermark), [(kind, seq, (op, row, joined))]
 

@@ -21,6 +21,8 @@ from rtml.backends.base import (
     Inputs,
     Labels,
     Records,
+    predictions_frame,
+    records_and_index,
 )
 from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import columns_of, records_of
@@ -345,13 +347,20 @@ class HttpDeployment(Deployment):
         answer = self._backend.transport.request(
             "POST", f"{self._path}/predict", body, what=self._what
         )
-        return Prediction(
-            score=answer["score"],
-            predicted_class=answer["predicted_class"],
-            class_probabilities=class_keys(
-                answer["class_probabilities"], answer["predicted_class"]
-            ),
-        )
+        return _prediction_of(answer)
+
+    def predict_many(self, records: Records) -> pd.DataFrame:
+        """The server scores them together, ``max_batch`` records a request."""
+        rows, index = records_and_index(records)
+        step = self._backend.max_batch
+        predictions = []
+        for lo in range(0, len(rows), step):
+            body = {"records": json_value(rows[lo : lo + step])}
+            answer = self._backend.transport.request(
+                "POST", f"{self._path}/predict", body, what=self._what
+            )
+            predictions += [_prediction_of(a) for a in answer["predictions"]]
+        return predictions_frame(predictions, index)
 
     def pause(self) -> None:
         self._backend.transport.request("POST", f"{self._path}/pause", what=self._what)
@@ -374,3 +383,12 @@ def _trace_frame(answer: dict[str, Any], columns: list[str]) -> pd.DataFrame:
         frame[column] = pd.Series([np.nan if v is None else v for v in answer[column]], dtype=float)
     types = {"row": "int64", "width": "int64", "drift": "bool"}
     return frame.astype({c: t for c, t in types.items() if c in frame.columns})
+
+
+def _prediction_of(answer: dict[str, Any]) -> Prediction:
+    """A prediction as the server sends it, its class keys read back from JSON text."""
+    return Prediction(
+        score=answer["score"],
+        predicted_class=answer["predicted_class"],
+        class_probabilities=class_keys(answer["class_probabilities"], answer["predicted_class"]),
+    )

@@ -12,7 +12,16 @@ from typing import TYPE_CHECKING, Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.backends.base import LABELLED_COLUMNS, OUTPUT_COLUMNS, Deployment, Inputs, Labels
+from rtml.backends.base import (
+    LABELLED_COLUMNS,
+    OUTPUT_COLUMNS,
+    Deployment,
+    Inputs,
+    Labels,
+    Records,
+    predictions_frame,
+    records_and_index,
+)
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
@@ -491,6 +500,10 @@ class LocalDeployment(Deployment):
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         return self.explain([record])[0][0]
+
+    def predict_many(self, records: Records) -> pd.DataFrame:
+        rows, index = records_and_index(records)
+        return predictions_frame([p for p, _ in self.explain(rows)], index)
 
     def explain(self, records: list[dict[str, Any]]) -> list[tuple[Prediction, dict[str, Any]]]:
         """Each record's prediction and the model inputs it used (window features looked up
