@@ -10,21 +10,9 @@ import pandas as pd
 
 from rtml.backends.local.dataset import records_frame
 from rtml.backends.local.schema import Column
-from rtml.json_values import json_value
+from rtml.json_values import json_value, timestamp_value
 
-__all__ = ["columns_of", "frame_from_columns", "frame_from_json", "records_of", "timestamp_value"]
-
-
-def timestamp_value(value: Any) -> Any:
-    """A timestamp field of a JSON record: ISO 8601 text read as a time, the rest as it is."""
-    # JSON has no timestamps: ISO 8601 text is read as one; anything else is left for the
-    # schema check to refuse with the field and row named.
-    if isinstance(value, str):
-        try:
-            return pd.Timestamp(value)
-        except ValueError:
-            return value
-    return value
+__all__ = ["columns_of", "frame_from_columns", "frame_from_json", "records_of"]
 
 
 def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) -> pd.DataFrame:

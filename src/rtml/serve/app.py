@@ -23,13 +23,11 @@ from rtml.backends.json_records import (
     frame_from_columns,
     frame_from_json,
     records_of,
-    timestamp_value,
 )
 from rtml.backends.local import LocalBackend
-from rtml.backends.local.dataset import describe
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.monitor import SCORE_TRACE_COLUMNS
-from rtml.backends.local.schema import Column, record_problems
+from rtml.backends.local.schema import Column
 from rtml.callables import only_from
 from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
@@ -113,34 +111,6 @@ def _prediction_json(prediction: dict[str, Any], features: dict[str, Any]) -> di
         "class_probabilities": json_value(prediction["class_probabilities"]),
         "features": json_value(features),
     }
-
-
-def _prediction_records(
-    backend: LocalBackend, d: LocalDeployment, records: list[dict[str, Any]]
-) -> list[dict[str, Any]]:
-    """The records to score, checked against the dataset the deployment reads: unknown fields
-    and wrong types refused by name and row; missing nullable fields read as null."""
-    source = d.inputs.source
-    is_feature_set = source in backend.feature_sets()
-    fs = backend.feature_set(source) if is_feature_set else None
-    dataset = backend.dataset(fs.dataset if fs is not None else source)
-    schema = dataset.schema
-    if fs is not None:
-        schema[fs.timestamp] = Column(schema[fs.timestamp].type, nullable=False)
-    stamps = [c for c, t in schema.items() if t.type == "timestamp"]
-    checked = []
-    problems = []
-    for row, record in enumerate(records):
-        record = {**record, **{c: timestamp_value(record[c]) for c in stamps if c in record}}
-        problems += record_problems(record, schema, row)
-        checked.append(record)
-    if problems:
-        raise SchemaError(
-            describe(dataset.name, problems, []).replace(
-                "push refused, nothing was written", f"prediction by {d.name!r} refused"
-            )
-        )
-    return checked
 
 
 def create_app(
@@ -465,7 +435,7 @@ def create_app(
         def score() -> list[tuple[Any, dict[str, Any]]]:
             with owner.use() as backend:
                 d = backend.deployment(name)
-                return d.explain(_prediction_records(backend, d, records))
+                return d.explain(records)  # checked there, by field and row
 
         # A few records take about a millisecond: scored right here when the store is free,
         # which spares the hop to a worker thread; otherwise (a push holds the store, or a

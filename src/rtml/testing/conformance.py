@@ -56,6 +56,27 @@ def _classes_by_amount(backend: Any, events: pd.DataFrame, labels: pd.DataFrame)
     return tx, lb, model
 
 
+def _scored_with_a_card_window(
+    backend: Any, classifier: rtml.ModelSpec, events: pd.DataFrame, labels: pd.DataFrame
+) -> Any:
+    """Empty datasets of ``events`` and ``labels``, a feature set with the amount spent by the
+    card in the last hour, and ``classifier`` deployed on it: (transactions, labels,
+    deployment)."""
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    window = rtml.features.Aggregate(
+        name="sum_1h", column="amount", op="sum", by="card", window="1h"
+    )
+    backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[window]))
+    model = backend.deploy(
+        "m",
+        classifier,
+        inputs=rtml.Inputs(source="f", numerical=["amount", "sum_1h"]),
+        labels=rtml.Labels(dataset="labels", field="y"),
+    )
+    return tx, lb, model
+
+
 class BackendConformance:
     """Subclass and provide a ``backend`` fixture; every test must pass."""
 
@@ -201,20 +222,7 @@ class BackendConformance:
         # A window feature by card, and records of the same cards in one call: each is scored
         # on the live state alone, not seeing the others, and nothing is stored.
         events, labels = _events(160)
-        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
-        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
-        window = rtml.features.Aggregate(
-            name="sum_1h", column="amount", op="sum", by="card", window="1h"
-        )
-        backend.materialize(
-            rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[window])
-        )
-        model = backend.deploy(
-            "m",
-            classifier,
-            inputs=rtml.Inputs(source="f", numerical=["amount", "sum_1h"]),
-            labels=rtml.Labels(dataset="labels", field="y"),
-        )
+        tx, lb, model = _scored_with_a_card_window(backend, classifier, events, labels)
         tx.push(events.iloc[:150])
         lb.push(labels.iloc[:150])
         batch = events.iloc[150:156]
@@ -235,6 +243,29 @@ class BackendConformance:
         assert listed["score"].tolist() == pytest.approx(many["score"].tolist())
         assert len(model.predict_many([])) == 0
         assert len(model.outputs()) == 150  # nothing stored
+
+    def test_a_bad_record_to_score_is_refused_by_field_and_row(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        events, labels = _events(20)
+        tx, _, model = _scored_with_a_card_window(backend, classifier, events, labels)
+        tx.push(events.iloc[:10])
+        good = {"id": 50, "card": "a", "ts": 1_700_010_000, "amount": 3.0}
+        cases = [  # (records, what the error names)
+            ([{**good, "amount": "a lot"}], ["row 0, field 'amount'", "expected float"]),
+            ([good, good, {**good, "shop": 4}], ["row 2, field 'shop'", "unknown field"]),
+            ([{**good, "ts": None}], ["row 0, field 'ts'"]),
+        ]
+        for records, named in cases:
+            with pytest.raises(rtml.SchemaError) as refused:
+                model.predict_many(records)
+            assert "dataset 'tx'" in str(refused.value) and "'m'" in str(refused.value)
+            for words in named:
+                assert words in str(refused.value), (words, str(refused.value))
+            if len(records) == 1:
+                with pytest.raises(rtml.SchemaError, match="field"):
+                    model.predict(records[0])
+        assert 0.0 <= model.predict(good)["score"] <= 1.0
 
     def test_a_drift_monitor_follows_pushes_or_is_refused(self, backend: Any) -> None:
         events, _ = _events(300)

@@ -54,6 +54,7 @@ from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
 from rtml.backends.local.labels import Learner, check_label_type, holds_text, learner
+from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.base import WindowFeature
 from rtml.features.engine import FeatureEngine, disorder, window_column
@@ -465,6 +466,9 @@ class FlinkDeployment(Deployment):
         return predictions_frame(self._answers(rows) if rows else [], index)
 
     def _answers(self, records: list[dict[str, Any]]) -> list[Prediction]:
+        self._backend.deployment(self.name)  # NotFound once deleted
+        inputs = self._backend._deployments[self.name]["inputs"]
+        records = prediction_records(self._backend, self.name, inputs, records)
         made = self._backend.run(*self._backend.model_job(self.name, probes=records))
         # run() checked that every probe has its answer; they come back in log order.
         return [Prediction(r[2]) for r in made if r[0] == ANSWER]

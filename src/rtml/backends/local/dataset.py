@@ -52,8 +52,13 @@ def records_frame(records: list[dict[str, Any]], columns: list[str] | None = Non
         )
 
 
-def describe(dataset: str, problems: list[Problem], whole: list[str]) -> str:
-    lines = [f"dataset {dataset!r}: push refused, nothing was written:"]
+def describe(
+    dataset: str,
+    problems: list[Problem],
+    whole: list[str],
+    refused: str = "push refused, nothing was written",
+) -> str:
+    lines = [f"dataset {dataset!r}: {refused}:"]
     lines += [f"  {w}" for w in whole]
     lines += [f"  {p}" for p in problems[:_SHOWN]]
     if len(problems) > _SHOWN:

@@ -22,6 +22,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
+from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
@@ -517,6 +518,7 @@ class LocalDeployment(Deployment):
         >>> [inputs for _, inputs in model.explain([{"id": 1, "x": 2.0}, {"id": 2}])]
         [{'x': 2.0}, {}]
         """
+        records = prediction_records(self._backend, self.name, self.inputs, records)
         rows = self._backend.preview_rows(self.inputs.source, records)
         explained = []
         for row in rows:

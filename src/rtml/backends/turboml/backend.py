@@ -23,9 +23,12 @@ from rtml.backends.base import (
     Inputs,
     Labels,
     Records,
+    predictions_frame,
+    records_and_index,
 )
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.labels import Learner, label_problems
+from rtml.backends.local.prediction_records import prediction_records
 from rtml.backends.local.schema import (
     Column,
     ColumnType,
@@ -193,6 +196,10 @@ class TurboMLBackend(Backend):
             getattr(fe, call.method)(**call.kwargs)
         fe.materialize_features([f.name for f in feature_set.features])
         self.catalog.put("feature_sets", feature_set.name, feature_set.model_dump(mode="json"))
+
+    def feature_set(self, name: str) -> FeatureSet:
+        """The feature set materialized under ``name``, as it was defined."""
+        return self._feature_set(name)
 
     def _feature_set(self, name: str) -> FeatureSet:
         known = self.catalog.get("feature_sets")
@@ -394,7 +401,22 @@ class TurboMLDeployment(Deployment):
         )
 
     def predict(self, record: dict[str, Any]) -> Prediction:
-        """One score from the deployment's REST endpoint (``get_endpoints()``)."""
+        """One score from the deployment's REST endpoint (``get_endpoints()``), for a record
+        checked here first against the dataset's schema (refused by field, naming the row)."""
+        (checked,) = self._checked([record])
+        return self._scored(checked)
+
+    def predict_many(self, records: Records) -> pd.DataFrame:
+        """Every record checked first (a bad one refused by its row, nothing sent), then each
+        scored at the endpoint."""
+        rows, index = records_and_index(records)
+        return predictions_frame([self._scored(r) for r in self._checked(rows)], index)
+
+    def _checked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        inputs = Inputs.from_dict(self.info["inputs"])
+        return prediction_records(self._backend, self.name, inputs, records)
+
+    def _scored(self, record: dict[str, Any]) -> Prediction:
         endpoints = self.deployed.get_endpoints()
         if not endpoints:
             raise RtmlError(f"deployment {self.name!r}: TurboML lists no endpoint for it")
