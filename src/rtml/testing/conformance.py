@@ -225,7 +225,7 @@ class BackendConformance:
         tx, lb, model = _scored_with_a_card_window(backend, classifier, events, labels)
         tx.push(events.iloc[:150])
         lb.push(labels.iloc[:150])
-        batch = events.iloc[150:156]
+        batch = events.iloc[150:154]  # two records of each of two cards
         assert batch["card"].duplicated().any()
         many = model.predict_many(batch)
         assert list(many.columns) == ["score", "predicted_class", "class_probabilities"]
