@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from rtml.cli_replay import replay
 from rtml.errors import RtmlError
 
 app = typer.Typer(
@@ -302,6 +303,9 @@ def serve(
     auth = "Bearer key required (RTML_API_KEY)" if key else "no API key (RTML_API_KEY unset)"
     console.print(f"rtml serving {owner.backend!r} on http://{host}:{port} - {auth}")
     uvicorn.run(application, host=host, port=port, access_log=access_log, log_level=log_level)
+
+
+app.command()(replay)
 
 
 @app.command()
