@@ -4,6 +4,7 @@ It reads files through data sources as it reads DataFrames."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
@@ -101,7 +102,10 @@ def test_missing_columns_are_named() -> None:
 def test_good_options_still_replay_everything_in_parts() -> None:
     backend = _store("tx", "labels")
     first = _replay().run(backend, batch_size=3, limit=25)
-    rest = _replay().run(backend, batch_size=4, start=first.position, speed=10_000.0)
+    # numpy numbers are numbers too (a value read from a config table, say)
+    rest = _replay().run(
+        backend, batch_size=np.int64(4), start=first.position, speed=np.int64(10_000)
+    )
     assert (first.position, rest.finished) == (25, True)
     assert len(backend.dataset("tx")) == 20 and len(backend.dataset("labels")) == 20
 

@@ -216,7 +216,9 @@ class ReplaySimulator(Simulator):
         if limit is not None and not _whole(limit, 0):
             raise ValueError(f"{where}: limit must be None or a whole number >= 0, got {limit!r}")
         if speed is not None and not (
-            isinstance(speed, int | float) and not isinstance(speed, bool) and speed > 0
+            isinstance(speed, int | float | np.integer | np.floating)
+            and not isinstance(speed, bool)
+            and speed > 0
         ):
             raise ValueError(f"{where}: speed must be None or a number > 0, got {speed!r}")
         if duration is not None:
