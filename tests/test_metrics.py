@@ -82,7 +82,7 @@ def test_windowed_average_precision(pairs, window) -> None:
 def test_thresholded_metrics(metric, reference, pairs, window) -> None:
     got = run(metric(window_size=window), pairs)
     for i, last in windows(pairs, window):
-        ys, predicted = [p[0] for p in last], [int(p[1] >= 0.5) for p in last]
+        ys, predicted = [p[0] for p in last], [int(p[1] > 0.5) for p in last]
         if got[i] is None:
             assert metric is not WindowedAccuracy
             continue

@@ -120,7 +120,10 @@ class _ShareRight(Metric):
 
 
 class WindowedAccuracy(_ShareRight):
-    """Share of correct predictions (score >= ``threshold`` means class 1) over the window.
+    """Share of correct predictions (a score above ``threshold`` means class 1) over the window.
+
+    At the default threshold this is the share of labels equal to the predicted class a binary
+    model shows: both read a score of exactly 0.5 (a model that has learned nothing) as class 0.
 
     Labels other than 0 and 1 (more classes, or text) are not refused: an evaluation then
     counts the predictions whose predicted class is the label (:class:`WindowedClassAccuracy`),
@@ -142,7 +145,7 @@ class WindowedAccuracy(_ShareRight):
         self.threshold = threshold
 
     def _hit(self, y: Any, value: Any) -> int:
-        return int(bool(y) == (value >= self.threshold))
+        return int(bool(y) == (value > self.threshold))
 
 
 class WindowedClassAccuracy(_ShareRight):
@@ -209,7 +212,8 @@ class WindowedMacroF1(Metric):
 
 
 class _Thresholded(Metric):
-    """Counts of a confusion matrix at ``threshold``, kept as pairs enter and leave."""
+    """Counts of a confusion matrix at ``threshold`` (a score above it means class 1, as the
+    predicted class reads it), kept as pairs enter and leave."""
 
     binary = True
 
@@ -219,7 +223,7 @@ class _Thresholded(Metric):
         self.tp = self.fp = self.fn = 0
 
     def _count(self, y: Any, score: float, sign: int) -> None:
-        actual, predicted = bool(y), score >= self.threshold
+        actual, predicted = bool(y), score > self.threshold
         if actual and predicted:
             self.tp += sign
         elif predicted:
