@@ -14,7 +14,9 @@ __all__ = [
     "OnlineModel",
     "Prediction",
     "Task",
+    "binary_answer",
     "class_keys",
+    "is_binary",
     "label_of",
 ]
 
@@ -50,6 +52,33 @@ def class_keys(probabilities: dict[str, float], predicted: Any) -> dict[Any, flo
     return {label_of(k): v for k, v in probabilities.items()}
 
 
+def is_binary(probabilities: dict[Any, float]) -> bool:
+    """Whether these are the probabilities of classes 0 and 1, numbered as ints."""
+    return (
+        len(probabilities) == 2
+        and all(type(k) is int for k in probabilities)
+        and (set(probabilities) == {0, 1})
+    )
+
+
+def binary_answer(p0: float, p1: float) -> tuple[float, int, dict[int, float]]:
+    """A binary model's answer from its two probabilities: the score is P(class 1) with the
+    two made to sum to 1, and the class is 1 when the score is above one half. So a tie is
+    class 0 however the learner rounded it (0.5000000000000009 for both), and a metric reading
+    the score at 0.5 reads the class the output shows.
+
+    >>> binary_answer(0.5000000000000009, 0.5000000000000009)
+    (0.5, 0, {0: 0.5, 1: 0.5})
+    >>> binary_answer(0.25, 0.75)
+    (0.75, 1, {0: 0.25, 1: 0.75})
+    """
+    total = float(p0) + float(p1)
+    if total <= 0:
+        return 0.0, 0, {0: 0.0, 1: 0.0}
+    score = float(p1) / total
+    return score, int(score > 0.5), {0: float(p0) / total, 1: score}
+
+
 class Prediction(dict[str, Any]):
     """One model output: ``score``, ``predicted_class`` and ``class_probabilities``.
 
@@ -64,12 +93,14 @@ class Prediction(dict[str, Any]):
         # River's binary learners answer with False/True: classes are reported as 0 and 1,
         # both of them, even while the learner has seen only one.
         if any(isinstance(k, bool) for k in probabilities):
-            probs = {
-                0: float(probabilities.get(False, 0.0)),
-                1: float(probabilities.get(True, 0.0)),
-            }
-        else:
-            probs = {k: float(v) for k, v in probabilities.items()}
+            score, predicted, probs = binary_answer(
+                probabilities.get(False, 0.0), probabilities.get(True, 0.0)
+            )
+            return cls(score=score, predicted_class=predicted, class_probabilities=probs)
+        if is_binary(probabilities):
+            score, predicted, probs = binary_answer(probabilities[0], probabilities[1])
+            return cls(score=score, predicted_class=predicted, class_probabilities=probs)
+        probs = {k: float(v) for k, v in probabilities.items()}
         score = probs.get(1, 0.0)
         predicted = max(probs, key=lambda k: probs[k]) if probs else 0
         return cls(score=score, predicted_class=predicted, class_probabilities=probs)

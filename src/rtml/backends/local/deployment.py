@@ -26,7 +26,14 @@ from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
-from rtml.models.base import BatchModel, ModelSpec, Prediction, class_keys
+from rtml.models.base import (
+    BatchModel,
+    ModelSpec,
+    Prediction,
+    binary_answer,
+    class_keys,
+    is_binary,
+)
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
 
@@ -371,8 +378,9 @@ class LocalDeployment(Deployment):
             # River's binary answer (classes False and True): report classes 0 and 1. The test
             # is on the type: `True in p` would also hold for a class 1 among 0, 1, 2, ...
             if isinstance(next(iter(p)), bool):
-                score = p.get(True, 0.0)
-                return score, int(score > p.get(False, 0.0)), {0: p.get(False, 0.0), 1: score}
+                return binary_answer(p.get(False, 0.0), p.get(True, 0.0))
+            if is_binary(p):
+                return binary_answer(p[0], p[1])
             return p.get(1, 0.0), max(p, key=p.__getitem__), p
 
         return predict_direct, estimator.learn_one
