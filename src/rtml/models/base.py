@@ -14,6 +14,7 @@ __all__ = [
     "OnlineModel",
     "Prediction",
     "Task",
+    "answer_of",
     "binary_answer",
     "class_keys",
     "is_binary",
@@ -79,6 +80,30 @@ def binary_answer(p0: float, p1: float) -> tuple[float, int, dict[int, float]]:
     return score, int(score > 0.5), {0: float(p0) / total, 1: score}
 
 
+def answer_of(probabilities: dict[Any, float]) -> tuple[float, Any, dict[Any, float]]:
+    """(score, predicted class, class probabilities) from a classifier's probabilities: what
+    :meth:`Prediction.from_probabilities` holds, as a tuple for the record path, which stores
+    it without building a :class:`Prediction`.
+
+    River's binary learners answer with False/True: classes are reported as 0 and 1, both of
+    them, even while the learner has seen only one (see :func:`binary_answer`, which also
+    serves classes 0 and 1 numbered as ints). Other classes keep the learner's keys.
+
+    >>> answer_of({True: 1.0})
+    (1.0, 1, {0: 0.0, 1: 1.0})
+    >>> answer_of({"low": 0.2, "high": 0.8})
+    (0.0, 'high', {'low': 0.2, 'high': 0.8})
+    """
+    # The test is on the type: `True in p` would also hold for a class 1 among 0, 1, 2, ...
+    if any(isinstance(k, bool) for k in probabilities):
+        return binary_answer(probabilities.get(False, 0.0), probabilities.get(True, 0.0))
+    if is_binary(probabilities):
+        return binary_answer(probabilities[0], probabilities[1])
+    probs = {k: float(v) for k, v in probabilities.items()}
+    predicted = max(probs, key=probs.__getitem__) if probs else 0
+    return probs.get(1, 0.0), predicted, probs
+
+
 class Prediction(dict[str, Any]):
     """One model output: ``score``, ``predicted_class`` and ``class_probabilities``.
 
@@ -90,19 +115,7 @@ class Prediction(dict[str, Any]):
 
     @classmethod
     def from_probabilities(cls, probabilities: dict[Any, float]) -> Prediction:
-        # River's binary learners answer with False/True: classes are reported as 0 and 1,
-        # both of them, even while the learner has seen only one.
-        if any(isinstance(k, bool) for k in probabilities):
-            score, predicted, probs = binary_answer(
-                probabilities.get(False, 0.0), probabilities.get(True, 0.0)
-            )
-            return cls(score=score, predicted_class=predicted, class_probabilities=probs)
-        if is_binary(probabilities):
-            score, predicted, probs = binary_answer(probabilities[0], probabilities[1])
-            return cls(score=score, predicted_class=predicted, class_probabilities=probs)
-        probs = {k: float(v) for k, v in probabilities.items()}
-        score = probs.get(1, 0.0)
-        predicted = max(probs, key=lambda k: probs[k]) if probs else 0
+        score, predicted, probs = answer_of(probabilities)
         return cls(score=score, predicted_class=predicted, class_probabilities=probs)
 
     @classmethod

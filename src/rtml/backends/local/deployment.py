@@ -30,9 +30,8 @@ from rtml.models.base import (
     BatchModel,
     ModelSpec,
     Prediction,
-    binary_answer,
+    answer_of,
     class_keys,
-    is_binary,
 )
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
@@ -372,16 +371,8 @@ class LocalDeployment(Deployment):
         proba = estimator.predict_proba_one
 
         def predict_direct(x: dict[str, Any]) -> tuple[Any, Any, Any]:
-            p = proba(x)
-            if not p:
-                return 0.0, 0, {0: 1.0, 1: 0.0}
-            # River's binary answer (classes False and True): report classes 0 and 1. The test
-            # is on the type: `True in p` would also hold for a class 1 among 0, 1, 2, ...
-            if isinstance(next(iter(p)), bool):
-                return binary_answer(p.get(False, 0.0), p.get(True, 0.0))
-            if is_binary(p):
-                return binary_answer(p[0], p[1])
-            return p.get(1, 0.0), max(p, key=p.__getitem__), p
+            # Before any learning River answers {}: a score of 0, as RiverModel.predict_one.
+            return answer_of(proba(x) or {0: 1.0, 1: 0.0})
 
         return predict_direct, estimator.learn_one
 
