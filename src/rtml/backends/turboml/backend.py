@@ -403,26 +403,32 @@ class TurboMLDeployment(Deployment):
     def predict(self, record: dict[str, Any]) -> Prediction:
         """One score from the deployment's REST endpoint (``get_endpoints()``), for a record
         checked here first against the dataset's schema (refused by field, naming the row)."""
-        (checked,) = self._checked([record])
-        return self._scored(checked)
+        (answer,) = self._scored(self._checked([record]))
+        return answer
 
     def predict_many(self, records: Records) -> pd.DataFrame:
         """Every record checked first (a bad one refused by its row, nothing sent), then each
         scored at the endpoint."""
         rows, index = records_and_index(records)
-        return predictions_frame([self._scored(r) for r in self._checked(rows)], index)
+        return predictions_frame(self._scored(self._checked(rows)), index)
 
     def _checked(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         inputs = Inputs.from_dict(self.info["inputs"])
         return prediction_records(self._backend, self.name, inputs, records)
 
-    def _scored(self, record: dict[str, Any]) -> Prediction:
+    def _scored(self, records: list[dict[str, Any]]) -> list[Prediction]:
+        """Each record POSTed to the endpoint, which is looked up once for them all."""
+        if not records:
+            return []
         endpoints = self.deployed.get_endpoints()
         if not endpoints:
             raise RtmlError(f"deployment {self.name!r}: TurboML lists no endpoint for it")
-        body = json.dumps(json_value(record)).encode()
         headers = {"Content-Type": "application/json", **self._backend.tb.common.api.headers}
-        request = urllib.request.Request(endpoints[0], data=body, headers=headers, method="POST")
+        return [self._answer(endpoints[0], headers, record) for record in records]
+
+    def _answer(self, endpoint: str, headers: dict[str, str], record: dict[str, Any]) -> Prediction:
+        body = json.dumps(json_value(record)).encode()
+        request = urllib.request.Request(endpoint, data=body, headers=headers, method="POST")
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 answer = json.loads(response.read())
