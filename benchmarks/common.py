@@ -110,6 +110,28 @@ HANDBOOK_INPUTS = [
 ]
 
 
+def handbook_logistic_regression(
+    backend: rtml.Backend,
+    events: pd.DataFrame,
+    labels: pd.DataFrame,
+    name: str = "model",
+    pretrain: bool = True,
+) -> rtml.Deployment:
+    """Datasets "transactions" and "labels" holding ``events`` and ``labels`` (their history),
+    the handbook features, and a LogisticRegression on them learning "TX_FRAUD", deployed as
+    ``name`` (pre-trained on the history with ``pretrain``)."""
+    backend.create_dataset("transactions", key="TRANSACTION_ID", df=events)
+    backend.create_dataset("labels", key="TRANSACTION_ID", df=labels)
+    backend.materialize(handbook_features())
+    return backend.deploy(
+        name,
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("handbook", numerical=HANDBOOK_INPUTS),
+        labels=rtml.Labels("labels", field="TX_FRAUD"),
+        pretrain=pretrain,
+    )
+
+
 def take_option(arguments: list[str], name: str, default: str) -> str:
     """The value after ``name`` (``--weeks 2018-08-08``) in a script's arguments, removing
     both from ``arguments``; ``default`` without it."""

@@ -19,21 +19,15 @@ import numpy as np
 import pandas as pd
 
 import rtml
-from benchmarks.common import HANDBOOK_INPUTS, TreePeakRss, handbook_features, transactions
+from benchmarks.common import TreePeakRss, handbook_logistic_regression, transactions
 
 BATCH = 1000
 
 
 def pipeline(backend: rtml.Backend, events: pd.DataFrame, labels: pd.DataFrame) -> float:
     """Deploy, push everything live; seconds until the outputs are all there."""
-    backend.create_dataset("transactions", key="TRANSACTION_ID", df=events.iloc[:0])
-    backend.create_dataset("labels", key="TRANSACTION_ID", df=labels.iloc[:0])
-    backend.materialize(handbook_features())
-    model = backend.deploy(
-        "lr",
-        rtml.models.LogisticRegression(),
-        inputs=rtml.Inputs("handbook", numerical=HANDBOOK_INPUTS),
-        labels=rtml.Labels("labels", field="TX_FRAUD"),
+    model = handbook_logistic_regression(
+        backend, events.iloc[:0], labels.iloc[:0], name="lr", pretrain=False
     )
     start = time.perf_counter()
     for lo in range(0, len(events), BATCH):

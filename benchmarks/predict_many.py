@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 
 import rtml
-from benchmarks.common import HANDBOOK_INPUTS, handbook_features, peak_rss_mb, timed, transactions
+from benchmarks.common import handbook_logistic_regression, peak_rss_mb, timed, transactions
 
 HISTORY = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
 RECORDS = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
@@ -23,16 +23,7 @@ RECORDS = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
 def main() -> None:
     events, labels = transactions(HISTORY + RECORDS)
     backend = rtml.connect("local", path=":memory:")
-    backend.create_dataset("transactions", key="TRANSACTION_ID", df=events.iloc[:HISTORY])
-    backend.create_dataset("labels", key="TRANSACTION_ID", df=labels.iloc[:HISTORY])
-    backend.materialize(handbook_features())
-    model = backend.deploy(
-        "m",
-        rtml.models.LogisticRegression(),
-        inputs=rtml.Inputs("handbook", numerical=HANDBOOK_INPUTS),
-        labels=rtml.Labels("labels", field="TX_FRAUD"),
-        pretrain=True,
-    )
+    model = handbook_logistic_regression(backend, events.iloc[:HISTORY], labels.iloc[:HISTORY])
     batch = events.iloc[HISTORY:]
     records = [
         {k: v.item() if hasattr(v, "item") else v for k, v in row.items()}

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 import rtml
-from benchmarks.common import HANDBOOK_INPUTS, handbook_features, peak_rss_mb, transactions
+from benchmarks.common import handbook_logistic_regression, peak_rss_mb, transactions
 from rtml.testing.server import serve_process
 
 ARGS = [a for a in sys.argv[1:] if not a.startswith("--")]
@@ -48,16 +48,7 @@ KEY = "benchmark-key"
 
 def build_store(path: str, events: pd.DataFrame, labels: pd.DataFrame) -> None:
     with rtml.connect("local", path=path) as backend:
-        backend.create_dataset("transactions", key="TRANSACTION_ID", df=events)
-        backend.create_dataset("labels", key="TRANSACTION_ID", df=labels)
-        backend.materialize(handbook_features())
-        backend.deploy(
-            "model",
-            rtml.models.LogisticRegression(),
-            inputs=rtml.Inputs(source="handbook", numerical=HANDBOOK_INPUTS),
-            labels=rtml.Labels(dataset="labels", field="TX_FRAUD"),
-            pretrain=True,
-        )
+        handbook_logistic_regression(backend, events, labels)
 
 
 def quantiles(ms: list[float]) -> str:
