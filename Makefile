@@ -30,8 +30,11 @@ quickstart: | $(BIN)/python
 # and pyarrow<21; it runs on PyFlink's local mini-cluster and needs Java 17).
 test: test-core test-flink
 
+# Each suite prints when it starts and its slowest tests, so that a slow CI run shows where
+# its time went.
 test-core: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2  # two workers: the suite is CPU-bound
+	@echo "test-core: pytest started at $$(date -u +%T)"
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n 2 --durations=10  # CPU-bound: two workers
 	$(BIN)/ruff check src tests tests_flink examples benchmarks
 	$(BIN)/mypy
 	$(BIN)/mkdocs build --strict -q -d $(VENV)/site
@@ -47,8 +50,9 @@ $(FLINK_VENV)/.installed: pyproject.toml
 
 test-flink: $(FLINK_VENV)/.installed
 	@command -v java >/dev/null || { echo "The Flink tests need Java 17 (Debian: apt-get install openjdk-17-jre-headless)"; exit 1; }
-	$(FLINK_BIN)/python -m pytest -q -p no:cacheprovider -c tests_flink/pytest.ini --rootdir . \
-		tests_flink src/rtml/backends/flink
+	@echo "test-flink: pytest started at $$(date -u +%T)"
+	$(FLINK_BIN)/python -m pytest -v -o console_output_style=times -p no:cacheprovider \
+		-c tests_flink/pytest.ini --rootdir . tests_flink src/rtml/backends/flink
 
 bench-flink: $(FLINK_VENV)/.installed
 	$(FLINK_BIN)/python -m benchmarks.flink

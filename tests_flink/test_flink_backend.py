@@ -256,7 +256,7 @@ def fail_once(amount: float, id: int, directory: str) -> float:
     marker = Path(directory)
     with open(marker / "calls", "a") as calls:  # which records the UDF saw, each time
         calls.write(f"{id}\n")
-    if not (marker / "failed").exists():
+    if not (marker / "_disturbed").exists():
         if id == 100:
             time.sleep(1.5)  # the source backs up behind this record
             (marker / "after100").touch()
@@ -266,49 +266,64 @@ def fail_once(amount: float, id: int, directory: str) -> float:
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline and not _checkpointed_after_100(marker):
                 time.sleep(0.05)
-            (marker / "failed").touch()
+            (marker / "_disturbed").touch()
             raise RuntimeError("a worker failure, injected once")
     return amount * 2
+
+
+def _twice_then_summed(udf, directory: Path) -> tuple[pd.DataFrame, rtml.FeatureSet]:
+    """3,000 events and a feature set of ``udf`` (doubling ``v``; told the test's directory in
+    a column) and a windowed sum over its values."""
+    events = pd.DataFrame(
+        {"id": range(3000), "k": [i % 7 for i in range(3000)], "ts": range(0, 30000, 10)}
+    )
+    events["v"] = np.sin(events["id"]).round(3)
+    events["directory"] = str(directory)
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[
+            rtml.features.UDF("twice", fn=udf, args=["v", "id", "directory"]),
+            rtml.features.Aggregate("s", column="twice", op="sum", by="k", window="2m"),
+        ],
+    )
+    return events, fs
+
+
+def _features_twice(
+    events: pd.DataFrame, fs: rtml.FeatureSet, parallelism: int, config: dict[str, str]
+) -> list[pd.DataFrame]:
+    """The feature set computed by two jobs, the second after the ``_disturbed`` marker is removed."""
+    directory = Path(events["directory"].iloc[0])
+    results = []
+    for run in ("undisturbed", "disturbed once"):
+        if run == "disturbed once":
+            (directory / "_disturbed").unlink()
+            (directory / "calls").unlink()
+        with rtml.connect("flink", parallelism=parallelism, config=config) as backend:
+            backend.create_dataset("tx", key="id", df=events)
+            backend.materialize(fs)
+            results.append(backend.features("f"))
+    return results
 
 
 @pytest.mark.parametrize("parallelism", [1, 2])  # chunks of one stream, keyed records
 def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(tmp_path, parallelism) -> None:
     """Exactly once inside a job: RocksDB state, checkpoints every 100 ms, a worker failure
     half way; the restarted job gives what an undisturbed one gives."""
-    (tmp_path / "failed").touch()  # the undisturbed run first
-    events = pd.DataFrame(
-        {"id": range(3000), "k": [i % 7 for i in range(3000)], "ts": range(0, 30000, 10)}
-    )
-    events["v"] = np.sin(events["id"]).round(3)
-    events["directory"] = str(tmp_path)
-    fs = rtml.FeatureSet(
-        name="f",
-        dataset="tx",
-        timestamp="ts",
-        features=[
-            rtml.features.UDF("twice", fn=fail_once, args=["v", "id", "directory"]),
-            rtml.features.Aggregate("s", column="twice", op="sum", by="k", window="2m"),
-        ],
-    )
-    checkpoints = tmp_path / "checkpoints"
+    (tmp_path / "_disturbed").touch()  # the undisturbed run first
+    events, fs = _twice_then_summed(fail_once, tmp_path)
     config = {
         "state.backend.type": "rocksdb",
         "execution.checkpointing.interval": "100 ms",
-        "execution.checkpointing.dir": checkpoints.as_uri(),
+        "execution.checkpointing.dir": (tmp_path / "checkpoints").as_uri(),
         "restart-strategy.type": "fixed-delay",
         "restart-strategy.fixed-delay.attempts": "3",
         "restart-strategy.fixed-delay.delay": "100 ms",
     }
-    results = []
-    for run in ("undisturbed", "failing once"):
-        if run == "failing once":
-            (tmp_path / "failed").unlink()
-            (tmp_path / "calls").unlink()
-        with rtml.connect("flink", parallelism=parallelism, config=config) as backend:
-            backend.create_dataset("tx", key="id", df=events)
-            backend.materialize(fs)
-            results.append(backend.features("f"))
-    assert (tmp_path / "failed").exists(), "the failure was not injected"
+    results = _features_twice(events, fs, parallelism, config)
+    assert (tmp_path / "_disturbed").exists(), "the failure was not injected"
     pd.testing.assert_frame_equal(results[0], results[1])
     assert results[1]["s"].notna().all() and len(results[1]) == 3000
     # Flink restarted the job itself (one features() call): records after its restore point
@@ -317,6 +332,35 @@ def test_a_worker_failure_mid_job_is_recovered_with_the_same_results(tmp_path, p
     # bundle), so it is not asserted.
     calls = [int(line) for line in (tmp_path / "calls").read_text().split()]
     assert calls.count(2500) >= 2 and len(calls) > 3000
+
+
+def stall_once(amount: float, id: int, directory: str) -> float:
+    """A UDF that, in the first attempt only, stops for a minute on record 1500: a Python
+    worker that no longer answers."""
+    marker = Path(directory)
+    with open(marker / "calls", "a") as calls:
+        calls.write(f"{id}\n")
+    if id == 1500 and not (marker / "_disturbed").exists():
+        (marker / "_disturbed").touch()
+        time.sleep(60)
+    return amount * 2
+
+
+def test_a_stalled_worker_is_restarted_with_the_same_results(tmp_path) -> None:
+    """A job whose worker stops answering is failed when its checkpoints expire (three in a
+    row, rtml's default tolerance) and restarted, not waited for: the UDF sees record 1500
+    again, while its first call is still asleep, and the results equal an undisturbed job's."""
+    (tmp_path / "_disturbed").touch()
+    events, fs = _twice_then_summed(stall_once, tmp_path)
+    # A short checkpoint timeout keeps the test short; the tolerance is rtml's default.
+    config = {
+        "execution.checkpointing.interval": "200 ms",
+        "execution.checkpointing.timeout": "2 s",
+    }
+    results = _features_twice(events, fs, 2, config)
+    pd.testing.assert_frame_equal(results[0], results[1])
+    calls = [int(line) for line in (tmp_path / "calls").read_text().split()]
+    assert calls.count(1500) >= 2, "the stalled job was waited for, not restarted"
 
 
 def always_fails(v: float) -> float:

@@ -80,6 +80,13 @@ _DEFAULTS = {
     "restart-strategy.fixed-delay.attempts": "2",
     "restart-strategy.fixed-delay.delay": "500 ms",
     "execution.checkpointing.interval": "1 s",
+    # A stalled operator (a Python worker that stops answering) holds up every checkpoint's
+    # barrier: after three checkpoints in a row expire, the job fails and the restart above
+    # runs it again from the last checkpoint. Flink's own timeout (10 minutes) and no
+    # tolerance left such a job waiting 10 minutes before each restart. A barrier waits for at
+    # most one chunk per step (well under a second, measured), so a minute is ample.
+    "execution.checkpointing.timeout": "1 min",
+    "execution.checkpointing.tolerable-failed-checkpoints": "2",
 }
 
 
