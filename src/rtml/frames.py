@@ -34,6 +34,10 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
     filled = [frame for frame in frames if len(frame)]
     if not filled:
         return pd.DataFrame({c: [] for c in columns}).astype(_first_types(frames, columns))
+    if len(filled) == 1 and len(filled[0].columns) == len(columns):
+        # One batch with rows (a one-record push's outputs, say) holding every column: each
+        # column already has the type of what it holds, so the checks below would change nothing.
+        return filled[0].reset_index(drop=True)[columns]
     # Most batches hold a value in every column: one check per batch finds the others.
     missing = [frame.isna().all() for frame in filled]
     lacking = {
