@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,7 @@ from tests.test_feature_parity import (
 )
 
 import rtml
+from rtml.backends.flink.backend import FlinkBackend
 from rtml.backends.flink.plan import run_plan
 from rtml.testing.conformance import BackendConformance
 from rtml.testing.conformance import _events as _events_and_labels
@@ -173,6 +175,48 @@ def test_predict_scores_from_the_live_state(tmp_path) -> None:
         backend.close()
     assert answers[0]["score"] == pytest.approx(answers[1]["score"], rel=1e-12)
     assert answers[1]["score"] > 0.5
+
+
+class _CountingJobs(FlinkBackend):
+    """The Flink backend, counting the jobs it runs."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.jobs = 0
+
+    def run(self, plan: Any, records: Any) -> Any:
+        self.jobs += 1
+        return super().run(plan, records)
+
+
+def test_reads_of_two_models_in_turn_run_each_models_job_once(tmp_path) -> None:
+    """Comparing models reads each in turn (outputs, metrics, drift): each model's job runs
+    once until the log changes, then again on the next read."""
+    events = pd.DataFrame({"id": range(40), "x": np.linspace(0, 1, 40)})
+    labels = pd.DataFrame({"id": range(40), "y": (events["x"] > 0.5).astype(int)})
+    with _CountingJobs(str(tmp_path)) as backend:
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:30])
+        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:30])
+        for name in ("a", "b"):
+            backend.deploy(
+                name,
+                rtml.models.LogisticRegression(),
+                inputs=rtml.Inputs("tx", numerical=["x"]),
+                labels=rtml.Labels("labels", field="y"),
+                pretrain=True,
+            )
+        tx.push(events.iloc[30:35])
+        lb.push(labels.iloc[30:35])
+        seen = []
+        for _ in range(2):
+            for name in ("a", "b"):
+                deployment = backend.deployment(name)
+                seen.append(len(deployment.outputs()))
+                deployment.evaluate("WindowedAUC", 3)
+                deployment.drift()
+        assert backend.jobs == 2 and seen == [5, 5, 5, 5]
+        tx.push(events.iloc[35:])
+        assert len(backend.deployment("a").outputs()) == 10 and backend.jobs == 3
 
 
 def test_the_fraud_example_moves_to_flink_by_one_setting(tmp_path) -> None:

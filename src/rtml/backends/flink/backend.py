@@ -122,7 +122,7 @@ class FlinkBackend(Backend):
             )
         self._feature_sets: dict[str, FeatureSet] = {}
         self._deployments: dict[str, dict[str, Any]] = {}
-        self._results: dict[tuple[Any, ...], list[Record]] = {}
+        self._results: dict[tuple[Any, ...], tuple[Any, list[Record]]] = {}
         self.log = LogBackend(
             str(self.path / "log"), readers=self._is_read, learners=self._label_learners
         )
@@ -257,11 +257,17 @@ class FlinkBackend(Backend):
         ]
 
     def _run(self, plan: Plan, records: list[Record], key: tuple[Any, ...]) -> list[Record]:
-        """The job's results, run again only when the log or the catalog changed."""
-        key = (*key, self.log.store.next_seq(), json.dumps(self._catalog_key(), default=str))
+        """The job's results, run again only when the log or the catalog changed.
+
+        The last results of each feature set and model are kept until then (so comparing two
+        models reads each model's job once, not once per read), and no longer: a push or a
+        catalog change drops them all, so at most one result per name is held.
+        """
+        version = (self.log.store.next_seq(), json.dumps(self._catalog_key(), default=str))
+        self._results = {k: kept for k, kept in self._results.items() if kept[0] == version}
         if key not in self._results:
-            self._results = {key: self.run(plan, records)}  # one kept: results can be large
-        return self._results[key]
+            self._results[key] = (version, self.run(plan, records))
+        return self._results[key][1]
 
     def run(self, plan: Plan, records: list[Record]) -> list[Record]:
         """Run a plan as a Flink job (on the mini-cluster, or the ``jobmanager``'s cluster),
