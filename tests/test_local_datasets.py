@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import pytest
 from hypothesis import given
@@ -70,6 +72,36 @@ def test_bad_record_is_refused_naming_dataset_field_and_row(
     assert "dataset 'tx'" in message and f"field {field!r}" in message
     assert "row 1" in message and expected in message
     assert len(ds) == 1  # nothing of the refused push was written
+
+
+# A key of each type, and values of the other types for it.
+KEYS = {
+    "int": st.integers(-(2**62), 2**62),
+    "string": st.text(min_size=1, max_size=5),
+    "timestamp": st.datetimes(datetime(1970, 1, 1), datetime(2200, 1, 1)).map(pd.Timestamp),
+}
+
+
+@given(
+    kind=st.sampled_from(sorted(KEYS)),
+    data=st.data(),
+    size=st.integers(1, 4),
+)
+def test_a_key_of_the_wrong_type_is_refused_naming_its_row(kind, data, size) -> None:
+    """Keys are looked up in the store before a push is accepted: a key of another type is a
+    problem of its row (the store cannot compare it), never the store's own error."""
+    backend = rtml.connect("local", path=":memory:")
+    ds = backend.create_dataset("tx", key="k", schema={"k": kind, "x": "float"})
+    stored = data.draw(st.lists(KEYS[kind], min_size=1, max_size=3, unique=True))
+    ds.push([{"k": k, "x": 1.0} for k in stored])
+    wrong = data.draw(st.one_of(*(KEYS[other] for other in KEYS if other != kind)))
+    row = data.draw(st.integers(0, size - 1))
+    keys = [stored[0] if i != row else wrong for i in range(size)]
+    with pytest.raises(rtml.SchemaError) as info:
+        ds.push([{"k": k, "x": 2.0} for k in keys])
+    message = str(info.value)
+    assert "dataset 'tx'" in message and f"row {row}, field 'k': expected {kind}" in message
+    assert len(ds) == len(stored)
 
 
 def test_missing_and_extra_columns_are_refused(backend) -> None:

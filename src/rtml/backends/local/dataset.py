@@ -160,8 +160,13 @@ class LocalDataset(Dataset):
         problems, whole = find_problems(frame, self._schema, self.key)
         if self.key in frame.columns:
             keys = frame[self.key].tolist()
+            # Only keys of the key's type are looked up: the store cannot compare an int key
+            # with a text one (such a row already has its problem).
+            refused = {p.row for p in problems if p.field == self.key}
             stored = self._backend.store.existing_keys(
-                self.table, self.key, [k for k in keys if k is not None and k == k]
+                self.table,
+                self.key,
+                [k for row, k in enumerate(keys) if row not in refused and k is not None],
             )
             problems += stored_key_problems(keys, stored, self.key)
         if not whole and lateness:
