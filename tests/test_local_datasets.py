@@ -101,6 +101,10 @@ def test_a_key_of_the_wrong_type_is_refused_naming_its_row(kind, data, size) -> 
         ds.push([{"k": k, "x": 2.0} for k in keys])
     message = str(info.value)
     assert "dataset 'tx'" in message and f"row {row}, field 'k': expected {kind}" in message
+    # The other rows' key is looked up, and found.
+    found = [i for i in range(size) if i != row]
+    assert all(f"row {i}, field 'k': key" in message for i in found)
+    assert message.count("is already in the dataset") == len(found)
     assert len(ds) == len(stored)
 
 

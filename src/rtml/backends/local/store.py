@@ -229,8 +229,6 @@ class Store:
         have written)."""
         if not len(frame):
             return
-        if seq is not None:
-            frame = frame.assign(_rtml_seq=int(seq))
         if not self.has_table(table):
             self.create_table(
                 table,
@@ -242,14 +240,22 @@ class Store:
             )
         if add_columns:
             self._add_missing_columns(table, frame)
-        columns = ", ".join(quote(str(c)) for c in frame.columns)
         if len(frame) <= _SMALL:
-            # A few rows travel faster as parameters than as a registered DataFrame.
-            marks = ", ".join("?" for _ in frame.columns)
+            # A few rows travel faster as parameters than as a registered DataFrame, with the
+            # operation's number as one more parameter (not a column added to a copy).
+            names = [str(c) for c in frame.columns] + (["_rtml_seq"] if seq is not None else [])
+            marks = ", ".join("?" for _ in names)
             values = [frame[c].tolist() for c in frame.columns]
-            rows = [list(map(or_none, row)) for row in zip(*values, strict=True)]
-            self.con.executemany(f"INSERT INTO {quote(table)} ({columns}) VALUES ({marks})", rows)
+            tail = [int(seq)] if seq is not None else []
+            rows = [[*map(or_none, row), *tail] for row in zip(*values, strict=True)]
+            self.con.executemany(
+                f"INSERT INTO {quote(table)} ({', '.join(map(quote, names))}) VALUES ({marks})",
+                rows,
+            )
             return
+        if seq is not None:
+            frame = frame.assign(_rtml_seq=int(seq))
+        columns = ", ".join(quote(str(c)) for c in frame.columns)
         self.con.register("__rtml_append", frame)
         try:
             self.con.execute(
@@ -284,10 +290,15 @@ class Store:
         if not values or not self.has_table(table):
             return set()
         plain = [python_value(v) for v in values]
-        # One list parameter, unnested: cheaper than one parameter per key or a registered frame.
+        column = quote(key)
+        if len(plain) <= _SMALL:
+            # A parameter per key: 0.3 ms a look-up here, against 0.7 to 1.0 ms unnesting a list.
+            marks = ", ".join("?" for _ in plain)
+            query = f"SELECT {column} FROM {quote(table)} WHERE {column} IN ({marks})"
+            return {row[0] for row in self.con.execute(query, plain).fetchall()}
+        # Many keys: one list parameter, unnested (cheaper than as many parameters, or a frame).
         found = self.con.execute(
-            f"SELECT {quote(key)} FROM {quote(table)} WHERE {quote(key)} IN (SELECT unnest(?))",
-            [plain],
+            f"SELECT {column} FROM {quote(table)} WHERE {column} IN (SELECT unnest(?))", [plain]
         ).fetchall()
         return {row[0] for row in found}
 
