@@ -29,6 +29,8 @@ def _connection() -> duckdb.DuckDBPyConnection:
     con = getattr(_local, "con", None)
     if con is None:
         con = duckdb.connect(":memory:")
+        # Times with a zone are read in UTC, as the store holds them (not the machine's zone).
+        con.execute("SET TimeZone = 'UTC'")
         _local.con = con
     return con
 

@@ -14,6 +14,7 @@ from rtml.backends.local.schema import (
     conform,
     empty_frame,
     find_problems,
+    stored_form,
     stored_key_problems,
 )
 from rtml.errors import SchemaError
@@ -159,7 +160,7 @@ class LocalDataset(Dataset):
     ) -> tuple[list[Problem], list[str]]:
         problems, whole = find_problems(frame, self._schema, self.key)
         if self.key in frame.columns:
-            keys = frame[self.key].tolist()
+            keys = [stored_form(k) for k in frame[self.key].tolist()]
             # Only keys of the key's type are looked up: the store cannot compare an int key
             # with a text one (such a row already has its problem).
             refused = {p.row for p in problems if p.field == self.key}

@@ -21,6 +21,7 @@ __all__ = [
     "find_problems",
     "infer_schema",
     "record_problems",
+    "stored_form",
     "stored_key_problems",
 ]
 
@@ -219,6 +220,20 @@ def find_problems(
         for row in np.flatnonzero(dupes).tolist():
             problems.append(Problem(row, key, f"duplicate key {keys[row]!r} within the push"))
     return problems, whole
+
+
+def stored_form(value: Any) -> Any:
+    """A key as the store holds it: a time with a zone as UTC without one (the store keeps
+    times in UTC), any other value as it is.
+
+    >>> stored_form(pd.Timestamp("2024-01-01 10:00", tz="Europe/Paris"))
+    Timestamp('2024-01-01 09:00:00')
+    >>> stored_form(7)
+    7
+    """
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return pd.Timestamp(value).tz_convert("UTC").tz_localize(None)
+    return value
 
 
 def stored_key_problems(keys: list[Any], stored: set[Any], key: str) -> list[Problem]:

@@ -81,6 +81,9 @@ class Store:
             except duckdb.Error as exc:
                 self._unlock()
                 raise StoreLocked(f"cannot open the store at {path!r}: {exc}") from None
+        # DuckDB stores a timestamp with a zone as wall-clock time in its session's zone, the
+        # machine's by default: in UTC, a store holds the same instants wherever it is written.
+        self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS rtml_ops (seq BIGINT PRIMARY KEY, op VARCHAR, "
             "name VARCHAR, detail VARCHAR, history BOOLEAN)"
