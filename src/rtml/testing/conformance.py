@@ -109,6 +109,15 @@ class BackendConformance:
             tx.push(events.iloc[:1])  # a key already stored
         assert len(tx) == 5
 
+    def test_a_push_of_no_records_writes_nothing(self, backend: Any) -> None:
+        """An empty batch from a source (no records, or no rows) is a push of nothing, not a
+        push missing every column."""
+        events, _ = _events(10)
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:5])
+        assert tx.push([]) == 0 and tx.push(events.iloc[:0]) == 0
+        assert tx.push([], on_error="dead_letter") == 0
+        assert len(tx) == 5 and tx.push(events.iloc[5:]) == 5
+
     def test_features_backfill_and_live_agree(self, backend: Any) -> None:
         events, _ = _events()
         tx = backend.create_dataset("tx", key="id", df=events.iloc[:120])

@@ -265,7 +265,7 @@ class HttpDataset(Dataset):
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
         if on_error not in ("raise", "dead_letter"):
             raise ValueError(f"on_error must be 'raise' or 'dead_letter', got {on_error!r}")
-        frame = to_frame(records, self.name)
+        frame = to_frame(records, self.name, self._schema)
         if len(frame) > self._backend.max_batch:
             raise SchemaError(
                 f"dataset {self.name!r}: push refused, nothing was written: {len(frame):,} "

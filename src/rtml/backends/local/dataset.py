@@ -28,7 +28,9 @@ __all__ = ["LocalDataset"]
 _SHOWN = 10  # problems listed in one error message; the rest are counted
 
 
-def to_frame(records: Records, dataset: str) -> pd.DataFrame:
+def to_frame(records: Records, dataset: str, schema: dict[str, Column]) -> pd.DataFrame:
+    """A push's records as a DataFrame; no records (an empty list) as no rows of the schema's
+    columns, a push of nothing rather than one missing every column."""
     if isinstance(records, pd.DataFrame):
         return records.reset_index(drop=True)
     if isinstance(records, dict):
@@ -38,6 +40,8 @@ def to_frame(records: Records, dataset: str) -> pd.DataFrame:
             f"dataset {dataset!r}: expected a pandas DataFrame or a list of dicts, "
             f"got {type(records).__name__}"
         )
+    if not records:
+        return empty_frame(schema)
     return records_frame(records)
 
 
@@ -194,7 +198,7 @@ class LocalDataset(Dataset):
                 f"dataset {self.name!r}: history can be added only before its first live push "
                 f"and before a feature set or deployment reads it"
             )
-        frame = to_frame(records, self.name)
+        frame = to_frame(records, self.name, self._schema)
         problems, whole = self.validate(frame, lateness=False)
         if problems or whole:
             raise SchemaError(describe(self.name, problems, whole))
@@ -205,7 +209,7 @@ class LocalDataset(Dataset):
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
         if on_error not in ("raise", "dead_letter"):
             raise ValueError(f"on_error must be 'raise' or 'dead_letter', got {on_error!r}")
-        frame = to_frame(records, self.name)
+        frame = to_frame(records, self.name, self._schema)
         problems, whole = self.validate(frame)
         if whole or (problems and on_error == "raise"):
             raise SchemaError(describe(self.name, problems, whole))

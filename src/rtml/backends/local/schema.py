@@ -180,6 +180,11 @@ def _describe(value: Any) -> str:
     return f"{value!r} ({type(value).__name__})"
 
 
+def _a(word: str) -> str:
+    """``word`` after its article: 'an int', 'a float'."""
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 def find_problems(
     df: pd.DataFrame, schema: dict[str, Column], key: str
 ) -> tuple[list[Problem], list[str]]:
@@ -202,7 +207,7 @@ def find_problems(
         nulls = series.isna().to_numpy()
         if nulls.any() and (not column.nullable or name == key):
             for row in np.flatnonzero(nulls).tolist():
-                problems.append(Problem(row, name, f"expected a {column.type} value, got null"))
+                problems.append(Problem(row, name, f"expected {_a(column.type)} value, got null"))
         dtype_kind = _type_of(series) if series.dtype != object else None
         if dtype_kind is not None and _compatible(dtype_kind, column.type, series):
             continue
@@ -265,7 +270,7 @@ def record_problems(record: dict[str, Any], schema: dict[str, Column], row: int)
         value = record.get(name)
         if value is None or (isinstance(value, float) and value != value):
             if not column.nullable:
-                problems.append(Problem(row, name, f"expected a {column.type} value, got null"))
+                problems.append(Problem(row, name, f"expected {_a(column.type)} value, got null"))
         elif not _check_value(value, column.type):
             problems.append(Problem(row, name, f"expected {column.type}, got {_describe(value)}"))
     return problems

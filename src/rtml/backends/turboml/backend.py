@@ -339,7 +339,7 @@ class TurboMLDataset(Dataset):
     def push(self, records: Records, on_error: Literal["raise", "dead_letter"] = "raise") -> int:
         if on_error not in ("raise", "dead_letter"):
             raise ValueError(f"on_error must be 'raise' or 'dead_letter', got {on_error!r}")
-        frame = to_frame(records, self.name)
+        frame = to_frame(records, self.name, self.schema)
         problems, whole = self._problems(frame)
         if whole or (problems and on_error == "raise"):
             raise SchemaError(describe(self.name, problems, whole))
