@@ -10,7 +10,12 @@ from rtml.errors import SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec
 
-__all__ = ["already_materialized", "check_deploy_call", "check_inputs_and_labels"]
+__all__ = [
+    "already_materialized",
+    "check_deploy_call",
+    "check_inputs_and_labels",
+    "check_label_keys",
+]
 
 
 def already_materialized(feature_set: Any, existing: FeatureSet | None) -> bool:
@@ -39,15 +44,56 @@ def check_deploy_call(
         raise SpecError(f"deployment {name!r}: pretrain needs labels")
 
 
+def _kind(column: Any) -> str:
+    """A key column's kind of value, as keys compare: ints and floats compare as numbers."""
+    kind = str(getattr(column, "type", column)).rstrip("!")
+    return "number" if kind in ("int", "float") else kind
+
+
+def check_label_keys(
+    name: str,
+    events: str,
+    labels: Labels,
+    key_of: Callable[[str], str],
+    schema_of: Callable[[str], dict[str, Any]],
+) -> None:
+    """Labels find their events by key: a labels dataset whose key holds another kind of value
+    than the events' key (text against numbers, say) would never match one, and the model
+    would silently never learn.
+
+    >>> schemas = {"tx": {"id": "int"}, "labels": {"tx_id": "string", "y": "int"}}
+    >>> keys = {"tx": "id", "labels": "tx_id"}
+    >>> check_label_keys("m", "tx", Labels("labels", field="y"), keys.__getitem__,
+    ...                  schemas.__getitem__)
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': the key of labels dataset 'labels' ('tx_id', string) cannot match the key of events dataset 'tx' ('id', int): their labels would never find their events
+    """
+    if labels.dataset == events:
+        return
+    event_key, label_key = key_of(events), key_of(labels.dataset)
+    event_type = schema_of(events)[event_key]
+    label_type = schema_of(labels.dataset)[label_key]
+    if _kind(event_type) != _kind(label_type):
+        shown = [str(getattr(t, "type", t)).rstrip("!") for t in (label_type, event_type)]
+        raise SpecError(
+            f"deployment {name!r}: the key of labels dataset {labels.dataset!r} "
+            f"({label_key!r}, {shown[0]}) cannot match the key of events dataset {events!r} "
+            f"({event_key!r}, {shown[1]}): their labels would never find their events"
+        )
+
+
 def check_inputs_and_labels(
     name: str,
     inputs: Inputs,
     labels: Labels | None,
     feature_set: FeatureSet | None,
     schema_of: Callable[[str], dict[str, Any]],
+    key_of: Callable[[str], str] | None = None,
 ) -> str:
     """The dataset the inputs' records come from (the feature set's, or ``inputs.source``),
-    after checking that every input column and the label field exist.
+    after checking that every input column and the label field exist (and, given ``key_of``,
+    that the labels' key can match the events' key).
 
     >>> schemas = {"tx": {"id": "int", "x": "float"}, "labels": {"id": "int", "y": "int"}}
     >>> check_inputs_and_labels("m", Inputs("tx", numerical=["x"]), Labels("labels", field="y"),
@@ -74,4 +120,6 @@ def check_inputs_and_labels(
             f"deployment {name!r}: label field {labels.field!r} is not in dataset "
             f"{labels.dataset!r}"
         )
+    if labels is not None and key_of is not None:
+        check_label_keys(name, dataset, labels, key_of, schema_of)
     return dataset

@@ -146,6 +146,23 @@ class BackendConformance:
             assert got.loc[i, "n_1d"] == len(same[same["ts"] >= row["ts"] - 86400])
         assert got["big"].tolist() == (events["amount"] > 50).astype(int).tolist()
 
+    def test_labels_keyed_by_another_kind_of_value_are_refused(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        """Labels keyed by text cannot find events keyed by numbers: refused when deployed,
+        not left to never teach the model."""
+        events, labels = _events(10)
+        backend.create_dataset("tx", key="id", df=events)
+        backend.create_dataset("labels", key="id", df=labels.astype({"id": str}))
+        with pytest.raises(rtml.SpecError, match="key of labels dataset 'labels'"):
+            backend.deploy(
+                "m",
+                classifier,
+                inputs=rtml.Inputs("tx", numerical=["amount"]),
+                labels=rtml.Labels("labels", field="y"),
+            )
+        assert backend.deployments() == []
+
     def test_a_deployment_scores_every_event_and_learns(
         self, backend: Any, classifier: rtml.ModelSpec
     ) -> None:

@@ -325,7 +325,12 @@ class FlinkBackend(Backend):
     ) -> FlinkDeployment:
         check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
         events = check_inputs_and_labels(
-            name, inputs, labels, self._feature_sets.get(inputs.source), self._schema_of
+            name,
+            inputs,
+            labels,
+            self._feature_sets.get(inputs.source),
+            self._schema_of,
+            key_of=lambda n: self.dataset(n).key,
         )
         if labels is not None and labels.dataset == events:
             raise SpecError(

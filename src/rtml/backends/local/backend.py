@@ -643,7 +643,14 @@ class LocalBackend(Backend):
     ) -> LocalDeployment:
         m = self._feature_sets.get(inputs.source)
         fs = m.spec if m is not None else None
-        events = check_inputs_and_labels(name, inputs, labels, fs, lambda n: self.dataset(n).schema)
+        events = check_inputs_and_labels(
+            name,
+            inputs,
+            labels,
+            fs,
+            lambda n: self.dataset(n).schema,
+            key_of=lambda n: self.dataset(n).key,
+        )
         dataset = self.dataset(events)
         timestamp = fs.timestamp if fs is not None else None
         deployment = LocalDeployment(self, name, model, inputs, labels, dataset.key, timestamp)

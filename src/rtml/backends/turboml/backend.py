@@ -26,6 +26,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
+from rtml.backends.checks import check_label_keys
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.labels import Learner, label_problems
 from rtml.backends.local.prediction_records import prediction_records
@@ -247,6 +248,13 @@ class TurboMLBackend(Backend):
         source = inputs.source
         if source in self.catalog.get("feature_sets"):
             source = self._feature_set(source).dataset
+        check_label_keys(
+            name,
+            source,
+            labels,
+            key_of=lambda n: self.dataset(n).key,
+            schema_of=lambda n: dict(self.dataset(n).schema),
+        )
         online = self._online(source)
         model_inputs = online.get_model_inputs(
             numerical_fields=list(inputs.numerical), categorical_fields=list(inputs.categorical)
