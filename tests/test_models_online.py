@@ -142,6 +142,12 @@ def test_compare_aligns_deployments() -> None:
     assert comparison.summary().loc["m", "labelled"] > 2900
     figure = comparison.figure()
     assert len(figure.data) == 2
+    # No deployment, or one name twice (two columns in one), is refused, not a narrower table.
+    with pytest.raises(ValueError, match="at least one deployment"):
+        rtml.compare([])
+    other.name = "m"
+    with pytest.raises(ValueError, match="'m' is given twice"):
+        rtml.compare([model, other])
 
 
 def test_pretraining_on_history_learns_before_going_live() -> None:

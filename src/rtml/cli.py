@@ -103,7 +103,7 @@ def compare(
 
     backend = _open(path)
     try:
-        names = deployments or backend.deployments()
+        names = list(dict.fromkeys(deployments or backend.deployments()))  # each name once
         if not names:
             console.print("[red]error:[/red] the store has no deployment to compare")
             raise typer.Exit(1)

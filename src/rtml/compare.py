@@ -87,7 +87,22 @@ def compare(
     >>> _ = tx.push([{"id": i, "x": float(i % 2)} for i in range(40)])
     >>> rtml.compare([a, b], metric="WindowedAUC", window=10).table.columns.tolist()
     ['a', 'b']
+
+    Each deployment is a column, by name: none, or two of one name, is a mistake.
+
+    >>> rtml.compare([a, a])
+    Traceback (most recent call last):
+    ...
+    ValueError: compare: deployment 'a' is given twice (each deployment is a column, by name)
     """
+    names = [d.name for d in deployments]
+    if not names:
+        raise ValueError("compare needs at least one deployment")
+    twice = next((n for i, n in enumerate(names) if n in names[:i]), None)
+    if twice is not None:
+        raise ValueError(
+            f"compare: deployment {twice!r} is given twice (each deployment is a column, by name)"
+        )
     columns, labelled = {}, {}
     for deployment in deployments:
         values = deployment.evaluate(metric, window=window)

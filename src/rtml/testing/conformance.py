@@ -158,8 +158,8 @@ class BackendConformance:
             backend.deploy(
                 "m",
                 classifier,
-                inputs=rtml.Inputs("tx", numerical=["amount"]),
-                labels=rtml.Labels("labels", field="y"),
+                inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+                labels=rtml.Labels(dataset="labels", field="y"),
             )
         assert backend.deployments() == []
 
