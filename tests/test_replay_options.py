@@ -81,6 +81,19 @@ def test_a_missing_labels_dataset_fails_before_any_event_is_pushed() -> None:
     assert len(backend.dataset("tx")) == 0
 
 
+@given(st.sets(st.integers(0, 19), min_size=1), st.sampled_from(["float", "datetime"]))
+def test_events_without_a_time_are_refused_by_row(rows, kind) -> None:
+    """An event without a time cannot be placed in a replay: refused by row, before any push
+    (it used to be cast to a meaningless time, with numpy's warning)."""
+    events = EVENTS.astype({"ts": "float64"})
+    if kind == "datetime":
+        events["ts"] = pd.to_datetime(events["ts"], unit="s")
+    events.loc[sorted(rows), "ts"] = None
+    shown = ", ".join(map(str, sorted(rows)[:10]))
+    with pytest.raises(ValueError, match=f"the events' time 'ts' is missing at row\\(s\\) {shown}"):
+        ReplaySimulator(events, "tx", timestamp="ts")
+
+
 def test_missing_columns_are_named() -> None:
     with pytest.raises(
         ValueError, match=r"the events have no column 'time' \(columns: \['id', 'ts'\]\)"

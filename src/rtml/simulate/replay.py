@@ -67,6 +67,13 @@ class ReplaySimulator(Simulator):
         if labels is not None:
             labels = _frame_of(labels, f"replay into {labels_dataset!r}: the labels")
         _need_column(events, timestamp, f"replay into {dataset!r}: the events")
+        missing = np.flatnonzero(events[timestamp].isna().to_numpy()).tolist()
+        if missing:
+            raise ValueError(
+                f"replay into {dataset!r}: the events' time {timestamp!r} is missing at "
+                f"row(s) {', '.join(map(str, missing[:10]))}"
+                f"{' ...' if len(missing) > 10 else ''}: a replay places each event at its time"
+            )
         self.events = events.sort_values(timestamp, kind="stable").reset_index(drop=True)
         self.dataset = dataset
         self.timestamp = timestamp
