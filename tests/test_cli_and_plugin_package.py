@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -115,6 +116,15 @@ def test_status_and_compare_on_a_store(tmp_path) -> None:
     assert result.exit_code == 0, result.stdout
     assert "nb" in result.stdout and "lr" in result.stdout and chart.exists()
     assert "plotly" in chart.read_text()[:5000].lower()
+    # A name given twice is compared once; a window below 1 is a usage error, not a traceback.
+    twice = runner.invoke(app, ["compare", "nb", "nb", "--path", store, "--out", str(chart)])
+    assert twice.exit_code == 0 and twice.stdout.count("│ nb") == 1, twice.stdout
+    empty = runner.invoke(app, ["compare", "--path", store, "--window", "0"])
+    assert empty.exit_code == 2 and "--window" in empty.output
+    # Without kaleido (not a dependency), a PNG is refused with what to do instead.
+    if importlib.util.find_spec("kaleido") is None:
+        png = runner.invoke(app, ["compare", "--path", store, "--out", str(tmp_path / "a.png")])
+        assert png.exit_code == 0 and "PNG export needs kaleido" in png.stdout
 
 
 def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:

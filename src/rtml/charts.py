@@ -38,9 +38,12 @@ def save_chart_or_table(
     elif target.suffix == ".png":
         try:
             figure().write_image(target)
-        except (ValueError, ImportError) as exc:
+        except (ValueError, ImportError, RuntimeError) as exc:
+            # plotly 6 raises RuntimeError without kaleido 1 (and kaleido 1 needs a Chrome).
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise BackendUnavailable(
-                f"PNG export needs kaleido (pip install kaleido): {exc}"
+                f"PNG export needs kaleido (pip install 'kaleido>=1'); save as .html or .csv "
+                f"instead. plotly said: {first}"
             ) from None
     else:
         raise ValueError(f"save to .html, .png or .csv, not {target.suffix!r}")

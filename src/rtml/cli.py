@@ -94,7 +94,7 @@ def status(
 def compare(
     deployments: list[str] = typer.Argument(None, help="Deployments to compare (default: all)."),
     metric: str = typer.Option("WindowedAUC", help="A registered metric."),
-    window: int = typer.Option(1000, help="Labelled predictions per window."),
+    window: int = typer.Option(1000, min=1, help="Labelled predictions per window."),
     out: str = typer.Option("comparison.html", help="Where to save the chart (.html or .png)."),
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
 ) -> None:
