@@ -44,9 +44,14 @@ def check_deploy_call(
         raise SpecError(f"deployment {name!r}: pretrain needs labels")
 
 
+def _type_name(column: Any) -> str:
+    """A schema's column (a ``Column``, or its text such as ``"int!"``) as its type's name."""
+    return str(getattr(column, "type", column)).rstrip("!")
+
+
 def _kind(column: Any) -> str:
     """A key column's kind of value, as keys compare: ints and floats compare as numbers."""
-    kind = str(getattr(column, "type", column)).rstrip("!")
+    kind = _type_name(column)
     return "number" if kind in ("int", "float") else kind
 
 
@@ -75,11 +80,11 @@ def check_label_keys(
     event_type = schema_of(events)[event_key]
     label_type = schema_of(labels.dataset)[label_key]
     if _kind(event_type) != _kind(label_type):
-        shown = [str(getattr(t, "type", t)).rstrip("!") for t in (label_type, event_type)]
         raise SpecError(
             f"deployment {name!r}: the key of labels dataset {labels.dataset!r} "
-            f"({label_key!r}, {shown[0]}) cannot match the key of events dataset {events!r} "
-            f"({event_key!r}, {shown[1]}): their labels would never find their events"
+            f"({label_key!r}, {_type_name(label_type)}) cannot match the key of events dataset "
+            f"{events!r} ({event_key!r}, {_type_name(event_type)}): their labels would never "
+            f"find their events"
         )
 
 
