@@ -42,6 +42,24 @@ def _events(n: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     return events, labels
 
 
+def _refused_deployment(
+    backend: Any, model: rtml.ModelSpec, label_types: dict[str, Any], match: str
+) -> None:
+    """Events, and labels with ``label_types`` changed: deploying ``model`` on them raises a
+    SpecError matching ``match`` and leaves no deployment."""
+    events, labels = _events(10)
+    backend.create_dataset("tx", key="id", df=events)
+    backend.create_dataset("labels", key="id", df=labels.astype(label_types))
+    with pytest.raises(rtml.SpecError, match=match):
+        backend.deploy(
+            "m",
+            model,
+            inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+            labels=rtml.Labels(dataset="labels", field="y"),
+        )
+    assert backend.deployments() == []
+
+
 def _classes_by_amount(backend: Any, events: pd.DataFrame, labels: pd.DataFrame) -> Any:
     """Empty datasets of ``events`` and ``labels`` and a GaussianNB learning the labels' classes
     from the amount: (transactions, labels, deployment)."""
@@ -151,17 +169,19 @@ class BackendConformance:
     ) -> None:
         """Labels keyed by text cannot find events keyed by numbers: refused when deployed,
         not left to never teach the model."""
-        events, labels = _events(10)
-        backend.create_dataset("tx", key="id", df=events)
-        backend.create_dataset("labels", key="id", df=labels.astype({"id": str}))
-        with pytest.raises(rtml.SpecError, match="key of labels dataset 'labels'"):
-            backend.deploy(
-                "m",
-                classifier,
-                inputs=rtml.Inputs(source="tx", numerical=["amount"]),
-                labels=rtml.Labels(dataset="labels", field="y"),
-            )
-        assert backend.deployments() == []
+        _refused_deployment(
+            backend, classifier, {"id": str}, match="key of labels dataset 'labels'"
+        )
+
+    def test_a_regression_on_text_labels_is_refused(self, backend: Any) -> None:
+        """A regression learns numbers: on a label field of text it is refused when deployed,
+        not when its first label fails inside the learner."""
+        _refused_deployment(
+            backend,
+            rtml.models.HoeffdingTreeRegressor(),
+            {"y": str},
+            match="learns numbers, but field 'y'",
+        )
 
     def test_a_deployment_scores_every_event_and_learns(
         self, backend: Any, classifier: rtml.ModelSpec

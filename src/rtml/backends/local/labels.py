@@ -101,8 +101,8 @@ def holds_text(labels: Labels | None, label_schema: dict[str, Any]) -> bool:
 def check_label_type(
     name: str, model: ModelSpec, labels: Labels | None, label_schema: dict[str, Any]
 ) -> None:
-    """Refuse a model with fixed classes on a label field of text or times: none of its
-    values could be one of them.
+    """Refuse a model with fixed classes, or a regression, on a label field of text or times:
+    none of its values could be one of the classes, or a number to learn.
 
     >>> import rtml
     >>> check_label_type("m", rtml.models.LogisticRegression(),
@@ -110,13 +110,26 @@ def check_label_type(
     Traceback (most recent call last):
     ...
     rtml.errors.SpecError: deployment 'm': LogisticRegression learns the classes 0 and 1, but field 'y' of 'labels' holds string values
+    >>> check_label_type("m", rtml.models.LinearRegression(),
+    ...                  rtml.Labels("labels", field="y"), {"y": "string"})
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': LinearRegression learns numbers, but field 'y' of 'labels' holds string values
     """
-    classes = None if labels is None else model.label_classes()
-    if labels is None or classes is None:
+    if labels is None:
         return
     column = label_schema.get(labels.field)
     kind = getattr(column, "type", column)
-    if kind not in ("int", "float", "bool"):
+    numeric = kind in ("int", "float", "bool")
+    if model.task == "regression" and not numeric:
+        raise SpecError(
+            f"deployment {name!r}: {model.kind_name()} learns numbers, but field "
+            f"{labels.field!r} of {labels.dataset!r} holds {kind} values"
+        )
+    classes = model.label_classes()
+    if classes is None:
+        return
+    if not numeric:
         raise SpecError(
             f"deployment {name!r}: {model.kind_name()} learns the classes "
             f"{_classes_text(classes)}, but field {labels.field!r} of {labels.dataset!r} holds "

@@ -28,7 +28,7 @@ from rtml.backends.base import (
 )
 from rtml.backends.checks import check_label_keys
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
-from rtml.backends.local.labels import Learner, label_problems
+from rtml.backends.local.labels import Learner, check_label_type, label_problems
 from rtml.backends.local.prediction_records import prediction_records
 from rtml.backends.local.schema import (
     Column,
@@ -255,6 +255,7 @@ class TurboMLBackend(Backend):
             key_of=lambda n: self.dataset(n).key,
             schema_of=lambda n: dict(self.dataset(n).schema),
         )
+        check_label_type(name, model, labels, dict(self.dataset(labels.dataset).schema))
         online = self._online(source)
         model_inputs = online.get_model_inputs(
             numerical_fields=list(inputs.numerical), categorical_fields=list(inputs.categorical)
