@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+
 from rtml.backends.base import Inputs, Labels
 from rtml.errors import SpecError
 from rtml.features.featureset import FeatureSet
@@ -15,6 +17,7 @@ __all__ = [
     "check_deploy_call",
     "check_inputs_and_labels",
     "check_label_keys",
+    "check_window",
 ]
 
 
@@ -128,3 +131,19 @@ def check_inputs_and_labels(
     if labels is not None and key_of is not None:
         check_label_keys(name, dataset, labels, key_of, schema_of)
     return dataset
+
+
+def check_window(window: Any) -> None:
+    """A metric's window, the same on every backend: a whole number of labelled predictions,
+    at least 1.
+
+    >>> check_window(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: window must be a whole number >= 1 (labelled predictions), got 0
+    """
+    whole = isinstance(window, int | np.integer) and not isinstance(window, bool)
+    if not whole or window < 1:
+        raise ValueError(
+            f"window must be a whole number >= 1 (labelled predictions), got {window!r}"
+        )

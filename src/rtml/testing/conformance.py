@@ -203,6 +203,9 @@ class BackendConformance:
         assert {"score", "predicted_class", "class_probabilities", "event_time"} <= set(out)
         auc = model.evaluate("WindowedAUC", window=200)
         assert len(auc) == 400 and auc["value"].iloc[-1] > 0.9
+        for window in (0, 2.5, True):  # the same error on every backend (it was not over HTTP)
+            with pytest.raises(ValueError, match="window must be a whole number >= 1"):
+                model.evaluate("WindowedAUC", window=window)
         assert backend.deployment("m").name == "m" and "m" in backend.deployments()
         score = model.predict(events.iloc[0].to_dict())["score"]
         assert 0.0 <= score <= 1.0

@@ -24,6 +24,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
+from rtml.backends.checks import check_window
 from rtml.backends.http.transport import Transport, segment
 from rtml.backends.json_records import columns_of, records_of
 from rtml.backends.local.dataset import checked_history, to_frame
@@ -322,6 +323,7 @@ class HttpDeployment(Deployment):
         return frame
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
+        check_window(window)
         answer = self._backend.transport.request(
             "GET",
             f"{self._path}/metrics",

@@ -22,6 +22,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
+from rtml.backends.checks import check_window
 from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.timestamps import nanos_of, to_nanos
@@ -109,6 +110,7 @@ def evaluate_pairs(metric: str, window: int, pairs: pd.DataFrame, name: str = ""
     """
     from rtml.plugins import registry
 
+    check_window(window)
     metrics = registry().metrics
     if metric not in metrics:
         raise NotFound(f"no metric named {metric!r} (known: {', '.join(sorted(metrics))})")

@@ -26,7 +26,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
-from rtml.backends.checks import check_label_keys
+from rtml.backends.checks import check_label_keys, check_window
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.labels import Learner, check_label_type, label_problems
 from rtml.backends.local.prediction_records import prediction_records
@@ -394,6 +394,7 @@ class TurboMLDeployment(Deployment):
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
+        check_window(window)
         if metric not in METRICS:
             raise NotFound(f"TurboML has no metric {metric!r} (it has: {', '.join(METRICS)})")
         registered = self.info.setdefault("metrics", [])
