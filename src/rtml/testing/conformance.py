@@ -326,6 +326,9 @@ class BackendConformance:
         except rtml.SpecError as exc:  # a backend that keeps none says so, by name
             assert "keeps no drift monitors" in str(exc) and backend.monitors() == []
             return
+        # ADWIN on a text field is refused; accepted, it would refuse every later push.
+        with pytest.raises(rtml.SpecError, match="field 'card' of 'tx' holds string values"):
+            backend.watch(rtml.drift.Monitor(name="cards", source="tx", fields=["card"]))
         tx.push(events.iloc[100:])
         expected = rtml.drift.univariate(events, "amount", clock=4).drifts
         assert expected and backend.monitors() == ["amounts"]

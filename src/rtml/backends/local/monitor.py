@@ -153,4 +153,15 @@ def watched_key(backend: LocalBackend, spec: Monitor) -> str:
             f"monitor {spec.name!r}: {spec.source!r} has no field {missing[0]!r} "
             f"(fields: {', '.join(columns)})"
         )
+    if not spec.categorical:
+        # ADWIN reads numbers: on text or times it would refuse every later push to the
+        # dataset (its rows reach the monitor inside the push), so it is refused here.
+        for field in spec.fields:
+            kind = getattr(dataset.schema.get(field), "type", None)
+            if kind in ("string", "timestamp"):
+                raise SpecError(
+                    f"monitor {spec.name!r}: field {field!r} of {spec.source!r} holds {kind} "
+                    f"values, and a numeric monitor reads numbers"
+                    f"{' (watch it with categorical=True)' if kind == 'string' else ''}"
+                )
     return dataset.key
