@@ -15,6 +15,10 @@ from rtml.spec import Spec
 __all__ = ["FeatureSet"]
 
 
+# Aggregates that add their values up: they need numbers (min, max and counts take text too).
+_ADDING = ("sum", "avg", "std", "var")
+
+
 class FeatureSet(Spec):
     """The features computed on one dataset, in event time.
 
@@ -124,10 +128,15 @@ class FeatureSet(Spec):
         return tuple(dict.fromkeys(found))
 
     def check_columns(
-        self, columns: Iterable[str], source_columns: Mapping[str, Iterable[str]] | None = None
+        self,
+        columns: Iterable[str] | Mapping[str, Any],
+        source_columns: Mapping[str, Iterable[str]] | None = None,
     ) -> None:
-        """Raise :class:`SpecError` naming each feature that reads a column that does not exist."""
+        """Raise :class:`SpecError` naming each feature that reads a column that does not exist;
+        given the dataset's schema (column to type), also what cannot run on its types."""
         available = set(columns)
+        if isinstance(columns, Mapping):
+            self._check_types({str(c): getattr(t, "type", t) for c, t in columns.items()})
         if self.timestamp not in available:
             raise SpecError(
                 f"FeatureSet {self.name!r}: timestamp column {self.timestamp!r} is not in dataset "
@@ -150,3 +159,39 @@ class FeatureSet(Spec):
                 )
         if problems:
             raise SpecError(f"FeatureSet {self.name!r}: " + "; ".join(problems))
+
+    def _check_types(self, types: Mapping[str, Any]) -> None:
+        """A time to order by, feature names beside the dataset's columns, and numbers for the
+        aggregates that add them up.
+
+        >>> from rtml.features import Aggregate
+        >>> fs = FeatureSet(name="f", dataset="tx", timestamp="ts",
+        ...                 features=[Aggregate("s", column="card", op="sum", by="card", window="1h")])
+        >>> fs.check_columns({"ts": "int", "card": "string"})
+        Traceback (most recent call last):
+        ...
+        rtml.errors.SpecError: FeatureSet 'f': feature 's' takes the sum of 'card', which holds string values (numbers expected)
+        """
+        kind = types.get(self.timestamp)
+        # Text is read as dates only when the set says so (timestamp_format="datetime").
+        if kind == "bool" or (kind == "string" and self.timestamp_format != "datetime"):
+            raise SpecError(
+                f"FeatureSet {self.name!r}: timestamp column {self.timestamp!r} holds {kind} "
+                f"values (numbers of epoch seconds or milliseconds, or timestamps, expected; "
+                f"text dates need timestamp_format='datetime')"
+            )
+        for f in self.features:
+            if f.name in types:
+                raise SpecError(
+                    f"FeatureSet {self.name!r}: feature {f.name!r} has the name of a column of "
+                    f"dataset {self.dataset!r} (a feature's values go beside the dataset's "
+                    f"columns: name it otherwise)"
+                )
+            op, column = str(getattr(f, "op", "")), str(getattr(f, "column", ""))
+            held = types.get(column)
+            adds_up = isinstance(f, WindowFeature) and not f.source and op in _ADDING
+            if adds_up and held in ("string", "timestamp"):
+                raise SpecError(
+                    f"FeatureSet {self.name!r}: feature {f.name!r} takes the {op} of "
+                    f"{column!r}, which holds {held} values (numbers expected)"
+                )

@@ -164,6 +164,25 @@ class BackendConformance:
             assert got.loc[i, "n_1d"] == len(same[same["ts"] >= row["ts"] - 86400])
         assert got["big"].tolist() == (events["amount"] > 50).astype(int).tolist()
 
+    def test_a_feature_set_its_types_cannot_run_is_refused(self, backend: Any) -> None:
+        """What would fail at the first push (or read) fails when materialized, by name: a sum
+        of text, a feature named like a column, text as event times."""
+        events, _ = _events(10)
+        backend.create_dataset("tx", key="id", df=events)
+        text_sum = rtml.features.Aggregate(
+            name="s", column="card", op="sum", by="card", window="1h"
+        )
+        cases = [
+            ("ts", [text_sum], "takes the sum of 'card'"),
+            ("ts", [rtml.features.SQL(name="amount", expr='"ts" * 2')], "the name of a column"),
+            ("card", [rtml.features.SQL(name="one", expr="1")], "column 'card' holds string"),
+        ]
+        for timestamp, features, match in cases:
+            fs = rtml.FeatureSet(name="f", dataset="tx", timestamp=timestamp, features=features)
+            with pytest.raises(rtml.SpecError, match=match):
+                backend.materialize(fs)
+        assert backend.feature_sets() == []
+
     def test_labels_keyed_by_another_kind_of_value_are_refused(
         self, backend: Any, classifier: rtml.ModelSpec
     ) -> None:
