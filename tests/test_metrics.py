@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from sklearn import metrics as sk
 
@@ -117,6 +117,9 @@ values = st.floats(-1e6, 1e6, allow_nan=False)
 @given(
     pairs=st.lists(st.tuples(values, values), min_size=1, max_size=200), window=st.integers(1, 60)
 )
+# A large error leaving the window: the running sum kept its rounding (5e-6 here) until the
+# next exact re-sum (found by a CI-like run: 0.056396 against 0.056427).
+@example(pairs=[(0.0, 1e6), (0.0, 0.1), (0.0, 0.2)], window=2)
 def test_regression_metrics(metric, reference, pairs, window) -> None:
     got = run(metric(window_size=window), pairs)
     for i, last in windows(pairs, window):
