@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
 from rtml.backends.base import Inputs, Labels
 from rtml.errors import SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec
+from rtml.whole_numbers import is_whole
 
 __all__ = [
     "already_materialized",
@@ -142,8 +141,7 @@ def check_window(window: Any) -> None:
     ...
     ValueError: window must be a whole number >= 1 (labelled predictions), got 0
     """
-    whole = isinstance(window, int | np.integer) and not isinstance(window, bool)
-    if not whole or window < 1:
+    if not is_whole(window, 1):
         raise ValueError(
             f"window must be a whole number >= 1 (labelled predictions), got {window!r}"
         )

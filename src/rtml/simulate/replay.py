@@ -14,6 +14,7 @@ from rtml.durations import parse_duration
 from rtml.features.timestamps import to_nanos
 from rtml.simulate.base import SimulationResult, Simulator
 from rtml.sources.base import DataSource
+from rtml.whole_numbers import is_whole
 
 __all__ = ["ReplaySimulator"]
 
@@ -174,7 +175,7 @@ class ReplaySimulator(Simulator):
             rank = stream.groupby("kind").cumcount()
             skip = [int(already.get(names[int(k)] or "", 0)) for k in stream["kind"].tolist()]
             stream = stream[rank.to_numpy() >= np.asarray(skip)].reset_index(drop=True)
-        if not _whole(start, 0) or start > len(stream):
+        if not is_whole(start, 0) or start > len(stream):
             raise ValueError(
                 f"replay into {self.dataset!r}: start must be a position from 0 to "
                 f"{len(stream)} (what is left of the stream), got {start!r}"
@@ -218,9 +219,9 @@ class ReplaySimulator(Simulator):
     ) -> None:
         """Refuse options that would replay something else than asked, naming the option."""
         where = f"replay into {self.dataset!r}"
-        if not _whole(batch_size, 1):
+        if not is_whole(batch_size, 1):
             raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
-        if limit is not None and not _whole(limit, 0):
+        if limit is not None and not is_whole(limit, 0):
             raise ValueError(f"{where}: limit must be None or a whole number >= 0, got {limit!r}")
         if speed is not None and not (
             isinstance(speed, int | float | np.integer | np.floating)
@@ -237,7 +238,7 @@ class ReplaySimulator(Simulator):
                     f"{where}: already names {name!r}, which this replay does not push to "
                     f"(it pushes to {sorted(known)})"
                 )
-            if not _whole(count, 0):
+            if not is_whole(count, 0):
                 raise ValueError(
                     f"{where}: already[{name!r}] must be a whole number >= 0, got {count!r}"
                 )
@@ -257,13 +258,6 @@ def _frame_of(records: pd.DataFrame | DataSource, what: str) -> pd.DataFrame:
 def _need_column(frame: pd.DataFrame, column: str, what: str) -> None:
     if column not in frame.columns:
         raise ValueError(f"{what} have no column {column!r} (columns: {list(frame.columns)})")
-
-
-def _whole(value: object, least: int) -> bool:
-    """Whether ``value`` is a whole number (not a bool) of at least ``least``."""
-    return (
-        isinstance(value, int | np.integer) and not isinstance(value, bool) and bool(value >= least)
-    )
 
 
 @contextlib.contextmanager
