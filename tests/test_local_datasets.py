@@ -108,6 +108,26 @@ def test_a_key_of_the_wrong_type_is_refused_naming_its_row(kind, data, size) -> 
     assert len(ds) == len(stored)
 
 
+@pytest.mark.parametrize(
+    ("declared", "meant"),
+    [
+        ("str", "string"),
+        ("INTEGER", "int"),
+        (float, "float"),
+        ("datetime!", "timestamp"),
+        ("blob", None),
+    ],
+)
+def test_an_unknown_column_type_is_refused_naming_its_field(backend, declared, meant) -> None:
+    schema = dict(SCHEMA, who=declared)
+    with pytest.raises(rtml.SchemaError) as refused:
+        backend.create_dataset("tx", key="id", schema=schema)
+    message = str(refused.value)
+    assert message.startswith("dataset 'tx', field 'who': unknown column type")
+    assert (f"did you mean {meant!r}?" in message) == (meant is not None)
+    assert "tx" not in backend.datasets()
+
+
 def test_missing_and_extra_columns_are_refused(backend) -> None:
     ds = make(backend)
     without = {k: v for k, v in GOOD.items() if k != "who"}

@@ -9,9 +9,10 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from rtml.features.base import WindowFeature
+from rtml.float_sums import SCALE, float_sum
 from rtml.nulls import is_null
 
-__all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "is_null", "sample_var"]
+__all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "float_sum", "is_null", "sample_var"]
 
 OPS = ("sum", "count", "avg", "min", "max", "std", "var", "count_distinct")
 # The ops whose result over numbers depends only on their values as float64 (count_distinct
@@ -20,13 +21,20 @@ NUMERIC_OPS = ("sum", "count", "avg", "min", "max", "std", "var")
 
 
 def sample_var(xs: list[float]) -> float | None:
-    """Sample variance (n - 1), ``None`` for fewer than two values."""
+    """Sample variance (n - 1), ``None`` for fewer than two values; NaN when a value is
+    infinite, ``inf`` when the variance is beyond a float.
+
+    >>> sample_var([1e308, 1e308]), sample_var([1.0, float("inf")])
+    (0.0, nan)
+    """
     n = len(xs)
     if n < 2:
         return None
-    # Two passes with exactly rounded sums: accurate even when the mean dwarfs the spread.
-    mean = math.fsum(xs) / n
-    return math.fsum((x - mean) ** 2 for x in xs) / (n - 1)
+    # Two passes with exactly rounded sums: accurate even when the mean dwarfs the spread. The
+    # mean is taken scaled down, so that values near the largest float keep a finite mean.
+    mean = float_sum([x * SCALE for x in xs]) / n / SCALE
+    deviations = [x - mean for x in xs]
+    return float_sum([d * d for d in deviations]) / (n - 1)  # d * d: inf, not OverflowError
 
 
 class Aggregate(WindowFeature):
@@ -84,9 +92,9 @@ class Aggregate(WindowFeature):
         if not present:
             return None
         if op == "sum":
-            return math.fsum(present)
+            return float_sum(present)
         if op == "avg":
-            return math.fsum(present) / len(present)
+            return float_sum(present) / len(present)
         if op == "min":
             return min(present)
         if op == "max":

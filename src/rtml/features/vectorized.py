@@ -13,7 +13,6 @@ path computes all of them. Both paths thus agree within 1e-12 relative.
 
 from __future__ import annotations
 
-import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Hashable
@@ -23,7 +22,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.features.aggregate import NUMERIC_OPS, Aggregate, sample_var
+from rtml.features.aggregate import NUMERIC_OPS, Aggregate, float_sum, sample_var
 from rtml.features.base import WindowFeature
 from rtml.features.window_state import Group, KeyWindow, as_float, key_tuples
 from rtml.nulls import or_none
@@ -281,10 +280,14 @@ def _checked_sums(
     # Only a bound is needed here: prefix sums of magnitudes (no cancellation) are accurate.
     prefix = np.concatenate(([0.0], np.cumsum(np.abs(zeroed))))
     magnitude = (prefix[hi] - prefix[lo]) * (1 + 1e-9)
-    bound = (n + 1) * _EPS * magnitude
-    for i in np.flatnonzero(bound > _TOLERANCE * np.abs(sums)).tolist():
+    with np.errstate(invalid="ignore", over="ignore"):
+        bound = (n + 1) * _EPS * magnitude
+        # Where a sum or its bound is not finite (a value near the largest float, or infinite),
+        # float addition may differ from the exact sum: recompute.
+        inexact = (bound > _TOLERANCE * np.abs(sums)) | ~np.isfinite(bound) | ~np.isfinite(sums)
+    for i in np.flatnonzero(inexact).tolist():
         window = raw[lo[i] : hi[i]]
-        sums[i] = math.fsum(window[~np.isnan(window)].tolist())
+        sums[i] = float_sum(window[~np.isnan(window)].tolist())
     return sums
 
 

@@ -6,6 +6,7 @@ import math
 from collections import deque
 from typing import Any
 
+from rtml.float_sums import float_sum
 from rtml.metrics.base import Metric
 
 __all__ = ["WindowedMAE", "WindowedMSE", "WindowedRMSE"]
@@ -46,9 +47,14 @@ class _WindowedMeanError(Metric):
         self._total += value
         self._moved += value
         self._since_exact += 1
-        # Errors are never negative, so the total is what the window holds.
-        if self._since_exact >= self.window_size or self._moved > 1e6 * self._total:
-            self._total, self._since_exact = math.fsum(self._errors), 0
+        # Errors are never negative, so the total is what the window holds. An infinite error
+        # leaving it would leave NaN behind (inf - inf): the window is then summed anew.
+        if (
+            self._since_exact >= self.window_size
+            or self._moved > 1e6 * self._total
+            or not math.isfinite(self._total)
+        ):
+            self._total, self._since_exact = float_sum(self._errors), 0
             self._moved = self._total
         self.window.append((y_true, score))
 
@@ -85,7 +91,8 @@ class WindowedMSE(_WindowedMeanError):
     name = "WindowedMSE"
 
     def error(self, y_true: float, prediction: float) -> float:
-        return (y_true - prediction) ** 2
+        error = y_true - prediction
+        return error * error  # inf beyond a float, where ** 2 raises OverflowError
 
 
 class WindowedRMSE(WindowedMSE):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, SerializeAsAny, field_validator, model_validator
 
+from rtml.float_sums import float_sum
 from rtml.models.base import (
     BatchModel,
     ModelSpec,
@@ -266,7 +267,7 @@ class VotingRegressorModel(_Members):
 
     def predict_one(self, x: dict[str, Any]) -> Prediction:
         """The weighted mean of the members' predictions (an untrained member predicts 0)."""
-        value = math.fsum(
+        value = float_sum(
             w * float(m.predict_one(x)["score"])
             for m, w in zip(self.members, self.weights, strict=True)
         )

@@ -6,7 +6,6 @@ import json
 import math
 from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -23,9 +22,14 @@ from rtml.backends.base import (
     records_and_index,
 )
 from rtml.backends.checks import check_window
+from rtml.backends.local.model_inputs import (
+    input_number,
+    input_numbers,
+    learnable_frame,
+    learnable_label,
+)
 from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, RtmlError, SpecError
-from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.frames import stack_rows
 from rtml.models.base import (
     BatchModel,
@@ -61,21 +65,6 @@ def probabilities_of(text: Any, predicted: Any) -> dict[Any, float]:
     if len(decoded) == 2 and "0" in decoded and "1" in decoded and not isinstance(predicted, str):
         return {0: decoded["0"], 1: decoded["1"]}
     return class_keys(decoded, predicted)
-
-
-def _number(value: Any) -> float:
-    """A numerical input as a float; a datetime reads as epoch seconds."""
-    if isinstance(value, datetime):
-        return cast(int, nanos_of(value, "auto")) / 1e9
-    return float(value)
-
-
-def _numbers(column: pd.Series) -> list[float]:
-    """A numerical input column as floats (NaN for missing); datetimes as epoch seconds."""
-    if pd.api.types.is_datetime64_any_dtype(column.dtype):
-        seconds = to_nanos(column, "auto") / 1e9
-        return cast(list[float], np.where(column.isna(), np.nan, seconds).tolist())
-    return cast(list[float], column.to_numpy(dtype="float64", na_value=np.nan).tolist())
 
 
 def _binary(value: Any) -> bool:
@@ -198,13 +187,14 @@ class LocalDeployment(Deployment):
         return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
 
     def features_of(self, row: dict[str, Any]) -> dict[str, Any]:
-        """A record's model inputs: numbers as floats (datetimes as epoch seconds, missing ones
-        left out), text as text."""
+        """A record's model inputs: numbers as floats (datetimes as epoch seconds; missing ones,
+        and those no model can take, left out: see :mod:`rtml.backends.local.model_inputs`),
+        text as text."""
         x: dict[str, Any] = {}
         for c in self.inputs.numerical:
-            v = row.get(c)
-            if v is not None and v == v:
-                x[c] = _number(v)
+            number = input_number(row.get(c))
+            if number == number:  # not NaN: missing, or a number the model cannot take
+                x[c] = number
         for c in self.inputs.categorical:
             v = row.get(c)
             if v is not None and v == v:
@@ -213,7 +203,7 @@ class LocalDeployment(Deployment):
 
     def _inputs_of(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """Each row's model inputs, as :meth:`features_of` gives them (vectorised)."""
-        numerical = [_numbers(frame[c]) for c in self.inputs.numerical]
+        numerical = [input_numbers(frame[c]) for c in self.inputs.numerical]
         categorical = [
             [None if is_null(v) else str(v) for v in frame[c].tolist()]
             for c in self.inputs.categorical
@@ -231,19 +221,25 @@ class LocalDeployment(Deployment):
             rows = [{k: v for k, v in row.items() if v is not None and v == v} for row in rows]
         return rows
 
+    def _batch_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A batch learner's inputs: the input columns, numbers it cannot take set to NaN."""
+        inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
+        return learnable_frame(inputs, self.inputs.numerical)
+
     def learn(self, frame: pd.DataFrame, y: Any, batch_size: int = 1000) -> None:
         """Train on history (rows with the input columns, and their labels) without scoring:
         what ``deploy(..., pretrain=True)`` does with the store's rows and labels."""
-        labels = list(y)
+        keep = [learnable_label(label) for label in y]
+        labels = [label for label, kept in zip(y, keep, strict=True) if kept]
         if isinstance(self.model, BatchModel):
-            inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
+            inputs = self._batch_inputs(frame)[keep]
             for lo in range(0, len(labels), batch_size):
                 self.model.learn_many(
                     inputs.iloc[lo : lo + batch_size], labels[lo : lo + batch_size]
                 )
             return
-        for x, label in zip(self._inputs_of(frame), labels, strict=True):
-            if label is not None and label == label:
+        for x, label, kept in zip(self._inputs_of(frame), y, keep, strict=True):
+            if kept:
                 self.model.learn_one(x, label)
 
     def _learn(self, x: dict[str, Any], y: Any, score: float, predicted: Any) -> None:
@@ -339,7 +335,7 @@ class LocalDeployment(Deployment):
             frame = pd.DataFrame({"__key": [k], self.labels.field if self.labels else "y": [y]})
             self.on_labels(frame, "__key")
             return
-        if self.paused or self.deleted or self.labels is None or is_null(y):
+        if self.paused or self.deleted or self.labels is None or not learnable_label(y):
             return
         if k in self._pending_x:
             x, score, predicted = self._pending_x.pop(k)
@@ -381,7 +377,7 @@ class LocalDeployment(Deployment):
     def _predict_batch(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[Any, Any, list]:
         # The whole batch is predicted before any of it is learned.
         model = cast(BatchModel, self.model)
-        inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
+        inputs = self._batch_inputs(frame)
         scores = np.asarray(model.predict_many(inputs), dtype="float64")
         # A tie (0.5) is class 0, as in the model's own answer (Prediction.from_probabilities).
         classes = (scores > 0.5).astype("int64")
@@ -406,7 +402,7 @@ class LocalDeployment(Deployment):
             return
         matched: list[tuple[Any, Any, float, Any]] = []
         for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
-            if is_null(y):  # None, NaN or pd.NA (a nullable integer column)
+            if not learnable_label(y):  # None, NaN, pd.NA (a nullable integer column), inf
                 continue
             if k in self._pending_x:
                 x, score, predicted = self._pending_x.pop(k)

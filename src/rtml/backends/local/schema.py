@@ -79,10 +79,23 @@ class Column:
                 text = text[:-1]
             if text in TYPES:
                 return Column(text, nullable)
+        meant = _MEANT.get(str(getattr(value, "__name__", value)).strip().rstrip("!?").lower())
         raise SchemaError(
             f"unknown column type {value!r}: expected one of {', '.join(TYPES)} "
-            f"(suffix '!' for not nullable)"
+            f"(suffix '!' for not nullable)" + (f"; did you mean {meant!r}?" if meant else "")
         )
+
+
+# Other names of the column types (Python's, SQL's, numpy's), suggested when one is given;
+# a Python type is read by its name (``int`` suggests "int").
+_MEANT: dict[str, str] = {
+    **{t: t for t in TYPES},
+    **dict.fromkeys(["str", "text", "varchar", "object", "utf8"], "string"),
+    **dict.fromkeys(["integer", "int64", "int32", "bigint", "long"], "int"),
+    **dict.fromkeys(["double", "float64", "float32", "real", "number", "numeric"], "float"),
+    **dict.fromkeys(["boolean", "bool_"], "bool"),
+    **dict.fromkeys(["datetime", "datetime64", "date", "time"], "timestamp"),
+}
 
 
 def _type_of(series: pd.Series) -> ColumnType:
@@ -122,9 +135,18 @@ def dataset_schema(
 
     >>> dataset_schema("tx", "id", None, {"id": "int", "x": "float"})["id"]
     Column(type='int', nullable=False)
+    >>> dataset_schema("tx", "id", None, {"id": "int", "who": "str"})
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SchemaError: dataset 'tx', field 'who': unknown column type 'str': expected one of int, float, bool, string, timestamp (suffix '!' for not nullable); did you mean 'string'?
     """
     if schema is not None:
-        columns = {str(c): Column.parse(t) for c, t in schema.items()}
+        columns = {}
+        for c, t in schema.items():
+            try:
+                columns[str(c)] = Column.parse(t)
+            except SchemaError as exc:
+                raise SchemaError(f"dataset {name!r}, field {str(c)!r}: {exc}") from None
     elif df is not None:
         columns = infer_schema(df, key)
     else:
