@@ -29,7 +29,7 @@ from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
 from rtml.features.sql import SQL
 from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
-from rtml.features.timestamps import nanos_of, to_nanos
+from rtml.features.timestamps import nanos_of, time_problems, to_nanos
 from rtml.features.vectorized import NotNumeric, can_vectorize, vectorized_group
 from rtml.features.window_state import (
     Group,
@@ -39,7 +39,14 @@ from rtml.features.window_state import (
     record_key,
 )
 
-__all__ = ["FeatureEngine", "LateRecordsError", "disorder", "kind_of", "window_column"]
+__all__ = [
+    "EventTimeError",
+    "FeatureEngine",
+    "LateRecordsError",
+    "disorder",
+    "kind_of",
+    "window_column",
+]
 
 _SWEEP_EVERY = 100_000  # records between sweeps of keys that were not touched recently
 VECTORIZE_FROM = 64  # batches at least this large, in event-time order, are vectorised
@@ -64,6 +71,25 @@ class LateRecordsError(SchemaError):
         super().__init__(message)
         self.rows = rows
         self.reason = reason
+
+
+class EventTimeError(SchemaError):
+    """Event times rtml cannot hold: ``reasons`` maps each such row of the batch to why (see
+    :func:`rtml.features.timestamps.time_problems`).
+
+    >>> import pandas as pd, rtml
+    >>> fs = rtml.FeatureSet(name="f", dataset="tx", timestamp="ts",
+    ...     features=[rtml.features.SQL("one", "1")])
+    >>> try:
+    ...     FeatureEngine(fs, key="id").process(pd.DataFrame({"id": [1, 2], "ts": [1.7e9, 1.7e12]}))
+    ... except EventTimeError as exc:
+    ...     print(list(exc.reasons))
+    [1]
+    """
+
+    def __init__(self, message: str, reasons: dict[int, str]) -> None:
+        super().__init__(message)
+        self.reasons = reasons
 
 
 class FeatureEngine:
@@ -154,6 +180,14 @@ class FeatureEngine:
             raise SchemaError(
                 f"dataset {fs.dataset!r}: field {fs.timestamp!r} is null in row(s) {rows[:10]}: "
                 f"expected an event time"
+            )
+        reasons = time_problems(frame[fs.timestamp], fs.timestamp_format)
+        if reasons:
+            row, reason = next(iter(reasons.items()))
+            raise EventTimeError(
+                f"dataset {fs.dataset!r}: field {fs.timestamp!r} in row(s) {list(reasons)[:10]} "
+                f"(feature set {fs.name!r}): row {row}: {reason}",
+                reasons,
             )
         return to_nanos(frame[fs.timestamp], fs.timestamp_format)
 

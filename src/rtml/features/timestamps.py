@@ -8,7 +8,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["nanos_of", "to_nanos"]
+__all__ = ["nanos_of", "time_problems", "to_nanos"]
+
+# Event times are int64 nanoseconds since the epoch: 1677-09-21 to 2262-04-11.
+_LARGEST_NS = 2**63 - 1
+_RANGE = "the event times rtml holds (1677-09-21 to 2262-04-11, as int64 nanoseconds)"
 
 
 def to_nanos(series: pd.Series, fmt: str) -> np.ndarray:
@@ -37,12 +41,15 @@ def to_nanos(series: pd.Series, fmt: str) -> np.ndarray:
 
 
 def nanos_of(value: Any, fmt: str) -> int | None:
-    """One event time as :func:`to_nanos` reads it in a column; ``None`` if null or not a time.
+    """One event time as :func:`to_nanos` reads it in a column; ``None`` if null, not a time,
+    or beyond the times rtml holds (see :func:`time_problems`).
 
     >>> nanos_of(2, "auto"), nanos_of(1.5, "epoch_milliseconds"), nanos_of(None, "auto")
     (2000000000, 1500000, None)
     >>> nanos_of(pd.Timestamp("1970-01-01 00:00:03"), "auto")
     3000000000
+    >>> nanos_of(1_700_000_000_000, "auto") is None  # milliseconds read as seconds
+    True
     """
     if value is None or isinstance(value, bool | np.bool_):
         return None
@@ -58,7 +65,64 @@ def nanos_of(value: Any, fmt: str) -> int | None:
         return int(stamp.as_unit("ns").value)
     scale = 1_000_000 if fmt == "epoch_milliseconds" else 1_000_000_000
     if isinstance(value, int | np.integer):
-        return int(value) * scale
-    if isinstance(value, float | np.floating) and value == value:
-        return int(np.round(np.float64(value) * scale))
-    return None
+        nanos = int(value) * scale
+    elif isinstance(value, float | np.floating) and abs(float(value)) * scale < 2.0**63:
+        nanos = int(np.round(np.float64(value) * scale))  # NaN and inf fail the test above
+    else:
+        return None
+    return nanos if -_LARGEST_NS <= nanos <= _LARGEST_NS else None
+
+
+def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
+    """The rows of ``series`` (no nulls) whose event time :func:`to_nanos` cannot hold, each
+    with the reason: beyond int64 nanoseconds, infinite, or text that is not a date. An epoch
+    in milliseconds read as seconds is the common case, and the reason says so.
+
+    >>> time_problems(pd.Series([1_700_000_000, 1_700_000_000_000]), "auto")[1]
+    "1700000000000 is beyond the event times rtml holds (1677-09-21 to 2262-04-11, as int64 nanoseconds) read as epoch seconds; in milliseconds, it would be 2023-11-14 22:13:20: set timestamp_format='epoch_milliseconds'"
+    """
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        if str(series.dtype).startswith("datetime64[ns"):
+            return {}  # held as nanoseconds already
+        values = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
+        beyond = ((values < pd.Timestamp.min) | (values > pd.Timestamp.max)).to_numpy()
+        shown = series.astype(str).tolist()
+        return {row: f"{shown[row]} is beyond {_RANGE}" for row in np.flatnonzero(beyond).tolist()}
+    if fmt == "datetime":
+        return _date_problems(series)
+    scale = 1_000_000 if fmt == "epoch_milliseconds" else 1_000_000_000
+    unit = "milliseconds" if fmt == "epoch_milliseconds" else "seconds"
+    if pd.api.types.is_integer_dtype(series.dtype):
+        ints = series.to_numpy(dtype="int64")
+        bad = (ints > _LARGEST_NS // scale) | (ints < -(_LARGEST_NS // scale))
+    else:
+        floats = series.to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore", over="ignore"):
+            bad = ~(np.abs(floats * scale) < 2.0**63)  # NaN (infinite inputs) fails it too
+    values = series.tolist()
+    problems = {}
+    for row in np.flatnonzero(bad).tolist():
+        value = values[row]
+        reason = f"{value!r} is beyond {_RANGE} read as epoch {unit}"
+        problems[row] = reason + (_milliseconds_hint(value) if unit == "seconds" else "")
+    return problems
+
+
+def _milliseconds_hint(value: Any) -> str:
+    """What an epoch in seconds out of range would be in milliseconds, when that is in range."""
+    if not abs(float(value)) * 1_000_000 < 2.0**63:
+        return ""
+    when = pd.Timestamp(round(float(value) * 1_000_000), unit="ns")
+    return f"; in milliseconds, it would be {when}: set timestamp_format='epoch_milliseconds'"
+
+
+def _date_problems(series: pd.Series) -> dict[int, str]:
+    problems = {}
+    for row, value in enumerate(series.tolist()):
+        try:
+            stamp = pd.Timestamp(value)
+            if stamp is not pd.NaT:
+                stamp.as_unit("ns")
+        except (ValueError, TypeError, OverflowError) as exc:  # OutOfBoundsDatetime is one
+            problems[row] = f"{value!r} is not a date within {_RANGE}: {exc}"
+    return problems

@@ -32,7 +32,7 @@ from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, data
 from rtml.backends.local.store import Op, Store, quote
 from rtml.drift.monitor import Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
-from rtml.features.engine import FeatureEngine, LateRecordsError
+from rtml.features.engine import EventTimeError, FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
 from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
@@ -334,6 +334,8 @@ class LocalBackend(Backend):
                 engine.check(frame)
             except LateRecordsError as exc:
                 problems += [Problem(r, fs.timestamp, exc.reason) for r in exc.rows]
+            except EventTimeError as exc:
+                problems += [Problem(r, fs.timestamp, why) for r, why in exc.reasons.items()]
             except (SchemaError, TypeError, ValueError):
                 continue  # a wrong type or null here is reported by the schema check
         return problems

@@ -94,7 +94,8 @@ def set_aside(
     letters = []
     for row in bad:
         reason = "; ".join(str(p) for p in problems if p.row == row)
-        record = json_value(frame.iloc[row].to_dict())
+        # One row as a frame, not a Series: a Series of ints and floats is all floats.
+        record = json_value(frame.iloc[[row]].to_dict("records")[0])
         letters.append((record, reason))
     return frame.drop(index=bad).reset_index(drop=True), letters
 

@@ -45,7 +45,8 @@ def input_number(value: Any) -> float:
     if is_null(value):
         return math.nan
     if isinstance(value, datetime):
-        return cast(int, nanos_of(value, "auto")) / 1e9
+        nanos = nanos_of(value, "auto")
+        return math.nan if nanos is None else nanos / 1e9
     number = float(value)
     return number if abs(number) <= LARGEST_INPUT else math.nan  # NaN fails the test too
 
