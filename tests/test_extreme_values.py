@@ -11,14 +11,14 @@ import itertools
 import math
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import rtml
-from rtml.backends.local.model_inputs import LARGEST_INPUT
-from rtml.float_sums import float_sum
+from rtml.float_sums import LARGEST_INPUT, float_sum
 from rtml.metrics import WindowedMSE
 
 EXTREMES = [math.inf, -math.inf, 1.7e308, -1.7e308, 1e308, 1e200, -1e160, 2 * LARGEST_INPUT]
@@ -201,3 +201,28 @@ def test_an_infinite_error_leaving_the_mse_window_leaves_nothing_behind() -> Non
     for y, p in [(0.0, 1e200), (0.0, 0.1), (0.0, 0.2)]:  # 1e200 squared is inf
         metric.update(y, p)
     assert metric.get() == pytest.approx((0.1**2 + 0.2**2) / 2, rel=1e-12)
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    at=st.lists(st.integers(0, 1999), min_size=1, max_size=3, unique=True),
+    value=st.sampled_from(EXTREMES),
+)
+def test_drift_detection_skips_what_it_cannot_average(at, value) -> None:
+    """A watched field with inf or 1e200 among its values finds the changes it finds with the
+    value missing: before, ADWIN's mean became inf for good and the shift went unseen."""
+    rng = np.random.default_rng(0)
+    x = np.r_[rng.normal(0, 1, 1000), rng.normal(5, 1, 1000)]
+    with_value = pd.DataFrame(
+        {"id": range(2000), "x": [value if i in at else v for i, v in enumerate(x)]}
+    )
+    missing = with_value.assign(x=[None if i in at else v for i, v in enumerate(x)])
+    want = rtml.drift.univariate(missing, "x", key="id")
+    assert want.drifts and 1000 <= want.drifts[0] < 1100
+    assert rtml.drift.univariate(with_value, "x", key="id").drifts == want.drifts
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    monitor = backend.watch(rtml.drift.Monitor("m", source="tx", fields=["x"]))
+    for lo in range(0, 2000, 500):
+        tx.push(with_value.iloc[lo : lo + 500])
+    assert monitor.changes()["row"].tolist() == want.drifts

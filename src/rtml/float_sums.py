@@ -11,7 +11,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
-__all__ = ["SCALE", "float_sum"]
+__all__ = ["LARGEST_INPUT", "SCALE", "float_sum"]
+
+# The largest magnitude a model or a drift detector reads (beyond it a value is read as
+# missing): its square (1e300), and a billion of them summed, still fit a float (1.8e308).
+LARGEST_INPUT = 1e150
 
 # An exact power of two: scaling by it changes no digit of a float far from underflow.
 SCALE = 2.0**-64

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from rtml.drift.values import check_columns, numeric_column
+from rtml.float_sums import LARGEST_INPUT
 
 __all__ = ["DriftTracker", "check_detector"]
 
@@ -102,7 +103,10 @@ class DriftTracker:
         was given), ``value``, ``mean``, ``width``, ``drift``."""
         check_columns(frame, self.source, self.fields, self.key)
         matrix = np.column_stack([numeric_column(frame, f, self.source) for f in self.fields])
-        kept = ~np.isnan(matrix).any(axis=1)
+        # Missing values are skipped, and so are numbers ADWIN cannot average: one inf made
+        # its mean inf for good, and no change was ever found after it.
+        with np.errstate(invalid="ignore"):
+            kept = (np.abs(matrix) <= LARGEST_INPUT).all(axis=1)  # NaN fails it too
         positions = np.flatnonzero(kept) + self.rows
         keys = frame[self.key].to_numpy()[kept] if self.key is not None else positions
         self.rows += len(frame)

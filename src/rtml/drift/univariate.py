@@ -25,7 +25,8 @@ def univariate(
 
     ``frame`` is read in row order, which is the stream's order for what rtml returns
     (``Dataset.to_pandas()``, ``Backend.features(name)``, ``Deployment.outputs()``). Missing
-    values are skipped. ``key`` names a column to carry into the report.
+    values are skipped, and so are numbers ADWIN cannot average (infinite, or beyond ±1e150).
+    ``key`` names a column to carry into the report.
 
     >>> import numpy as np, pandas as pd, rtml
     >>> rng = np.random.default_rng(0)

@@ -7,6 +7,7 @@ parameters (cheaper than registering a DataFrame, which costs about 1 ms).
 
 from __future__ import annotations
 
+import atexit
 import threading
 from typing import Any, cast
 
@@ -22,6 +23,12 @@ __all__ = ["evaluate_sql", "evaluate_sql_row", "sql_type"]
 
 SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
 _local = threading.local()
+# Every thread's connection, held here too: one destroyed by its own thread as that thread
+# ended (a server's worker, at shutdown) made DuckDB abort the process ("terminate called
+# without an active exception", exit code 134). They are closed here instead: a finished
+# thread's when the next connection opens, the rest at exit.
+_opened: list[tuple[threading.Thread, duckdb.DuckDBPyConnection]] = []
+_opened_lock = threading.Lock()
 
 
 def _connection() -> duckdb.DuckDBPyConnection:
@@ -32,7 +39,20 @@ def _connection() -> duckdb.DuckDBPyConnection:
         # Times with a zone are read in UTC, as the store holds them (not the machine's zone).
         con.execute("SET TimeZone = 'UTC'")
         _local.con = con
+        with _opened_lock:
+            for thread, finished in [o for o in _opened if not o[0].is_alive()]:
+                finished.close()
+                _opened.remove((thread, finished))
+            _opened.append((threading.current_thread(), con))
     return con
+
+
+@atexit.register
+def _close_connections() -> None:
+    with _opened_lock:
+        for _, con in _opened:
+            con.close()
+        _opened.clear()
 
 
 def sql_type(series: pd.Series) -> str | None:

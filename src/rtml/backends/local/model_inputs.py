@@ -31,12 +31,10 @@ import numpy as np
 import pandas as pd
 
 from rtml.features.timestamps import nanos_of, to_nanos
+from rtml.float_sums import LARGEST_INPUT
 from rtml.nulls import is_null
 
 __all__ = ["LARGEST_INPUT", "input_number", "input_numbers", "learnable_frame", "learnable_label"]
-
-# Its square (1e300) and a billion of them summed still fit a float (at most 1.8e308).
-LARGEST_INPUT = 1e150
 
 
 def input_number(value: Any) -> float:
