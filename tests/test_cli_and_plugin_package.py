@@ -127,6 +127,18 @@ def test_status_and_compare_on_a_store(tmp_path) -> None:
         assert png.exit_code == 0 and "PNG export needs kaleido" in png.stdout
 
 
+def test_reading_commands_refuse_a_path_with_no_store(tmp_path, monkeypatch) -> None:
+    """A mistyped path is an error, not an empty store created there and shown empty."""
+    runner = CliRunner()
+    missing = tmp_path / "typo"
+    for command in (["status"], ["compare"], ["drift", "m"]):
+        result = runner.invoke(app, [*command, "--path", str(missing)])
+        assert result.exit_code == 1 and "no rtml store at" in result.stdout, result.stdout
+    monkeypatch.setenv("RTML_HOME", str(tmp_path / "home"))
+    assert runner.invoke(app, ["status"]).exit_code == 1
+    assert not missing.exists() and not (tmp_path / "home").exists()
+
+
 def test_drift_of_scores_and_of_fields_on_a_store(tmp_path) -> None:
     store = str(tmp_path / "store")
     rng = np.random.default_rng(1)

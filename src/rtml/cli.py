@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 import pandas as pd
@@ -48,10 +49,20 @@ def plugins(
 
 
 def _open(path: str | None) -> Any:
+    """The store at ``path``, which must exist: a command that reads one never creates an
+    empty store where a path was mistyped."""
     import rtml
+    from rtml.backends.local.store import holds_store
 
+    where = path if path is not None else os.environ.get("RTML_HOME", ".rtml")
+    if not holds_store(where):
+        console.print(
+            f"[red]error:[/red] no rtml store at {where!r} (a directory holding rtml.duckdb): "
+            "give its --path, or set RTML_HOME"
+        )
+        raise typer.Exit(1)
     try:
-        return rtml.connect("local", path=path)
+        return rtml.connect("local", path=where)
     except RtmlError as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

@@ -26,12 +26,21 @@ from rtml.errors import RtmlError
 from rtml.features.sql_eval import sql_type
 from rtml.nulls import or_none, python_value
 
-__all__ = ["Op", "Store", "StoreLocked"]
+__all__ = ["Op", "Store", "StoreLocked", "holds_store"]
 
 _DATABASE = "rtml.duckdb"
 _CHECKPOINT = "checkpoint.pkl"
 _LOCK = "lock"
 _SMALL = 16
+
+
+def holds_store(path: str) -> bool:
+    """Whether directory ``path`` holds an rtml store (its database file).
+
+    >>> holds_store("/nowhere")
+    False
+    """
+    return os.path.isfile(os.path.join(path, _DATABASE))
 
 
 @dataclass(frozen=True)
