@@ -148,3 +148,56 @@ def test_a_replay_from_files_pushes_what_a_replay_from_frames_pushes(tmp_path, s
 def test_events_of_another_type_are_refused_by_name() -> None:
     with pytest.raises(TypeError, match="the events must be a pandas DataFrame or a DataSource"):
         ReplaySimulator(EVENTS.to_dict("records"), "tx", timestamp="ts")
+
+
+def test_a_column_of_delays_times_the_labels_and_is_pushed_only_where_it_is_a_field() -> None:
+    """Naming a column of the labels as their delays used to push that column too: the labels
+    dataset refused it as an unknown column, on the first labels push."""
+    waits = LABELS.assign(wait=[(i * 7) % 40 for i in range(20)])
+    replay = ReplaySimulator(
+        EVENTS, "tx", timestamp="ts", labels=waits, labels_dataset="labels", label_delay="wait"
+    )
+    backend = _store("tx", "labels")
+    assert replay.run(backend, batch_size=3).pushed == {"tx": 20, "labels": 20}
+    stored = backend.dataset("labels").to_pandas()
+    assert list(stored.columns) == ["id", "y"]
+    arrival = sorted(range(20), key=lambda i: (10 * i + waits["wait"][i], i))
+    assert stored["id"].tolist() == arrival  # each label at its event's time plus its wait
+    kept = rtml.connect("local", path=":memory:")
+    kept.create_dataset("tx", key="id", schema={"id": "int", "ts": "int"})
+    kept.create_dataset("labels", key="id", schema={"id": "int", "y": "int", "wait": "int"})
+    replay.run(kept)
+    assert kept.dataset("labels").to_pandas()["wait"].tolist() == [
+        waits["wait"][i] for i in arrival
+    ]
+
+
+@pytest.mark.parametrize("wait", [np.nan, -1.0, np.inf, "soon"])
+def test_a_label_delay_that_is_not_a_wait_is_refused_by_row(wait) -> None:
+    waits = LABELS.assign(wait=[wait if i == 4 else 5.0 for i in range(20)])
+    with pytest.raises(ValueError, match=r"label delay at row\(s\) 4 is"):
+        ReplaySimulator(
+            EVENTS, "tx", timestamp="ts", labels=waits, labels_dataset="labels", label_delay="wait"
+        )
+
+
+@pytest.mark.parametrize("which", ["events", "labels"])
+def test_a_key_given_twice_is_refused_before_anything_is_pushed(which) -> None:
+    events, labels = EVENTS.copy(), LABELS.copy()
+    frame = events if which == "events" else labels
+    frame.loc[7, "id"] = 3
+    replay = ReplaySimulator(
+        events, "tx", timestamp="ts", labels=labels, labels_dataset="labels", label_delay="15s"
+    )
+    backend = _store("tx", "labels")
+    with pytest.raises(ValueError, match=r"key 'id' repeats at row\(s\) 7 \(3 is at row 3 too\)"):
+        replay.run(backend)
+    assert len(backend.dataset("tx")) == 0 and len(backend.dataset("labels")) == 0
+
+
+@pytest.mark.parametrize("when", [np.inf, 1.7e12, -1e300])
+def test_an_event_time_it_cannot_place_is_refused_by_row(when) -> None:
+    events = EVENTS.astype({"ts": "float64"})
+    events.loc[5, "ts"] = when
+    with pytest.raises(ValueError, match=r"time 'ts' cannot be placed at row\(s\) 5"):
+        ReplaySimulator(events, "tx", timestamp="ts")

@@ -11,7 +11,7 @@ import pandas as pd
 
 from rtml.backends.base import Backend
 from rtml.durations import parse_duration
-from rtml.features.timestamps import to_nanos
+from rtml.features.timestamps import time_problems, to_nanos
 from rtml.simulate.base import SimulationResult, Simulator
 from rtml.sources.base import DataSource
 from rtml.whole_numbers import is_whole
@@ -75,11 +75,27 @@ class ReplaySimulator(Simulator):
                 f"row(s) {', '.join(map(str, missing[:10]))}"
                 f"{' ...' if len(missing) > 10 else ''}: a replay places each event at its time"
             )
-        self.events = events.sort_values(timestamp, kind="stable").reset_index(drop=True)
+        beyond = time_problems(events[timestamp], "auto")
+        if beyond:
+            row, reason = next(iter(beyond.items()))
+            raise ValueError(
+                f"replay into {dataset!r}: the events' time {timestamp!r} cannot be placed at "
+                f"row(s) {', '.join(map(str, list(beyond)[:10]))}: row {row}: {reason}"
+            )
+        ordered = events.reset_index(drop=True).sort_values(timestamp, kind="stable")
+        self._given_row = ordered.index.to_numpy()  # where each event was in what was given
+        self.events = ordered.reset_index(drop=True)
         self.dataset = dataset
         self.timestamp = timestamp
         self.labels = labels
         self.labels_dataset = labels_dataset
+        # A column of the labels named as their delays times them; it is pushed only if the
+        # labels dataset has a field of its name.
+        self.delay_column = (
+            label_delay
+            if isinstance(label_delay, str) and labels is not None and label_delay in labels
+            else None
+        )
         self.delay_seconds = self._delays(label_delay)
         self.key = key
 
@@ -94,8 +110,19 @@ class ReplaySimulator(Simulator):
         if self.labels is None or len(delays) != len(self.labels):
             raise ValueError("per-record label delays need one delay per label")
         if pd.api.types.is_timedelta64_dtype(delays.dtype):
-            return delays.dt.total_seconds().to_numpy(dtype="float64")
-        return delays.to_numpy(dtype="float64")
+            seconds = delays.dt.total_seconds().to_numpy(dtype="float64")
+        else:
+            seconds = pd.to_numeric(delays, errors="coerce").to_numpy(dtype="float64")
+        with np.errstate(invalid="ignore"):
+            bad = np.flatnonzero(~(np.isfinite(seconds) & (seconds >= 0))).tolist()
+        if bad:
+            shown = delays.tolist()
+            raise ValueError(
+                f"replay into {self.labels_dataset!r}: the label delay at row(s) "
+                f"{', '.join(map(str, bad[:10]))} is {shown[bad[0]]!r}: expected a number of "
+                f"seconds >= 0 or a timedelta, for every label"
+            )
+        return seconds
 
     def _stream(self, backend: Backend) -> pd.DataFrame:
         # Event times in seconds, whatever the column's unit (datetime64[us] included).
@@ -169,6 +196,7 @@ class ReplaySimulator(Simulator):
                 backend.dataset(name)  # a missing dataset fails here, before any push
         stream = self._stream(backend)
         self._check_options(batch_size, already, limit, duration, speed)
+        self._check_keys(backend)
         if already:
             # Each dataset's records are pushed in stream order, whatever the batching: the
             # first N of a dataset's stream entries are the N it already holds.
@@ -185,7 +213,10 @@ class ReplaySimulator(Simulator):
             until = stream["time"].iloc[start] + parse_duration(duration) / 1e9
             end = min(end, int(np.searchsorted(stream["time"].to_numpy(), until, side="right")))
         result = SimulationResult(position=start)
-        targets = {0: (self.dataset, self.events), 1: (self.labels_dataset, self.labels)}
+        targets = {
+            0: (self.dataset, self.events),
+            1: (self.labels_dataset, self._pushed_labels(backend)),
+        }
         wall_start, stream_start = time.monotonic(), None
         with _progress(progress, end - start) as advance:
             for lo in range(start, end, batch_size):
@@ -208,6 +239,36 @@ class ReplaySimulator(Simulator):
                 advance(len(chunk))
         result.finished = result.position >= len(stream)
         return result
+
+    def _pushed_labels(self, backend: Backend) -> pd.DataFrame | None:
+        """The labels as pushed: without the column of their delays, unless the labels
+        dataset has a field of its name."""
+        if self.labels is None or self.labels_dataset is None or self.delay_column is None:
+            return self.labels
+        if self.delay_column in backend.dataset(self.labels_dataset).schema:
+            return self.labels
+        return self.labels.drop(columns=[self.delay_column])
+
+    def _check_keys(self, backend: Backend) -> None:
+        """Refuse, before anything is pushed, a key given twice in the events or the labels:
+        its second record would stop the replay halfway."""
+        key = self.key or backend.dataset(self.dataset).key
+        # The events are checked in the order given, as their rows are named.
+        checks = [(self.dataset, self.events.iloc[np.argsort(self._given_row)])]
+        if self.labels is not None and self.labels_dataset is not None:
+            checks.append((self.labels_dataset, self.labels))
+        for name, frame in checks:
+            if key not in frame.columns:
+                continue  # reported by name where the key is read
+            twice = np.flatnonzero(frame[key].duplicated().to_numpy()).tolist()
+            if twice:
+                keys = frame[key].tolist()
+                value = keys[twice[0]]
+                raise ValueError(
+                    f"replay into {name!r}: key {key!r} repeats at row(s) "
+                    f"{', '.join(map(str, twice[:10]))} ({value!r} is at row "
+                    f"{keys.index(value)} too): each record of a dataset needs its own key"
+                )
 
     def _check_options(
         self,
