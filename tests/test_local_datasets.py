@@ -260,6 +260,25 @@ def invert(x: float) -> float:
     return 1.0 / x
 
 
+def pair(x: float) -> float | list[float]:
+    return [x, x] if x > 1 else x
+
+
+def test_a_udf_giving_more_than_one_value_is_refused_by_name_and_row(backend) -> None:
+    """It used to fail inside pandas ("Data must be 1-dimensional"), naming neither."""
+    ds = backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
+    udf = rtml.features.UDF("both", fn=pair, args=["x"])
+    backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udf]))
+    with pytest.raises(rtml.SpecError, match=r"UDF 'both': row 1: 'pair' returned \[2.0, 2.0\]"):
+        ds.push([{"id": 1, "ts": 1, "x": 0.5}, {"id": 2, "ts": 2, "x": 2.0}])
+    assert len(ds) == 0
+
+
+def test_a_udf_mixing_numbers_and_text_keeps_the_numbers() -> None:
+    udf = rtml.features.UDF("size", fn=lambda x: 1 if x < 5 else "big", args=["x"])
+    assert udf.compute(pd.DataFrame({"x": [1.0, 7.0]})).tolist() == [1, "big"]  # not '1'
+
+
 @pytest.mark.parametrize("size", [1, 3, 40])  # small pushes travel as query parameters
 def test_null_integers_are_accepted_and_read_as_null(backend, size) -> None:
     tx = backend.create_dataset("tx", key="id", schema={"id": "int", "n": "int", "ts": "int"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -61,7 +61,8 @@ class UDF(RowFeature):
                     )
                 return out
             columns = [frame[a].tolist() for a in self.args]
-            return np.asarray([self.fn(*row) for row in zip(*columns, strict=True)] if n else [])
+            values = [self.fn(*row) for row in zip(*columns, strict=True)]
+            return self._column(values)
         except SpecError:
             raise
         except Exception as exc:
@@ -69,3 +70,19 @@ class UDF(RowFeature):
                 f"UDF {self.name!r}: {getattr(self.fn, '__name__', self.fn)!r} raised "
                 f"{type(exc).__name__}: {exc}"
             ) from exc
+
+    def _column(self, values: list[object]) -> np.ndarray:
+        """The values of one call per record, as a column: refused by row where one is not a
+        single value (a list would make a 2-D array, refused later by pandas without a name)."""
+        for row, value in enumerate(values):
+            if isinstance(value, list | tuple | dict | set) or np.ndim(cast(Any, value)) > 0:
+                raise SpecError(
+                    f"UDF {self.name!r}: row {row}: {getattr(self.fn, '__name__', self.fn)!r} "
+                    f"returned {value!r} ({type(value).__name__}); a feature value is one "
+                    f"number, text, boolean, time or null"
+                )
+        out = np.asarray(values)
+        if out.dtype.kind in "US" and not all(isinstance(v, str) for v in values):
+            # numpy would write the numbers among text as text: 1 became '1'.
+            out = np.asarray(values, dtype=object)
+        return out
