@@ -11,13 +11,13 @@ import math
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import rtml
 from rtml.testing.server import running_server
 
-NANOS = 2**63 - 1
+NANOS = 2**62
 FEATURES = [rtml.features.Aggregate("n_1h", column="x", op="count", by="card", window="1h")]
 
 
@@ -28,7 +28,9 @@ def holdable(t: float | int, scale: int) -> bool:
 times = st.one_of(
     st.integers(-(2**63), 2**63 - 1),
     st.floats(allow_nan=False),
-    st.sampled_from([1_700_000_000, 1_700_000_000_000, 1.7e12, 9_223_372_036, 9_223_372_037]),
+    st.sampled_from(
+        [1_700_000_000, 1_700_000_000_000, 1.7e12, 4_611_686_018, 4_611_686_019, -4_611_686_018]
+    ),
 )
 
 
@@ -44,6 +46,9 @@ def store(backend: rtml.Backend, kind: str, fmt: str = "auto") -> rtml.Dataset:
 
 
 @settings(max_examples=60, deadline=None)
+# The first and last times it holds: their gap fits int64 (with the full int64 range, it
+# overflowed and the later one was refused as late).
+@example(values=[-4_611_686_018, 4_611_686_018], fmt="auto")
 @given(
     values=st.lists(times, min_size=1, max_size=6),
     fmt=st.sampled_from(["auto", "epoch_milliseconds"]),
@@ -136,3 +141,8 @@ def test_rtml_serve_refuses_them_by_row_too() -> None:
             tx.push([{"id": 1, "card": "a", "t": 1_700_000_000_000, "x": 1.0}])
         assert len(tx) == 0
         backend.close()
+
+
+def test_a_duration_beyond_the_longest_is_refused_by_name() -> None:
+    with pytest.raises(rtml.SpecError, match="longer than the longest duration rtml keeps"):
+        rtml.features.Aggregate("n", column="x", op="count", by="card", window="99999999999d")

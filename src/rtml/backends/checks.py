@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from rtml.backends.base import Inputs, Labels
+from rtml.column_types import type_of
 from rtml.errors import SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.models.base import ModelSpec
@@ -48,7 +49,7 @@ def check_deploy_call(
 
 def _type_name(column: Any) -> str:
     """A schema's column (a ``Column``, or its text such as ``"int!"``) as its type's name."""
-    return str(getattr(column, "type", column)).rstrip("!")
+    return str(type_of(column))
 
 
 def _kind(column: Any) -> str:

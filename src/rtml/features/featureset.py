@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import SerializeAsAny, field_validator, model_validator
 
+from rtml.column_types import type_of
 from rtml.durations import parse_duration
 from rtml.errors import SpecError
 from rtml.features.base import Feature, WindowFeature
@@ -136,7 +137,7 @@ class FeatureSet(Spec):
         given the dataset's schema (column to type), also what cannot run on its types."""
         available = set(columns)
         if isinstance(columns, Mapping):
-            self._check_types({str(c): getattr(t, "type", t) for c, t in columns.items()})
+            self._check_types({str(c): type_of(t) for c, t in columns.items()})
         if self.timestamp not in available:
             raise SpecError(
                 f"FeatureSet {self.name!r}: timestamp column {self.timestamp!r} is not in dataset "

@@ -10,9 +10,12 @@ import pandas as pd
 
 __all__ = ["nanos_of", "time_problems", "to_nanos"]
 
-# Event times are int64 nanoseconds since the epoch: 1677-09-21 to 2262-04-11.
-_LARGEST_NS = 2**63 - 1
-_RANGE = "the event times rtml holds (1677-09-21 to 2262-04-11, as int64 nanoseconds)"
+# Event times are int64 nanoseconds since the epoch, kept less than 2**62 from it (1823-11-12 to
+# 2116-02-20): then the gap between two times, and a time minus a window and a delay (see
+# rtml.durations.LONGEST), are int64 too, where the full range would overflow silently.
+_LARGEST_NS = 2**62
+_RANGE = "the event times rtml holds (1823-11-12 to 2116-02-20)"
+_FIRST, _LAST = pd.Timestamp(-_LARGEST_NS), pd.Timestamp(_LARGEST_NS)
 
 
 def to_nanos(series: pd.Series, fmt: str) -> np.ndarray:
@@ -62,15 +65,17 @@ def nanos_of(value: Any, fmt: str) -> int | None:
             return None
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
+        if not _FIRST < stamp < _LAST:
+            return None
         return int(stamp.as_unit("ns").value)
     scale = 1_000_000 if fmt == "epoch_milliseconds" else 1_000_000_000
     if isinstance(value, int | np.integer):
         nanos = int(value) * scale
-    elif isinstance(value, float | np.floating) and abs(float(value)) * scale < 2.0**63:
+    elif isinstance(value, float | np.floating) and abs(float(value)) * scale < _LARGEST_NS:
         nanos = int(np.round(np.float64(value) * scale))  # NaN and inf fail the test above
     else:
         return None
-    return nanos if -_LARGEST_NS <= nanos <= _LARGEST_NS else None
+    return nanos if -_LARGEST_NS < nanos < _LARGEST_NS else None
 
 
 def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
@@ -79,13 +84,11 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
     in milliseconds read as seconds is the common case, and the reason says so.
 
     >>> time_problems(pd.Series([1_700_000_000, 1_700_000_000_000]), "auto")[1]
-    "1700000000000 is beyond the event times rtml holds (1677-09-21 to 2262-04-11, as int64 nanoseconds) read as epoch seconds; in milliseconds, it would be 2023-11-14 22:13:20: set timestamp_format='epoch_milliseconds'"
+    "1700000000000 is beyond the event times rtml holds (1823-11-12 to 2116-02-20) read as epoch seconds; in milliseconds, it would be 2023-11-14 22:13:20: set timestamp_format='epoch_milliseconds'"
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
-        if str(series.dtype).startswith("datetime64[ns"):
-            return {}  # held as nanoseconds already
         values = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
-        beyond = ((values < pd.Timestamp.min) | (values > pd.Timestamp.max)).to_numpy()
+        beyond = ((values <= _FIRST) | (values >= _LAST)).to_numpy()
         shown = series.astype(str).tolist()
         return {row: f"{shown[row]} is beyond {_RANGE}" for row in np.flatnonzero(beyond).tolist()}
     if fmt == "datetime":
@@ -98,7 +101,7 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
     else:
         floats = series.to_numpy(dtype="float64")
         with np.errstate(invalid="ignore", over="ignore"):
-            bad = ~(np.abs(floats * scale) < 2.0**63)  # NaN (infinite inputs) fails it too
+            bad = ~(np.abs(floats * scale) < _LARGEST_NS)  # NaN (infinite inputs) fails it too
     values = series.tolist()
     problems = {}
     for row in np.flatnonzero(bad).tolist():
@@ -110,7 +113,7 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
 
 def _milliseconds_hint(value: Any) -> str:
     """What an epoch in seconds out of range would be in milliseconds, when that is in range."""
-    if not abs(float(value)) * 1_000_000 < 2.0**63:
+    if not abs(float(value)) * 1_000_000 < _LARGEST_NS:
         return ""
     when = pd.Timestamp(round(float(value) * 1_000_000), unit="ns")
     return f"; in milliseconds, it would be {when}: set timestamp_format='epoch_milliseconds'"
@@ -121,8 +124,10 @@ def _date_problems(series: pd.Series) -> dict[int, str]:
     for row, value in enumerate(series.tolist()):
         try:
             stamp = pd.Timestamp(value)
-            if stamp is not pd.NaT:
-                stamp.as_unit("ns")
+            if stamp is not pd.NaT and stamp.tzinfo is not None:
+                stamp = stamp.tz_convert("UTC").tz_localize(None)
+            if stamp is not pd.NaT and not _FIRST < stamp < _LAST:
+                raise ValueError(f"{stamp} is outside that range")
         except (ValueError, TypeError, OverflowError) as exc:  # OutOfBoundsDatetime is one
             problems[row] = f"{value!r} is not a date within {_RANGE}: {exc}"
     return problems

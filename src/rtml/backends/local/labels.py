@@ -17,6 +17,7 @@ import pandas as pd
 
 from rtml.backends.base import Labels
 from rtml.backends.local.schema import Problem
+from rtml.column_types import type_of
 from rtml.errors import SpecError
 from rtml.models.base import ModelSpec
 from rtml.nulls import is_null, python_value
@@ -94,8 +95,7 @@ def holds_text(labels: Labels | None, label_schema: dict[str, Any]) -> bool:
     """
     if labels is None:
         return False
-    column = label_schema.get(labels.field)
-    return getattr(column, "type", column) == "string"
+    return type_of(label_schema.get(labels.field)) == "string"
 
 
 def check_label_type(
@@ -118,8 +118,7 @@ def check_label_type(
     """
     if labels is None:
         return
-    column = label_schema.get(labels.field)
-    kind = getattr(column, "type", column)
+    kind = type_of(label_schema.get(labels.field))
     numeric = kind in ("int", "float", "bool")
     if model.task == "regression" and not numeric:
         raise SpecError(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from rtml.backends.base import DriftMonitor
+from rtml.column_types import type_of
 from rtml.drift.categorical import CategoryTracker
 from rtml.drift.monitor import Monitor
 from rtml.drift.tracker import DriftTracker
@@ -157,7 +158,7 @@ def watched_key(backend: LocalBackend, spec: Monitor) -> str:
         # ADWIN reads numbers: on text or times it would refuse every later push to the
         # dataset (its rows reach the monitor inside the push), so it is refused here.
         for field in spec.fields:
-            kind = getattr(dataset.schema.get(field), "type", None)
+            kind = type_of(dataset.schema.get(field))
             if kind in ("string", "timestamp"):
                 raise SpecError(
                     f"monitor {spec.name!r}: field {field!r} of {spec.source!r} holds {kind} "
