@@ -30,9 +30,11 @@ def sample_var(xs: list[float]) -> float | None:
     n = len(xs)
     if n < 2:
         return None
-    # Two passes with exactly rounded sums: accurate even when the mean dwarfs the spread. The
-    # mean is taken scaled down, so that values near the largest float keep a finite mean.
-    mean = float_sum([x * SCALE for x in xs]) / n / SCALE
+    # Two passes with exactly rounded sums: accurate even when the mean dwarfs the spread.
+    mean = float_sum(xs) / n
+    if math.isinf(mean) and all(math.isfinite(x) for x in xs):
+        # Values near the largest float: their mean is one, though their sum is not.
+        mean = float_sum([x * SCALE for x in xs]) / n / SCALE
     deviations = [x - mean for x in xs]
     return float_sum([d * d for d in deviations]) / (n - 1)  # d * d: inf, not OverflowError
 
