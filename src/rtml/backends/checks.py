@@ -123,6 +123,7 @@ def check_inputs_and_labels(
             f"deployment {name!r}: input column(s) {', '.join(map(repr, unknown))} are not in "
             f"{inputs.source!r} (available: {', '.join(sorted(available))})"
         )
+    check_numerical_inputs(name, inputs, dataset, schema_of(dataset))
     if labels is not None and labels.field not in schema_of(labels.dataset):
         raise SpecError(
             f"deployment {name!r}: label field {labels.field!r} is not in dataset "
@@ -131,6 +132,24 @@ def check_inputs_and_labels(
     if labels is not None and key_of is not None:
         check_label_keys(name, dataset, labels, key_of, schema_of)
     return dataset
+
+
+def check_numerical_inputs(name: str, inputs: Inputs, dataset: str, schema: dict[str, Any]) -> None:
+    """Refuse a numerical input that is a text column of the dataset: a model reads it as a
+    number, so every later push to the dataset would fail inside the deployment ("could not
+    convert string to float"), whichever model it was meant for.
+
+    >>> check_numerical_inputs("m", Inputs("tx", numerical=["who"]), "tx", {"who": "string"})
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': numerical input 'who' of 'tx' holds string values, and a model reads numbers there (give it as categorical=[...] instead)
+    """
+    for column in inputs.numerical:
+        if type_of(schema.get(column)) == "string":
+            raise SpecError(
+                f"deployment {name!r}: numerical input {column!r} of {dataset!r} holds string "
+                f"values, and a model reads numbers there (give it as categorical=[...] instead)"
+            )
 
 
 def check_window(window: Any) -> None:

@@ -202,6 +202,25 @@ class BackendConformance:
             match="learns numbers, but field 'y'",
         )
 
+    def test_a_text_column_as_a_numerical_input_is_refused(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        """A model reads a numerical input as a number: a text column there is refused when
+        deployed. Accepted, it made every later push to the dataset fail ("could not convert
+        string to float"), for every deployment on it."""
+        events, labels = _events(10)
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:5])
+        backend.create_dataset("labels", key="id", df=labels)
+        with pytest.raises(rtml.SpecError, match="numerical input 'card' of 'tx' holds string"):
+            backend.deploy(
+                "m",
+                classifier,
+                inputs=rtml.Inputs(source="tx", numerical=["amount", "card"]),
+                labels=rtml.Labels(dataset="labels", field="y"),
+            )
+        assert backend.deployments() == []
+        assert tx.push(events.iloc[5:]) == 5
+
     def test_a_deployment_scores_every_event_and_learns(
         self, backend: Any, classifier: rtml.ModelSpec
     ) -> None:

@@ -26,7 +26,7 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
-from rtml.backends.checks import check_label_keys, check_window
+from rtml.backends.checks import check_label_keys, check_numerical_inputs, check_window
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.labels import Learner, check_label_type, label_problems
 from rtml.backends.local.prediction_records import prediction_records
@@ -256,6 +256,7 @@ class TurboMLBackend(Backend):
             schema_of=lambda n: dict(self.dataset(n).schema),
         )
         check_label_type(name, model, labels, dict(self.dataset(labels.dataset).schema))
+        check_numerical_inputs(name, inputs, source, dict(self.dataset(source).schema))
         online = self._online(source)
         model_inputs = online.get_model_inputs(
             numerical_fields=list(inputs.numerical), categorical_fields=list(inputs.categorical)
