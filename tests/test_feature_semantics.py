@@ -157,3 +157,22 @@ def test_a_sql_feature_reads_the_same_columns_whatever_the_batch_size(rows) -> N
     assert SQL("s", '"a" * "b"').compute(frame).tolist() == [2.0 * i for i in range(rows)]
     with pytest.raises(SpecError, match="'mixed'"):
         SQL("mixed", '"a" + b').compute(frame)
+
+
+@given(
+    xs=st.lists(st.one_of(st.none(), st.floats(-5, 5)), min_size=1, max_size=80),
+    cut=st.integers(0, 80),
+)
+def test_a_null_text_from_sql_is_missing_at_every_batch_size(xs, cut) -> None:
+    """NULL text came back as the text '?' (numpy's fill value for objects), in pushes of any
+    size: stored as a feature value, and a category of its own to a model."""
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float", "t": "float"})
+    level = SQL("level", """CASE WHEN "x" > 1 THEN 'high' END""")
+    backend.materialize(FeatureSet(name="f", dataset="tx", timestamp="t", features=[level]))
+    records = [{"id": i, "x": x, "t": float(i)} for i, x in enumerate(xs)]
+    for part in (records[:cut], records[cut:]):  # small pushes go as parameters, large as frames
+        if part:
+            tx.push(part)
+    got = backend.features("f").sort_values("id")["level"].tolist()
+    assert got == ["high" if x is not None and x > 1 else None for x in xs]

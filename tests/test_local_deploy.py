@@ -175,3 +175,24 @@ def test_every_label_is_learned_once_whatever_the_order(order) -> None:
         lb.push(labels.iloc[label_row : label_row + 1])
     assert len(model.outputs()) == 40
     assert len(model.evaluate("WindowedAccuracy", window=5)) == 40
+
+
+@pytest.mark.parametrize(
+    "spec", [rtml.models.LogisticRegression(), rtml.models.OnlineLinearClassifier()]
+)
+def test_a_feature_of_text_as_a_numerical_input_is_refused_by_input_and_row(spec) -> None:
+    """A feature set's features have no declared type, so deploy cannot refuse this one: its
+    pushes are, naming the deployment, the input and the row (it was float()'s "could not
+    convert string to float: 'low'")."""
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float", "t": "float"})
+    level = rtml.features.SQL("level", """CASE WHEN "x" > 1 THEN 'high' END""")  # else NULL
+    backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="t", features=[level]))
+    model = backend.deploy("m", spec, inputs=rtml.Inputs("f", numerical=["x", "level"]))
+    refused = r"deployment 'm': numerical input 'level', row 1: expected a number, got 'high'"
+    with pytest.raises(rtml.SchemaError, match=refused):
+        tx.push([{"id": 1, "x": 0.5, "t": 1.0}, {"id": 2, "x": 2.0, "t": 2.0}])
+    assert len(tx) == 0 and len(model.outputs()) == 0
+    with pytest.raises(rtml.SchemaError, match="numerical input 'level', row 0"):
+        model.predict({"id": 3, "x": 5.0, "t": 3.0})
+    assert 0.0 <= model.predict({"id": 4, "x": 0.5, "t": 4.0})["score"] <= 1.0  # NULL: missing

@@ -118,12 +118,21 @@ def _parameter_query(features: list[SQL], frame: pd.DataFrame) -> tuple[str, lis
 
 
 def _as_array(values: Any) -> np.ndarray:
+    """A result column as an array: NULL as NaN among numbers, as None otherwise.
+
+    >>> _as_array(np.ma.masked_array(["high", "x"], mask=[False, True], dtype=object)).tolist()
+    ['high', None]
+    """
     if isinstance(values, np.ma.MaskedArray):
         # NULLs come back masked; numbers become NaN, anything else None.
         masked: Any = values
         if masked.dtype.kind in "iubf":
             return np.asarray(masked.astype("float64").filled(np.nan))
-        return np.asarray(masked.astype(object).filled(None))
+        # Not filled(None): None there means the array's own fill value, '?' for objects, so
+        # a NULL text came back as the text '?'.
+        out = np.asarray(masked.data, dtype=object)
+        out[np.ma.getmaskarray(masked)] = None
+        return out
     return np.asarray(values)
 
 

@@ -23,13 +23,14 @@ from rtml.backends.base import (
 )
 from rtml.backends.checks import check_window
 from rtml.backends.local.model_inputs import (
+    first_not_a_number,
     input_number,
     input_numbers,
     learnable_frame,
     learnable_label,
 )
 from rtml.backends.local.prediction_records import prediction_records
-from rtml.errors import NotFound, RtmlError, SpecError
+from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.frames import stack_rows
 from rtml.models.base import (
     BatchModel,
@@ -192,7 +193,10 @@ class LocalDeployment(Deployment):
         text as text."""
         x: dict[str, Any] = {}
         for c in self.inputs.numerical:
-            number = input_number(row.get(c))
+            try:
+                number = input_number(row.get(c))
+            except (TypeError, ValueError):
+                raise self._not_a_number(c, [row.get(c)]) from None
             if number == number:  # not NaN: missing, or a number the model cannot take
                 x[c] = number
         for c in self.inputs.categorical:
@@ -203,7 +207,7 @@ class LocalDeployment(Deployment):
 
     def _inputs_of(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
         """Each row's model inputs, as :meth:`features_of` gives them (vectorised)."""
-        numerical = [input_numbers(frame[c]) for c in self.inputs.numerical]
+        numerical = [self._numbers(frame, c) for c in self.inputs.numerical]
         categorical = [
             [None if is_null(v) else str(v) for v in frame[c].tolist()]
             for c in self.inputs.categorical
@@ -221,10 +225,31 @@ class LocalDeployment(Deployment):
             rows = [{k: v for k, v in row.items() if v is not None and v == v} for row in rows]
         return rows
 
+    def _numbers(self, frame: pd.DataFrame, column: str) -> list[float]:
+        try:
+            return input_numbers(frame[column])
+        except (TypeError, ValueError):
+            raise self._not_a_number(column, frame[column].tolist()) from None
+
+    def _not_a_number(self, column: str, values: list[Any]) -> SchemaError:
+        """A numerical input holding something that is not a number (a feature of text): the
+        push or the prediction is refused by input and row, not by float()'s message."""
+        row, value = first_not_a_number(values) or (0, values[0] if values else None)
+        return SchemaError(
+            f"deployment {self.name!r}: numerical input {column!r}, row {row}: expected a "
+            f"number, got {value!r} ({type(value).__name__}); a model reads numbers there "
+            f"(text goes in categorical=[...])"
+        )
+
     def _batch_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A batch learner's inputs: the input columns, numbers it cannot take set to NaN."""
         inputs = frame[list(self.inputs.columns)].reset_index(drop=True)
-        return learnable_frame(inputs, self.inputs.numerical)
+        try:
+            return learnable_frame(inputs, self.inputs.numerical)
+        except (TypeError, ValueError):
+            for c in self.inputs.numerical:
+                self._numbers(inputs, c)  # names the input and the row
+            raise
 
     def learn(self, frame: pd.DataFrame, y: Any, batch_size: int = 1000) -> None:
         """Train on history (rows with the input columns, and their labels) without scoring:

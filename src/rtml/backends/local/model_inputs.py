@@ -34,7 +34,14 @@ from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.float_sums import LARGEST_INPUT
 from rtml.nulls import is_null
 
-__all__ = ["LARGEST_INPUT", "input_number", "input_numbers", "learnable_frame", "learnable_label"]
+__all__ = [
+    "LARGEST_INPUT",
+    "first_not_a_number",
+    "input_number",
+    "input_numbers",
+    "learnable_frame",
+    "learnable_label",
+]
 
 
 def input_number(value: Any) -> float:
@@ -98,3 +105,18 @@ def learnable_label(y: Any) -> bool:
     if is_null(y):
         return False
     return not isinstance(y, float | np.floating) or math.isfinite(y)
+
+
+def first_not_a_number(values: list[Any]) -> tuple[int, Any] | None:
+    """The first row and value of ``values`` that :func:`input_number` cannot read (text, say),
+    or ``None``.
+
+    >>> first_not_a_number([1.5, None, "high"])
+    (2, 'high')
+    """
+    for row, value in enumerate(values):
+        try:
+            input_number(value)
+        except (TypeError, ValueError):
+            return row, value
+    return None
