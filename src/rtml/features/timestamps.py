@@ -88,11 +88,16 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
     """
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
-        beyond = ((values <= _FIRST) | (values >= _LAST)).to_numpy()
-        shown = series.astype(str).tolist()
-        return {row: f"{shown[row]} is beyond {_RANGE}" for row in np.flatnonzero(beyond).tolist()}
+        beyond = np.flatnonzero(((values <= _FIRST) | (values >= _LAST)).to_numpy()).tolist()
+        return {row: f"{series.iloc[row]} is beyond {_RANGE}" for row in beyond}
     if fmt == "datetime":
-        return _date_problems(series)
+        try:
+            parsed = pd.to_datetime(series)  # as to_nanos reads them: all at once
+        except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
+            return _date_problems(series)  # one by one, to name each
+        rows = list(time_problems(parsed, "auto"))
+        found = _date_problems(series.iloc[rows]) if rows else {}
+        return {rows[i]: reason for i, reason in found.items()}
     scale = 1_000_000 if fmt == "epoch_milliseconds" else 1_000_000_000
     unit = "milliseconds" if fmt == "epoch_milliseconds" else "seconds"
     if pd.api.types.is_integer_dtype(series.dtype):
@@ -102,10 +107,10 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
         floats = series.to_numpy(dtype="float64")
         with np.errstate(invalid="ignore", over="ignore"):
             bad = ~(np.abs(floats * scale) < _LARGEST_NS)  # NaN (infinite inputs) fails it too
-    values = series.tolist()
     problems = {}
-    for row in np.flatnonzero(bad).tolist():
-        value = values[row]
+    for row in np.flatnonzero(bad).tolist():  # usually none: no list is made then
+        value = series.iloc[row]
+        value = value.item() if isinstance(value, np.generic) else value
         reason = f"{value!r} is beyond {_RANGE} read as epoch {unit}"
         problems[row] = reason + (_milliseconds_hint(value) if unit == "seconds" else "")
     return problems
