@@ -116,13 +116,7 @@ def test_a_history_of_times_it_cannot_hold_is_refused_when_materialized() -> Non
 
 def test_text_dates_beyond_the_range_are_refused_by_row() -> None:
     backend = rtml.connect("local", path=":memory:")
-    tx = backend.create_dataset(
-        "tx", key="id", schema={"id": "int", "card": "string", "t": "string", "x": "float"}
-    )
-    features = rtml.FeatureSet(
-        name="f", dataset="tx", timestamp="t", timestamp_format="datetime", features=FEATURES
-    )
-    backend.materialize(features)
+    tx = store(backend, "string", fmt="datetime")
     with pytest.raises(rtml.SchemaError, match=r"row 1, field 't': '3000-01-01' is not a date"):
         tx.push(
             [
@@ -146,3 +140,19 @@ def test_rtml_serve_refuses_them_by_row_too() -> None:
 def test_a_duration_beyond_the_longest_is_refused_by_name() -> None:
     with pytest.raises(rtml.SpecError, match="longer than the longest duration rtml keeps"):
         rtml.features.Aggregate("n", column="x", op="count", by="card", window="99999999999d")
+
+
+def test_text_dates_of_mixed_forms_read_the_same_in_one_push_or_apart() -> None:
+    """pandas infers one format from a batch's first date: a push mixing forms failed with its
+    ValueError, and the same text could read differently in another batch."""
+    dates = ["2024-01-01T01:00:00+01:00", "2024-01-01 00:30", "2024-01-01T00:45:00Z"]
+
+    def counts(pushes: list[list[int]]) -> list[int]:
+        backend = rtml.connect("local", path=":memory:")
+        tx = store(backend, "string", fmt="datetime")
+        for rows in pushes:
+            tx.push([{"id": i, "card": "a", "t": dates[i], "x": 1.0} for i in rows])
+        return backend.features("f").sort_values("id")["n_1h"].tolist()
+
+    # 00:00, 00:30 and 00:45 UTC: each sees those before it within the hour.
+    assert counts([[0, 1, 2]]) == counts([[0], [1], [2]]) == [1, 2, 3]

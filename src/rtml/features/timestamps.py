@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["nanos_of", "time_problems", "to_nanos"]
+__all__ = ["nanos_of", "parse_dates", "time_problems", "to_nanos"]
 
 # Event times are int64 nanoseconds since the epoch, kept less than 2**62 from it (1823-11-12 to
 # 2116-02-20): then the gap between two times, and a time minus a window and a delay (see
@@ -35,12 +35,23 @@ def to_nanos(series: pd.Series, fmt: str) -> np.ndarray:
         values = series.dt.tz_convert("UTC").dt.tz_localize(None) if series.dt.tz else series
         return values.astype("datetime64[ns]").to_numpy().view("int64")
     if fmt == "datetime":
-        return to_nanos(pd.to_datetime(series), "auto")
+        return to_nanos(parse_dates(series), "auto")
     scale = 1_000_000 if fmt == "epoch_milliseconds" else 1_000_000_000
     if pd.api.types.is_integer_dtype(series.dtype):
         return series.to_numpy(dtype="int64") * scale
     floats = series.to_numpy(dtype="float64")
     return np.round(floats * scale).astype("int64")
+
+
+def parse_dates(series: pd.Series) -> pd.Series:
+    """Text dates as times in UTC (a date with a zone converted, one without read as UTC), each
+    parsed on its own: pandas otherwise infers one format from the first, so a push mixing
+    forms failed, and the same text could read differently in another batch.
+
+    >>> parse_dates(pd.Series(["2024-01-01T01:00:00+01:00", "2024-01-01 00:30"])).tolist()
+    [Timestamp('2024-01-01 00:00:00'), Timestamp('2024-01-01 00:30:00')]
+    """
+    return pd.to_datetime(series, format="mixed", utc=True).dt.tz_localize(None)
 
 
 def nanos_of(value: Any, fmt: str) -> int | None:
@@ -92,7 +103,7 @@ def time_problems(series: pd.Series, fmt: str) -> dict[int, str]:
         return {row: f"{series.iloc[row]} is beyond {_RANGE}" for row in beyond}
     if fmt == "datetime":
         try:
-            parsed = pd.to_datetime(series)  # as to_nanos reads them: all at once
+            parsed = parse_dates(series)  # as to_nanos reads them: all at once
         except (ValueError, TypeError, OverflowError):  # OutOfBoundsDatetime is a ValueError
             return _date_problems(series)  # one by one, to name each
         rows = list(time_problems(parsed, "auto"))
