@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from fractions import Fraction
 from typing import Any, Literal
 
 from pydantic import field_validator
 
 from rtml.features.base import WindowFeature
-from rtml.float_sums import SCALE, float_sum
+from rtml.float_sums import float_sum
 from rtml.nulls import is_null
 
 __all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "float_sum", "is_null", "sample_var"]
@@ -24,8 +25,8 @@ def sample_var(xs: list[float]) -> float | None:
     """Sample variance (n - 1), ``None`` for fewer than two values; NaN when a value is
     infinite, ``inf`` when the variance is beyond a float.
 
-    >>> sample_var([1e308, 1e308]), sample_var([1.0, float("inf")])
-    (0.0, nan)
+    >>> sample_var([1e308, 1e308]), sample_var([1.7e308] * 3), sample_var([1.0, float("inf")])
+    (0.0, 0.0, nan)
     """
     n = len(xs)
     if n < 2:
@@ -33,8 +34,10 @@ def sample_var(xs: list[float]) -> float | None:
     # Two passes with exactly rounded sums: accurate even when the mean dwarfs the spread.
     mean = float_sum(xs) / n
     if math.isinf(mean) and all(math.isfinite(x) for x in xs):
-        # Values near the largest float: their mean is one, though their sum is not.
-        mean = float_sum([x * SCALE for x in xs]) / n / SCALE
+        # Values near the largest float: their mean is one, though their sum is not. It is
+        # taken exactly (rare, so the cost does not matter): a mean one ulp off there gives
+        # deviations whose squares overflow, and three equal values a variance of inf.
+        mean = float(sum(map(Fraction, xs), Fraction(0)) / n)
     deviations = [x - mean for x in xs]
     return float_sum([d * d for d in deviations]) / (n - 1)  # d * d: inf, not OverflowError
 
