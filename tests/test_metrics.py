@@ -175,3 +175,45 @@ def test_every_builtin_metric_is_registered() -> None:
         "WindowedClassAccuracy",
         "WindowedMacroF1",
     } <= names
+
+
+SCORE_METRICS = [
+    WindowedAUC,
+    WindowedAveragePrecision,
+    WindowedAccuracy,
+    WindowedPrecision,
+    WindowedRecall,
+    WindowedF1,
+    WindowedLogLoss,
+    WindowedMAE,
+    WindowedMSE,
+    WindowedRMSE,
+]
+undefined_scores = st.sampled_from([math.nan, None])
+
+
+@pytest.mark.parametrize("metric", SCORE_METRICS)
+@given(
+    pairs=st.lists(
+        st.tuples(st.integers(0, 1), st.one_of(scores, undefined_scores)), min_size=1, max_size=120
+    ),
+    window=st.integers(1, 30),
+)
+@example(pairs=[(1, 0.9), (0, math.nan), (0, 0.1), (1, 0.2), (0, 0.3), (1, 0.8)], window=2)
+def test_a_score_that_is_not_a_number_leaves_the_window_metric_undefined_until_it_leaves(
+    metric, pairs, window
+) -> None:
+    # A NaN score (a broken model's) in the sorted scores broke the AUC's bookkeeping for the
+    # rest of the stream: after it left the window the AUC still differed from the window's
+    # own. Now the metric is NaN while the window holds such a score, and then exactly what a
+    # fresh metric over the window's pairs gives.
+    got = run(metric(window_size=window), pairs)
+    for i, last in windows(pairs, window):
+        if any(s is None or s != s for _, s in last):
+            assert got[i] is not None and math.isnan(got[i])
+            continue
+        want = run(metric(window_size=window), last)[-1]
+        if want is None:
+            assert got[i] is None
+        else:
+            assert got[i] == pytest.approx(want, rel=1e-9, abs=1e-12)

@@ -26,6 +26,18 @@ __all__ = [
 ]
 
 
+def _no_score(score: Any) -> bool:
+    """A score that is not a number (NaN, or missing): no metric of the window that holds it
+    is defined, so it makes the metric NaN until it leaves the window, rather than corrupt it
+    for good (a NaN in the sorted scores broke the AUC's bookkeeping for the rest of the
+    stream) or read as a low score.
+
+    >>> _no_score(float("nan")), _no_score(None), _no_score(0.0), _no_score(float("inf"))
+    (True, True, False, False)
+    """
+    return is_null(score)
+
+
 def exact_auc(y_true: np.ndarray, scores: np.ndarray) -> float | None:
     """ROC AUC from ranks (ties count one half); ``None`` when only one class is present.
 
@@ -72,6 +84,7 @@ class WindowedAUC(Metric):
         self._pos: list[float] = []
         self._neg: list[float] = []
         self._wins = 0.0  # twice the Mann-Whitney U, kept integral under ties
+        self._no_scores = 0  # pairs of the window whose score is not a number
 
     def _pairs(self, score: float, positive: bool) -> float:
         others = self._neg if positive else self._pos
@@ -83,17 +96,25 @@ class WindowedAUC(Metric):
     def update(self, y_true: Any, score: float) -> None:
         if len(self.window) == self.window_size:
             old_y, old_s = self.window[0]
-            old_pos = bool(old_y)
-            mine = self._pos if old_pos else self._neg
-            del mine[bisect_left(mine, old_s)]
-            self._wins -= self._pairs(old_s, old_pos)
-        positive = bool(y_true)
-        score = float(score)
-        self._wins += self._pairs(score, positive)
-        insort(self._pos if positive else self._neg, score)
+            if _no_score(old_s):
+                self._no_scores -= 1
+            else:
+                old_pos = bool(old_y)
+                mine = self._pos if old_pos else self._neg
+                del mine[bisect_left(mine, old_s)]
+                self._wins -= self._pairs(old_s, old_pos)
+        if _no_score(score):
+            self._no_scores += 1
+        else:
+            positive = bool(y_true)
+            score = float(score)
+            self._wins += self._pairs(score, positive)
+            insort(self._pos if positive else self._neg, score)
         self.window.append((y_true, score))
 
     def get(self) -> float | None:
+        if self._no_scores:
+            return math.nan
         if not self._pos or not self._neg:
             return None
         return self._wins / (2.0 * len(self._pos) * len(self._neg))
@@ -105,17 +126,32 @@ class _ShareRight(Metric):
     def __init__(self, window_size: int = 1000) -> None:
         super().__init__(window_size)
         self._hits = 0
+        self._no_scores = 0  # pairs of the window whose score is not a number
 
     def _hit(self, y: Any, value: Any) -> int:
         raise NotImplementedError
 
+    def _undefined(self, value: Any) -> bool:
+        """Whether ``value`` leaves the metric undefined (a score that is not a number); a
+        metric of predicted classes counts a missing one as wrong instead."""
+        return not self.reads_class and _no_score(value)
+
     def update(self, y_true: Any, score: Any) -> None:
         if len(self.window) == self.window_size:
-            self._hits -= self._hit(*self.window[0])
-        self._hits += self._hit(y_true, score)
+            old_y, old = self.window[0]
+            if self._undefined(old):
+                self._no_scores -= 1
+            else:
+                self._hits -= self._hit(old_y, old)
+        if self._undefined(score):
+            self._no_scores += 1
+        else:
+            self._hits += self._hit(y_true, score)
         self.window.append((y_true, score))
 
     def get(self) -> float | None:
+        if self._no_scores:
+            return math.nan
         return self._hits / len(self.window) if self.window else None
 
 
@@ -221,8 +257,12 @@ class _Thresholded(Metric):
         super().__init__(window_size)
         self.threshold = threshold
         self.tp = self.fp = self.fn = 0
+        self._no_scores = 0  # pairs of the window whose score is not a number
 
     def _count(self, y: Any, score: float, sign: int) -> None:
+        if _no_score(score):
+            self._no_scores += sign
+            return
         actual, predicted = bool(y), score > self.threshold
         if actual and predicted:
             self.tp += sign
@@ -237,6 +277,12 @@ class _Thresholded(Metric):
         self._count(y_true, score, 1)
         self.window.append((y_true, score))
 
+    def get(self) -> float | None:
+        return math.nan if self._no_scores else self._from_counts()
+
+    def _from_counts(self) -> float | None:
+        raise NotImplementedError
+
 
 class WindowedPrecision(_Thresholded):
     """Precision at ``threshold`` over the window (``None`` before any positive prediction).
@@ -250,7 +296,7 @@ class WindowedPrecision(_Thresholded):
 
     name = "WindowedPrecision"
 
-    def get(self) -> float | None:
+    def _from_counts(self) -> float | None:
         return self.tp / (self.tp + self.fp) if self.tp + self.fp else None
 
 
@@ -266,7 +312,7 @@ class WindowedRecall(_Thresholded):
 
     name = "WindowedRecall"
 
-    def get(self) -> float | None:
+    def _from_counts(self) -> float | None:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
 
 
@@ -282,7 +328,7 @@ class WindowedF1(_Thresholded):
 
     name = "WindowedF1"
 
-    def get(self) -> float | None:
+    def _from_counts(self) -> float | None:
         denominator = 2 * self.tp + self.fp + self.fn
         return 2 * self.tp / denominator if denominator else None
 
@@ -301,6 +347,8 @@ class WindowedAveragePrecision(WindowedAUC):
     name = "WindowedAveragePrecision"
 
     def get(self) -> float | None:
+        if self._no_scores:
+            return math.nan
         positives, negatives = self._pos, self._neg
         if not positives:
             return None
@@ -330,21 +378,36 @@ class WindowedLogLoss(Metric):
 
     def __init__(self, window_size: int = 1000) -> None:
         super().__init__(window_size)
+        # A pair whose score is not a number holds NaN here and adds nothing to the total.
         self._losses: deque[float] = deque(maxlen=window_size)
         self._total = 0.0
         self._since_exact = 0
+        self._no_scores = 0
 
     def update(self, y_true: Any, score: float) -> None:
-        p = min(max(float(score), 1e-15), 1 - 1e-15)
-        loss = -math.log(p) if y_true else -math.log(1 - p)
+        if _no_score(score):
+            loss = math.nan
+        else:
+            p = min(max(float(score), 1e-15), 1 - 1e-15)
+            loss = -math.log(p) if y_true else -math.log(1 - p)
         if len(self._losses) == self.window_size:
-            self._total -= self._losses[0]
+            leaving = self._losses[0]
+            if leaving != leaving:
+                self._no_scores -= 1
+            else:
+                self._total -= leaving
         self._losses.append(loss)
-        self._total += loss
+        if loss != loss:
+            self._no_scores += 1
+        else:
+            self._total += loss
         self._since_exact += 1
         if self._since_exact >= self.window_size:  # wash out rounding drift now and then
-            self._total, self._since_exact = math.fsum(self._losses), 0
+            self._total = math.fsum(v for v in self._losses if v == v)
+            self._since_exact = 0
         self.window.append((y_true, score))
 
     def get(self) -> float | None:
+        if self._no_scores:
+            return math.nan
         return self._total / len(self._losses) if self._losses else None

@@ -8,6 +8,7 @@ from typing import Any
 
 from rtml.float_sums import float_sum
 from rtml.metrics.base import Metric
+from rtml.nulls import is_null
 
 __all__ = ["WindowedMAE", "WindowedMSE", "WindowedRMSE"]
 
@@ -39,7 +40,10 @@ class _WindowedMeanError(Metric):
         raise NotImplementedError
 
     def update(self, y_true: Any, score: float) -> None:
-        value = self.error(float(y_true), float(score))
+        # A prediction that is not a number (NaN, missing) makes the error NaN: the mean is NaN
+        # while the pair is in the window, and exact again once it has left (re-summed below).
+        prediction = math.nan if is_null(score) else float(score)
+        value = self.error(float(y_true), prediction)
         if len(self._errors) == self.window_size:
             self._total -= self._errors[0]
             self._moved += self._errors[0]
