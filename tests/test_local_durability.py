@@ -128,6 +128,7 @@ def test_a_store_from_before_pairs_kept_their_class_reopens_and_goes_on(tmp_path
     backend.close()
     with duckdb.connect(str(store / "rtml.duckdb")) as con:  # the old table: no class
         con.execute('ALTER TABLE "lab__model" DROP COLUMN predicted_class')
+        con.execute('ALTER TABLE "lab__model" DROP COLUMN key')  # nor the key (until 2026-12)
     old = Store(str(store))
     checkpoint = old.read_checkpoint()
     pending = checkpoint["deployments"]["model"]["pending_x"]
@@ -157,6 +158,14 @@ def test_a_store_from_before_pairs_kept_their_class_reopens_and_goes_on(tmp_path
     assert unknown.sum() <= len(pending)  # only inputs that waited across the close lack it
     assert (later[~unknown] == want["predicted_class"][before:][~unknown]).all()
     assert (~unknown).sum() > 0
+    assert got["key"][:before].isna().all()
+    assert got["key"][before:].tolist() == want["key"][before:].tolist()
+    # Pairs without keys cannot be matched by event: compared by their count, as before.
+    comparison = rtml.compare([reopened.deployment("model")], window=200)
+    assert not comparison.by_event
+    want_auc = memory.deployment("model").evaluate("WindowedAUC", window=200)["value"].tolist()
+    assert len(want_auc) == len(got)
+    assert comparison.table["model"].tolist() == pytest.approx(want_auc, nan_ok=True)
     for metric in ("WindowedAUC", "WindowedAccuracy"):
         pd.testing.assert_frame_equal(
             reopened.deployment("model").evaluate(metric, window=200),

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from river import linear_model, optim, preprocessing
 
 import rtml
@@ -20,13 +22,13 @@ def fraud_like(n: int, seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
     return events, pd.DataFrame({"id": np.arange(n), "y": y})
 
 
-def deploy(spec, n=20_000, batch=500, seed=0):
+def deploy(spec, n=20_000, batch=500, seed=0, name="m"):
     events, labels = fraud_like(n, seed)
     backend = rtml.connect("local", path=":memory:")
     tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
     lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
     model = backend.deploy(
-        "m",
+        name,
         spec,
         inputs=rtml.Inputs("tx", numerical=["a", "b", "c", "d"]),
         labels=rtml.Labels("labels", field="y"),
@@ -134,8 +136,7 @@ def test_categorical_inputs_one_hot_for_linear_models_native_for_trees(backend) 
 
 def test_compare_aligns_deployments() -> None:
     model, _, _ = deploy(rtml.models.GaussianNB(), n=3000)
-    other, _, _ = deploy(rtml.models.LogisticRegression(), n=3000)
-    other.name = "other"
+    other, _, _ = deploy(rtml.models.LogisticRegression(), n=3000, name="other")
     comparison = rtml.compare([model, other], metric="WindowedAUC", window=500)
     assert list(comparison.table.columns) == ["m", "other"]
     assert len(comparison.table) == 3000
@@ -145,9 +146,60 @@ def test_compare_aligns_deployments() -> None:
     # No deployment, or one name twice (two columns in one), is refused, not a narrower table.
     with pytest.raises(ValueError, match="at least one deployment"):
         rtml.compare([])
-    other.name = "m"
     with pytest.raises(ValueError, match="'m' is given twice"):
-        rtml.compare([model, other])
+        rtml.compare([model, model])
+
+
+@settings(max_examples=15)
+@given(
+    before=st.integers(0, 30),
+    after=st.integers(1, 30),
+    lag=st.integers(0, 4),
+    window=st.integers(1, 12),
+    seed=st.integers(0, 1000),
+)
+def test_a_challenger_deployed_later_is_compared_over_the_events_both_scored(
+    before, after, lag, window, seed
+) -> None:
+    # compare lined deployments up by the count of their labelled predictions: a challenger
+    # deployed after `before` events had its first label beside the champion's first, so the
+    # chart and the means set the challenger's days against the champion's first days.
+    events, labels = fraud_like(before + after, seed)
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+    kw = dict(
+        inputs=rtml.Inputs("tx", numerical=["a", "b", "c", "d"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+    champion = backend.deploy("champion", rtml.models.LogisticRegression(), **kw)
+    for i in range(before + after + lag):
+        if i == before:
+            challenger = backend.deploy("challenger", rtml.models.GaussianNB(), **kw)
+        if i < before + after:
+            tx.push(events.iloc[i : i + 1])
+        if i >= lag:  # each label `lag` events after its event
+            lb.push(labels.iloc[i - lag : i - lag + 1])
+    comparison = rtml.compare([champion, challenger], metric="WindowedAUC", window=window)
+
+    both = champion.labelled()
+    both = both[both["key"] >= before].reset_index(drop=True)
+    assert challenger.labelled()["key"].tolist() == both["key"].tolist()  # the same events
+    assert len(comparison.table) == after
+    want = rtml.metrics.WindowedAUC(window_size=window)
+    for row, (y, score) in enumerate(zip(both["y"], both["score"], strict=True), start=1):
+        want.update(y, score)
+        got = comparison.table.loc[row, "champion"]
+        assert (got != got and want.get() is None) or got == pytest.approx(want.get())
+    assert comparison.table["challenger"].equals(
+        challenger.evaluate("WindowedAUC", window=window)["value"]
+        .astype("float64")
+        .set_axis(comparison.table.index)
+        .rename("challenger")
+    )
+    summary = comparison.summary()
+    assert summary["labelled"].to_dict() == {"champion": before + after, "challenger": after}
+    assert summary["compared"].to_dict() == {"champion": after, "challenger": after}
 
 
 def test_pretraining_on_history_learns_before_going_live() -> None:

@@ -121,12 +121,14 @@ def compare(
         comparison = rtml.compare([backend.deployment(n) for n in names], metric, window)
         summary = comparison.summary()
         table = Table(title=f"{metric} over the last {window:,} labelled predictions")
-        for column in ("model", "last", "mean", "labelled"):
+        # compared: the labelled predictions of the events every model scored (the table's)
+        for column in ("model", "last", "mean", "labelled", "compared"):
             table.add_column(column, justify="left" if column == "model" else "right")
         for name, row in summary.iterrows():
             last = "-" if pd.isna(row["last"]) else f"{row['last']:.4f}"
             mean = "-" if pd.isna(row["mean"]) else f"{row['mean']:.4f}"
-            table.add_row(str(name), last, mean, f"{int(row['labelled']):,}")
+            counts = f"{int(row['labelled']):,}", f"{int(row['compared']):,}"
+            table.add_row(str(name), last, mean, *counts)
         console.print(table)
         try:
             saved = comparison.save(out)

@@ -28,8 +28,9 @@ OUTPUT_COLUMNS = [
     "model_version",
 ]
 # A labelled prediction (what metrics read): the label, then the score and the class predicted
-# before the label was known.
-LABELLED_COLUMNS = ["y", "score", "predicted_class"]
+# before the label was known, and the key of the event (which lines up several models' pairs
+# over the same events: rtml.compare).
+LABELLED_COLUMNS = ["y", "score", "predicted_class", "key"]
 
 
 PREDICTION_COLUMNS = ["score", "predicted_class", "class_probabilities"]

@@ -289,7 +289,7 @@ class ModelStep:
     @staticmethod
     def _labelled(deployment: LocalDeployment, seq: int) -> list[Record]:
         pairs, deployment.new_labelled = deployment.new_labelled, []
-        return [(LABELLED, seq, (y, float(score), c)) for y, score, c in pairs]
+        return [(LABELLED, seq, (y, float(score), c, k)) for y, score, c, k in pairs]
 
 
 Step = RowStep | JoinStep | WindowStep | ModelStep

@@ -181,8 +181,9 @@ class LocalDeployment(Deployment):
         # An input waiting for its label: its features, score and predicted class.
         self._pending_x: OrderedDict[Any, tuple[dict[str, Any], float, Any]] = OrderedDict()
         self._pending_y: OrderedDict[Any, Any] = OrderedDict()
-        # Labelled predictions (label, score, predicted class) made since the last write.
-        self.new_labelled: list[tuple[Any, float, Any]] = []
+        # Labelled predictions (label, score, predicted class, the event's key) made since the
+        # last write.
+        self.new_labelled: list[tuple[Any, float, Any, Any]] = []
 
     def __repr__(self) -> str:
         return f"<LocalDeployment {self.name!r} model={self.spec.kind_name()}>"
@@ -267,10 +268,10 @@ class LocalDeployment(Deployment):
             if kept:
                 self.model.learn_one(x, label)
 
-    def _learn(self, x: dict[str, Any], y: Any, score: float, predicted: Any) -> None:
+    def _learn(self, k: Any, x: dict[str, Any], y: Any, score: float, predicted: Any) -> None:
         if not self.predict_only:
             self.model.learn_one(x, y)
-        self.new_labelled.append((y, score, predicted))
+        self.new_labelled.append((y, score, predicted, k))
 
     def _remember(self, k: Any, x: Any, score: float, predicted: Any) -> None:
         self._pending_x[k] = (x, score, predicted)
@@ -324,7 +325,7 @@ class LocalDeployment(Deployment):
             y = self._pending_y.pop(k)
             if not self.predict_only:
                 learn(x, y)
-            self.new_labelled.append((y, score, predicted))
+            self.new_labelled.append((y, score, predicted, k))
         elif self.labels is not None:
             self._remember(k, x, score, predicted)
         return score, predicted, probs
@@ -364,7 +365,7 @@ class LocalDeployment(Deployment):
             return
         if k in self._pending_x:
             x, score, predicted = self._pending_x.pop(k)
-            self._learn(x, y, score, predicted)
+            self._learn(k, x, y, score, predicted)
         else:
             self._pending_y[k] = y
             if len(self._pending_y) > self.max_pending:
@@ -413,7 +414,13 @@ class LocalDeployment(Deployment):
             if not self.predict_only:
                 model.learn_many(inputs.iloc[ready], y)
             self.new_labelled.extend(
-                zip(y, scores[ready].tolist(), classes[ready].tolist(), strict=True)
+                zip(
+                    y,
+                    scores[ready].tolist(),
+                    classes[ready].tolist(),
+                    [keys[i] for i in ready],
+                    strict=True,
+                )
             )
         if self.labels is not None:
             waiting = sorted(set(range(len(keys))) - set(ready))
@@ -425,13 +432,13 @@ class LocalDeployment(Deployment):
     def on_labels(self, frame: pd.DataFrame, key: str) -> None:
         if self.paused or self.deleted or self.labels is None:
             return
-        matched: list[tuple[Any, Any, float, Any]] = []
+        matched: list[tuple[Any, Any, Any, float, Any]] = []
         for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
             if not learnable_label(y):  # None, NaN, pd.NA (a nullable integer column), inf
                 continue
             if k in self._pending_x:
                 x, score, predicted = self._pending_x.pop(k)
-                matched.append((x, y, score, predicted))
+                matched.append((k, x, y, score, predicted))
             else:
                 self._pending_y[k] = y
                 if len(self._pending_y) > self.max_pending:
@@ -441,12 +448,14 @@ class LocalDeployment(Deployment):
         if isinstance(self.model, BatchModel):
             if not self.predict_only:
                 self.model.learn_many(
-                    pd.DataFrame([m[0] for m in matched]), [m[1] for m in matched]
+                    pd.DataFrame([m[1] for m in matched]), [m[2] for m in matched]
                 )
-            self.new_labelled.extend((y, score, predicted) for _, y, score, predicted in matched)
+            self.new_labelled.extend(
+                (y, score, predicted, k) for k, _, y, score, predicted in matched
+            )
         else:
-            for x, y, score, predicted in matched:
-                self._learn(x, y, score, predicted)
+            for k, x, y, score, predicted in matched:
+                self._learn(k, x, y, score, predicted)
 
     @property
     def outputs_table(self) -> str:
@@ -477,8 +486,9 @@ class LocalDeployment(Deployment):
         return stored[OUTPUT_COLUMNS]
 
     def labelled(self) -> pd.DataFrame:
-        """The labelled predictions in the order their labels joined: ``y``, ``score`` and
-        ``predicted_class`` (missing in pairs stored before rtml kept it)."""
+        """The labelled predictions in the order their labels joined: ``y``, ``score``,
+        ``predicted_class`` and the event's ``key`` (missing in pairs stored before rtml kept
+        them)."""
         self._backend.flush()
         stored = self._backend.store.read(self.labelled_table)
         return stored if not stored.empty else pd.DataFrame(columns=LABELLED_COLUMNS)
