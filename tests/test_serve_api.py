@@ -441,3 +441,16 @@ def test_a_client_sends_records_to_a_server_that_lists_no_layouts(bare_server) -
         client.close()
     pd.testing.assert_frame_equal(stored[0], stored[1])
     assert len(stored[0]) == 40
+
+
+def test_a_field_left_out_of_a_record_is_null_over_http_too(bare_server) -> None:
+    client = bare_server
+    schema = {"id": "int!", "x": "float!", "who": "string"}
+    client.post("/datasets", json={"name": "sparse", "key": "id", "schema": schema})
+    answer = client.post("/datasets/sparse/records", json={"records": [{"id": 1, "x": 0.5}]})
+    assert answer.status_code == 200, answer.text
+    refused = client.post("/datasets/sparse/records", json={"records": [{"id": 2}]})
+    assert refused.status_code == 422
+    assert "row 0, field 'x': expected a float value, got null" in refused.json()["detail"]
+    stored = client.get("/datasets/sparse/records").json()
+    assert [{k: r[k] for k in schema} for r in stored["rows"]] == [{"id": 1, "x": 0.5, "who": None}]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from rtml.backends.local.dataset import records_frame
+from rtml.backends.local.dataset import records_frame, with_absent_fields
 from rtml.backends.local.schema import Column
 from rtml.json_values import json_value, timestamp_value
 
@@ -24,8 +24,9 @@ def frame_from_json(records: list[dict[str, Any]], schema: dict[str, Column]) ->
     >>> frame["at"].iloc[0]
     Timestamp('2025-01-02 03:04:05')
     """
-    frame = records_frame(records) if records else pd.DataFrame(columns=list(schema))
-    return _read_timestamps(frame, schema)
+    if not records:
+        return _read_timestamps(pd.DataFrame(columns=list(schema)), schema)
+    return _read_timestamps(with_absent_fields(records_frame(records), schema), schema)
 
 
 def frame_from_columns(columns: dict[str, list[Any]], schema: dict[str, Column]) -> pd.DataFrame:

@@ -42,7 +42,27 @@ def to_frame(records: Records, dataset: str, schema: dict[str, Column]) -> pd.Da
         )
     if not records:
         return empty_frame(schema)
-    return records_frame(records)
+    return with_absent_fields(records_frame(records), schema)
+
+
+def with_absent_fields(frame: pd.DataFrame, schema: dict[str, Column]) -> pd.DataFrame:
+    """Records' ``frame`` with each schema field that no record holds as nulls: a field left
+    out of a record reads as null, whether or not other records of the push hold it (and as a
+    prediction reads it); a field that may not be null is then refused by row. (A DataFrame
+    pushed without a column is refused as a whole instead: its columns are its schema.)
+
+    >>> frame = with_absent_fields(pd.DataFrame({"id": [1]}), {"id": Column("int", False),
+    ...                            "who": Column("string")})
+    >>> frame.to_dict("records")
+    [{'id': 1, 'who': None}]
+    """
+    absent = [name for name in schema if name not in frame.columns]
+    if not absent:
+        return frame
+    nulls = {
+        name: pd.Series([None] * len(frame), index=frame.index, dtype=object) for name in absent
+    }
+    return frame.assign(**nulls)
 
 
 def records_frame(records: list[dict[str, Any]], columns: list[str] | None = None) -> pd.DataFrame:
