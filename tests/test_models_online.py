@@ -202,6 +202,27 @@ def test_a_challenger_deployed_later_is_compared_over_the_events_both_scored(
     assert summary["compared"].to_dict() == {"champion": after, "challenger": after}
 
 
+def test_models_of_different_label_streams_are_compared_by_count() -> None:
+    # Keys line up events only within one stream: two label datasets may reuse each other's
+    # keys for other events, so their models are set side by side by count, as before.
+    events, labels = fraud_like(60)
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+    first = backend.create_dataset("first", key="id", df=labels.iloc[:0])
+    second = backend.create_dataset("second", key="id", df=labels.iloc[:0])
+    inputs = rtml.Inputs("tx", numerical=["a", "b", "c", "d"])
+    a = backend.deploy("a", rtml.models.GaussianNB(), inputs, rtml.Labels("first", field="y"))
+    tx.push(events.iloc[:30])
+    b = backend.deploy("b", rtml.models.GaussianNB(), inputs, rtml.Labels("second", field="y"))
+    tx.push(events.iloc[30:])
+    first.push(labels)
+    second.push(labels)
+    comparison = rtml.compare([a, b], window=10)
+    assert not comparison.by_event
+    assert len(comparison.table) == 60
+    assert comparison.summary()["compared"].to_dict() == {"a": 60, "b": 30}
+
+
 def test_pretraining_on_history_learns_before_going_live() -> None:
     events, labels = fraud_like(20_000)
     for spec in (rtml.models.LogisticRegression(), rtml.models.OnlineLinearClassifier()):

@@ -482,3 +482,20 @@ def test_an_ensemble_of_text_classes_gives_the_local_engine_outputs(tmp_path) ->
     classes = outputs[1]["predicted_class"]
     assert classes.iloc[:100].isna().all()  # nothing learned before the first labels
     assert (classes.iloc[200:].to_numpy() == kind[200:]).mean() > 0.8
+
+
+def test_sql_that_cannot_run_is_refused_when_materialized(tmp_path) -> None:
+    """As on the local engine (tests/test_sql_check.py): refused by name at materialize, not
+    at every push after."""
+    with rtml.connect("flink", path=str(tmp_path)) as backend:
+        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "who": "string"})
+        fs = rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="id",
+            features=[rtml.features.SQL(name="s", expr='"who" + 2')],
+        )
+        with pytest.raises(rtml.SpecError, match=r"SQL feature 's'.*No function matches"):
+            backend.materialize(fs)
+        assert backend.feature_sets() == []
+        assert tx.push([{"id": 1, "who": "ann"}]) == 1

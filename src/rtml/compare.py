@@ -91,10 +91,11 @@ def compare(
     """The metric over time for each deployment, over the same events, aligned.
 
     When the deployments keep the events' keys with their labelled predictions (local and
-    Flink), each column reads only the labelled predictions of the events that every deployment
-    scored, in the order their labels joined: a challenger deployed later is compared with the
-    champion over the events both saw, not with the champion's first days. Otherwise (TurboML)
-    the columns are aligned by the number of labelled predictions.
+    Flink) and learn from the same labels dataset, each column reads only the labelled
+    predictions of the events that every deployment scored, in the order their labels joined:
+    a challenger deployed later is compared with the champion over the events both saw, not
+    with the champion's first days. Otherwise (TurboML; models of different streams) the
+    columns are aligned by the number of labelled predictions.
 
     >>> import rtml
     >>> backend = rtml.connect("local", path=":memory:")
@@ -148,7 +149,12 @@ def compare(
 
 def _keyed_pairs(deployments: Sequence[Deployment]) -> dict[str, pd.DataFrame] | None:
     """Each deployment's labelled predictions, when every one keeps them with the events' keys
-    (``None`` otherwise: a backend without them, or pairs stored before rtml kept keys)."""
+    and all learn from one labels dataset (so a key is one event for all of them); ``None``
+    otherwise: a backend without keys, pairs stored before rtml kept them, or models of
+    different streams, whose keys may collide."""
+    sources = {getattr(getattr(d, "labels", None), "dataset", None) for d in deployments}
+    if len(sources) != 1 or None in sources:
+        return None
     pairs = {}
     for deployment in deployments:
         read = getattr(deployment, "labelled", None)

@@ -59,6 +59,7 @@ from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.base import WindowFeature
 from rtml.features.engine import FeatureEngine, disorder, window_column
 from rtml.features.featureset import FeatureSet
+from rtml.features.sql_check import check_sql_features
 from rtml.features.timestamps import to_nanos
 from rtml.models.base import ModelSpec, Prediction
 
@@ -219,6 +220,7 @@ class FlinkBackend(Backend):
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
+        check_sql_features(feature_set, dataset.schema)  # DuckDB runs them
         self._feature_sets[feature_set.name] = feature_set
         try:
             self._save_catalog()
@@ -438,6 +440,12 @@ class FlinkDeployment(Deployment):
 
     def __repr__(self) -> str:
         return f"<FlinkDeployment {self.name!r}>"
+
+    @property
+    def labels(self) -> Labels | None:
+        """Where its labels come from (as deployed)."""
+        labels: Labels | None = self._backend._deployments[self.name]["labels"]
+        return labels
 
     def outputs(self) -> pd.DataFrame:
         rows = [r[2] for r in self._backend._model_results(self.name) if r[0] == OUTPUT]

@@ -34,6 +34,7 @@ from rtml.drift.monitor import Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import EventTimeError, FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
+from rtml.features.sql_check import check_sql_features
 from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
@@ -491,6 +492,7 @@ class LocalBackend(Backend):
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
+        check_sql_features(feature_set, dataset.schema)  # DuckDB runs them
         detail = self._json_of(feature_set, f"feature set {feature_set.name!r}")
         with self._operation("materialize", feature_set.name, detail) as seq:
             self._objects[seq] = feature_set
