@@ -13,7 +13,7 @@ from rtml.features.base import WindowFeature
 from rtml.float_sums import float_sum
 from rtml.nulls import is_null
 
-__all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "float_sum", "is_null", "sample_var"]
+__all__ = ["NUMERIC_OPS", "OPS", "Aggregate", "sample_var"]
 
 OPS = ("sum", "count", "avg", "min", "max", "std", "var", "count_distinct")
 # The ops whose result over numbers depends only on their values as float64 (count_distinct

@@ -22,9 +22,10 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.features.aggregate import NUMERIC_OPS, Aggregate, float_sum, sample_var
+from rtml.features.aggregate import NUMERIC_OPS, Aggregate, sample_var
 from rtml.features.base import WindowFeature
 from rtml.features.window_state import Group, KeyWindow, as_float, key_tuples
+from rtml.float_sums import float_sum
 from rtml.nulls import or_none
 
 __all__ = ["NotNumeric", "can_vectorize", "vectorized_group"]

@@ -35,7 +35,6 @@ from rtml.float_sums import LARGEST_INPUT
 from rtml.nulls import is_null
 
 __all__ = [
-    "LARGEST_INPUT",
     "first_not_a_number",
     "input_number",
     "input_numbers",
