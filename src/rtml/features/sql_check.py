@@ -14,11 +14,11 @@ and sums, and SQL features built on those. A feature reading a Python UDF's or a
 >>> from rtml.features import SQL
 >>> fs = rtml.FeatureSet(name="f", dataset="tx", timestamp="ts",
 ...                      features=[SQL(name="twice", expr="amount * 2")])
->>> check_sql_features(fs, {"ts": "int", "amount": "string"})
+>>> check_sql_features(fs, {"ts": "BIGINT", "amount": "VARCHAR"})
 Traceback (most recent call last):
 ...
 rtml.errors.SpecError: FeatureSet 'f': SQL feature 'twice' ('amount * 2') cannot run on the columns of dataset 'tx': Binder Error: No function matches the given name and argument types '*(VARCHAR, INTEGER_LITERAL)'...
->>> check_sql_features(fs, {"ts": "int", "amount": "float"})
+>>> check_sql_features(fs, {"ts": "BIGINT", "amount": "DOUBLE"})
 """
 
 from __future__ import annotations
@@ -28,33 +28,23 @@ from typing import Any
 
 import duckdb
 
-from rtml.column_types import type_of
 from rtml.errors import SpecError
 from rtml.features.aggregate import Aggregate
 from rtml.features.featureset import FeatureSet
 from rtml.features.sql import SQL
+from rtml.features.sql_eval import result_type
 
 __all__ = ["check_sql_features"]
 
-# A schema type as the column DuckDB reads in a batch (see sql_eval.sql_type).
-_SCHEMA_TYPES = {
-    "int": "BIGINT",
-    "float": "DOUBLE",
-    "bool": "BOOLEAN",
-    "timestamp": "TIMESTAMP",
-    "string": "VARCHAR",
-}
 _INTEGERS = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT"}
 _INTEGERS |= {"U" + name for name in _INTEGERS}  # and the unsigned ones
 
 
-def check_sql_features(feature_set: FeatureSet, schema: Mapping[str, Any]) -> None:
+def check_sql_features(feature_set: FeatureSet, column_types: Mapping[str, str]) -> None:
     """Raise :class:`SpecError` naming the first SQL feature of ``feature_set`` that DuckDB
-    cannot run on the dataset's column types (``schema``: column to type)."""
+    cannot run on the dataset's columns (``column_types``: name to DuckDB type, as stored)."""
     # Each column's DuckDB type, as a batch holds it; None where only the values tell.
-    types: dict[str, str | None] = {
-        str(c): _SCHEMA_TYPES.get(type_of(t) or "") for c, t in schema.items()
-    }
+    types: dict[str, str | None] = dict(column_types)
     pending = list(feature_set.features)
     while pending:  # features in dependency order: each round adds those whose inputs are known
         ready = [f for f in pending if all(c in types for c in f.columns())]
@@ -87,25 +77,18 @@ def _window_type(feature: Any, types: Mapping[str, str | None]) -> str | None:
 
 
 def _bind(feature_set: FeatureSet, features: list[SQL], types: Mapping[str, str | None]) -> list:
-    """The type of each feature's result, planning each over no rows of ``types``."""
+    """The type a next stage reads each feature's result as, planning it over ``types``."""
     columns = {c: t for c, t in types.items() if t is not None}
-    row = ", ".join(f"CAST(NULL AS {t}) AS {_quote(c)}" for c, t in columns.items()) or "1"
     kinds = []
-    con = duckdb.connect(":memory:")
-    try:
-        for f in features:
-            query = f"SELECT ({f.expr}) AS __value FROM (SELECT {row}) AS __rtml_rows WHERE false"
-            try:
-                described = con.execute(query).description
-            except duckdb.Error as exc:
-                raise SpecError(
-                    f"FeatureSet {feature_set.name!r}: SQL feature {f.name!r} ({f.expr!r}) "
-                    f"cannot run on the columns of dataset {feature_set.dataset!r}: "
-                    f"{str(exc).splitlines()[0]}"
-                ) from None
-            kinds.append(_batch_type(str(described[0][1]).upper()) if described else None)
-    finally:
-        con.close()
+    for f in features:
+        try:
+            kinds.append(_batch_type(result_type(f, columns)))
+        except duckdb.Error as exc:
+            raise SpecError(
+                f"FeatureSet {feature_set.name!r}: SQL feature {f.name!r} ({f.expr!r}) "
+                f"cannot run on the columns of dataset {feature_set.dataset!r}: "
+                f"{str(exc).splitlines()[0]}"
+            ) from None
     return kinds
 
 
@@ -120,7 +103,3 @@ def _batch_type(kind: str) -> str | None:
     if kind == "DATE" or kind.startswith("TIMESTAMP"):
         return "TIMESTAMP"
     return None
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

@@ -19,7 +19,7 @@ from rtml.errors import SpecError
 from rtml.features.sql import SQL
 from rtml.nulls import or_none
 
-__all__ = ["evaluate_sql", "evaluate_sql_row", "sql_type"]
+__all__ = ["evaluate_sql", "evaluate_sql_row", "quote_name", "result_type", "sql_type"]
 
 SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
 _local = threading.local()
@@ -72,7 +72,12 @@ def sql_type(series: pd.Series) -> str | None:
     return None
 
 
-def _quote(name: str) -> str:
+def quote_name(name: str) -> str:
+    """A column or table name as SQL reads it, double-quoted.
+
+    >>> print(quote_name('a"b'))
+    "a""b"
+    """
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -99,7 +104,7 @@ def _values_query(features: list[SQL], columns: list[str], types: list[str], row
     if not columns:
         return f"SELECT {select}"
     row = "(" + ", ".join(f"CAST(? AS {t})" for t in types) + ")"
-    names = ", ".join(_quote(c) for c in columns)
+    names = ", ".join(quote_name(c) for c in columns)
     return f"SELECT {select} FROM (VALUES {', '.join([row] * rows)}) AS __rtml_rows({names})"
 
 
@@ -162,6 +167,15 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
             f"SQL feature {features[0].name!r}: {features[0].expr!r} failed: {exc}"
         ) from None
     return [_as_array(result[f"__{i}"]) for i in range(len(features))]
+
+
+def result_type(feature: SQL, types: dict[str, str]) -> str:
+    """DuckDB's type of ``feature``'s result over columns of ``types`` (name to DuckDB type),
+    planned over no rows; :class:`duckdb.Error` when DuckDB cannot run it on those types."""
+    row = ", ".join(f"CAST(NULL AS {t}) AS {quote_name(c)}" for c, t in types.items()) or "1"
+    query = f"SELECT ({feature.expr}) AS __value FROM (SELECT {row}) AS __rtml_rows WHERE false"
+    description = _connection().execute(query).description
+    return str(description[0][1]).upper() if description else ""
 
 
 # DuckDB before 1.2 describes every numeric result as "NUMBER".

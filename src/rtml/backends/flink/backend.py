@@ -55,6 +55,7 @@ from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
 from rtml.backends.local.labels import Learner, check_label_type, holds_text, learner
 from rtml.backends.local.prediction_records import prediction_records
+from rtml.backends.local.schema import SQL_TYPES
 from rtml.errors import NotFound, RtmlError, SpecError
 from rtml.features.base import WindowFeature
 from rtml.features.engine import FeatureEngine, disorder, window_column
@@ -220,7 +221,8 @@ class FlinkBackend(Backend):
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
-        check_sql_features(feature_set, dataset.schema)  # DuckDB runs them
+        # DuckDB runs them, on the columns as stored
+        check_sql_features(feature_set, {c: SQL_TYPES[t.type] for c, t in dataset.schema.items()})
         self._feature_sets[feature_set.name] = feature_set
         try:
             self._save_catalog()

@@ -492,7 +492,8 @@ class LocalBackend(Backend):
         dataset = self.dataset(feature_set.dataset)
         sources = {s: self.dataset(s).schema for s in feature_set.sources()}
         feature_set.check_columns(dataset.schema, sources)
-        check_sql_features(feature_set, dataset.schema)  # DuckDB runs them
+        # DuckDB runs them, on the columns as stored
+        check_sql_features(feature_set, {c: SQL_TYPES[t.type] for c, t in dataset.schema.items()})
         detail = self._json_of(feature_set, f"feature set {feature_set.name!r}")
         with self._operation("materialize", feature_set.name, detail) as seq:
             self._objects[seq] = feature_set

@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from rtml.errors import RtmlError
+from rtml.features.sql_eval import quote_name as quote
 from rtml.features.sql_eval import sql_type
 from rtml.nulls import or_none, python_value
 
@@ -60,10 +61,6 @@ class StoreLocked(RtmlError):
     >>> issubclass(StoreLocked, RtmlError)
     True
     """
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Store:
