@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -156,6 +158,23 @@ def test_deploy_checks_its_inputs(backend) -> None:
         backend.deploy(
             "ok", rtml.models.GaussianNB(), inputs=rtml.Inputs("f", numerical=["x"])
         ).evaluate("Nope")
+
+
+class NoLearner(rtml.ModelSpec):
+    """A spec a plugin author forgot to give a ``build``."""
+
+    kind: Literal["NoLearner"] = "NoLearner"
+
+
+@pytest.mark.parametrize("spec", [rtml.ModelSpec(), NoLearner()], ids=["base", "no build"])
+def test_a_spec_that_builds_no_learner_is_refused_by_name_and_writes_nothing(backend, spec):
+    setup(backend, n=5)
+    before = backend.deployments()
+    with pytest.raises(rtml.SpecError, match=f"deployment 'm': {type(spec).__name__} is not a"):
+        backend.deploy("m", spec, inputs=rtml.Inputs("f", numerical=["x"]))
+    assert backend.deployments() == before
+    with pytest.raises(rtml.SpecError, match="defines no build"):
+        spec.build()
 
 
 @settings(max_examples=20)

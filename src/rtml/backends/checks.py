@@ -43,6 +43,11 @@ def check_deploy_call(
         raise SpecError(f"deployment {name!r} already exists")
     if not isinstance(model, ModelSpec):
         raise SpecError(f"deploy expects a ModelSpec, got {type(model).__name__}")
+    if type(model).build is ModelSpec.build:
+        raise SpecError(
+            f"deployment {name!r}: {type(model).__name__} is not a model kind (it defines no "
+            "build()); deploy one of rtml.models, such as rtml.models.LogisticRegression()"
+        )
     if pretrain and labels is None:
         raise SpecError(f"deployment {name!r}: pretrain needs labels")
 

@@ -6,6 +6,7 @@ import contextlib
 import math
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
+from rtml.errors import SpecError
 from rtml.spec import Spec
 
 __all__ = [
@@ -193,8 +194,11 @@ class ModelSpec(Spec):
     task: ClassVar[Task] = "classification"
 
     def build(self) -> OnlineModel:
-        """A new, untrained learner for this spec."""
-        raise NotImplementedError
+        """A new, untrained learner for this spec (each model kind defines it)."""
+        raise SpecError(
+            f"{type(self).__name__} is not a model kind (it defines no build()): use one of "
+            "rtml.models, such as rtml.models.LogisticRegression()"
+        )
 
     def label_classes(self) -> tuple[int, ...] | None:
         """The only labels this model can learn (``(0, 1)`` for a binary classifier), or
