@@ -42,6 +42,53 @@ def test_synthetic_fraud_follows_its_description() -> None:
     assert again.equals(events)
 
 
+@settings(max_examples=40, deadline=None)
+@given(
+    customers=st.integers(1, 30),
+    terminals=st.integers(1, 30),
+    days=st.integers(1, 5),
+    radius=st.floats(0.1, 150),
+    stolen=st.tuples(st.integers(0, 5), st.integers(0, 5)),
+    drift_day=st.none() | st.integers(0, 4),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_valid_settings_generate_a_stream(
+    customers, terminals, days, radius, stolen, drift_day, seed
+) -> None:
+    """Down to one customer, one terminal and one day, with as many compromised as there are."""
+    events, labels = SyntheticFraudSimulator(
+        n_customers=customers,
+        n_terminals=terminals,
+        days=days,
+        radius=radius,
+        terminals_compromised_per_day=min(stolen[0], terminals),
+        customers_compromised_per_day=min(stolen[1], customers),
+        drift_day=drift_day if drift_day is None or drift_day < days else days - 1,
+        seed=seed,
+    ).generate()
+    assert events["transactionID"].is_unique and events["timestamp"].is_monotonic_increasing
+    assert labels["transactionID"].tolist() == events["transactionID"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("settings_", "named"),
+    [
+        ({"n_customers": 0}, "n_customers must be a whole number >= 1, got 0"),
+        ({"n_terminals": 2.5}, "n_terminals must be a whole number >= 1, got 2.5"),
+        ({"days": 0}, "days must be a whole number >= 1"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+        ({"radius": 0}, "radius must be > 0"),
+        ({"drift_share": 1.5}, "drift_share must be between 0 and 1"),
+        ({"days": 10, "drift_day": 10}, "drift_day 10 is not one of the 10 days simulated"),
+        ({"n_terminals": 3, "terminals_compromised_per_day": 4}, "must not exceed n_terminals"),
+        ({"n_customers": 3, "customers_compromised_per_day": 4}, "must not exceed n_customers"),
+    ],
+)
+def test_settings_no_stream_can_have_are_refused_by_name(settings_, named) -> None:
+    with pytest.raises(ValueError, match=named):
+        SyntheticFraudSimulator(**settings_)
+
+
 @pytest.mark.parametrize("where", ["local", "server"])
 def test_the_fraud_example_step_by_step(tmp_path, where) -> None:
     """Each step a separate process, on the embedded engine or (unchanged) through a server."""

@@ -35,6 +35,14 @@ __all__ = ["SyntheticFraudSimulator"]
 DAY = 86400
 
 
+def _check_whole(name: str, value: object, least: int) -> None:
+    """``value`` is a whole number (not a bool) of at least ``least``, or a ValueError says so."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+        raise ValueError(
+            f"SyntheticFraudSimulator: {name} must be a whole number >= {least}, got {value!r}"
+        )
+
+
 class SyntheticFraudSimulator(Simulator):
     """Generates transactions and their labels; :meth:`run` replays them into a backend.
 
@@ -63,6 +71,47 @@ class SyntheticFraudSimulator(Simulator):
         drift_share: float = 0.004,
         seed: int = 0,
     ) -> None:
+        for name, value, least in (
+            ("n_customers", n_customers, 1),
+            ("n_terminals", n_terminals, 1),
+            ("days", days, 1),
+            ("terminals_compromised_per_day", terminals_compromised_per_day, 0),
+            ("customers_compromised_per_day", customers_compromised_per_day, 0),
+            ("seed", seed, 0),
+        ):
+            _check_whole(name, value, least)
+        for name, count, population, of in (
+            (
+                "terminals_compromised_per_day",
+                terminals_compromised_per_day,
+                n_terminals,
+                "n_terminals",
+            ),
+            (
+                "customers_compromised_per_day",
+                customers_compromised_per_day,
+                n_customers,
+                "n_customers",
+            ),
+        ):
+            if count > population:  # each day's are drawn without replacement
+                raise ValueError(
+                    f"SyntheticFraudSimulator: {name} ({count}) must not exceed {of} ({population})"
+                )
+        if not radius > 0:
+            raise ValueError(f"SyntheticFraudSimulator: radius must be > 0, got {radius!r}")
+        if not 0 <= drift_share <= 1:
+            raise ValueError(
+                f"SyntheticFraudSimulator: drift_share must be between 0 and 1, got {drift_share!r}"
+            )
+        if drift_day is not None:
+            _check_whole("drift_day", drift_day, 0)
+            if drift_day >= days:
+                # No drift would be generated: refused rather than a quietly drift-free stream.
+                raise ValueError(
+                    f"SyntheticFraudSimulator: drift_day {drift_day} is not one of the {days} "
+                    f"days simulated (0 to {days - 1}): lower it, or give None for no drift"
+                )
         self.n_customers = n_customers
         self.n_terminals = n_terminals
         self.days = days
