@@ -16,6 +16,11 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.labels_before_deploy import (
+    assert_an_unlearnable_waiting_label_refuses_the_deploy,
+    live_records,
+)
+from tests.labels_before_deploy import run as run_labels_before_deploy
 from tests.test_feature_parity import (
     EVENT_SCHEMA,
     LABEL_SCHEMA,
@@ -499,3 +504,27 @@ def test_sql_that_cannot_run_is_refused_when_materialized(tmp_path) -> None:
             backend.materialize(fs)
         assert backend.feature_sets() == []
         assert tx.push([{"id": 1, "who": "ann"}]) == 1
+
+
+def test_labels_waiting_at_the_deploy_are_learned_as_on_the_local_engine(tmp_path) -> None:
+    """A label stored before the deploy whose event comes after it waits for its event on
+    Flink too: the same outputs and evaluation as the local engine, with and without pretrain;
+    one the model cannot learn refuses the deploy."""
+    plan = [("after", "before"), ("before", "before"), ("after", "after"), ("after", "never")]
+    plan = plan * 3 + [("before", "after"), ("after", "before")]
+    order = live_records(plan)
+    for pretrain in (False, True):
+        local, learned = run_labels_before_deploy(
+            rtml.connect("local", path=":memory:"), plan, order, pretrain=pretrain
+        )
+        with rtml.connect("flink", path=str(tmp_path / f"flink{pretrain}")) as backend:
+            model, _ = run_labels_before_deploy(backend, plan, order, pretrain=pretrain)
+            evaluated = model.evaluate("WindowedAccuracy", window=100)
+            outputs = model.outputs()
+        assert len(evaluated) == len(learned) == 7
+        pd.testing.assert_frame_equal(evaluated, local.evaluate("WindowedAccuracy", window=100))
+        pd.testing.assert_frame_equal(
+            outputs[["key", "score"]], local.outputs()[["key", "score"]], check_dtype=False
+        )
+    with rtml.connect("flink", path=str(tmp_path / "refused")) as backend:
+        assert_an_unlearnable_waiting_label_refuses_the_deploy(backend)

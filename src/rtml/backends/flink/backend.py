@@ -53,7 +53,13 @@ from rtml.backends.flink.plan import (
 from rtml.backends.local.backend import _model_from_json
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.deployment import evaluate_pairs, probabilities_of
-from rtml.backends.local.labels import Learner, check_label_type, holds_text, learner
+from rtml.backends.local.labels import (
+    Learner,
+    check_awaiting_labels,
+    check_label_type,
+    holds_text,
+    learner,
+)
 from rtml.backends.local.prediction_records import prediction_records
 from rtml.backends.local.schema import SQL_TYPES
 from rtml.errors import NotFound, RtmlError, SpecError
@@ -343,6 +349,13 @@ class FlinkBackend(Backend):
             )
         if labels is not None:
             check_label_type(name, model, labels, self._schema_of(labels.dataset))
+            check_awaiting_labels(
+                name,
+                model,
+                labels,
+                self.log.labels_awaiting_events(events, labels, self.log.store.next_seq()),
+                self.dataset(labels.dataset).key,
+            )
         model.build()  # a model that cannot be built is refused here, not inside the job
         self._deployments[name] = {
             "model": model,
@@ -421,6 +434,9 @@ class FlinkBackend(Backend):
                 text_classes=labels is not None
                 and holds_text(labels, self._schema_of(labels.dataset)),
                 label_key=self.dataset(labels.dataset).key if labels else "",
+                awaiting=None
+                if labels is None
+                else self.log.labels_awaiting_events(events, labels, d["deployed_at"]),
             )
         )
         records = self._records(rows, events)

@@ -221,6 +221,9 @@ class ModelStep:
     predict_only: bool = False
     label_key: str = ""
     text_classes: bool = False  # the label field holds text (LocalDeployment.text_classes)
+    # Labels stored before the deploy whose event was not (label_key and the field): they wait
+    # for their events as on the local engine (LocalBackend.labels_awaiting_events).
+    awaiting: pd.DataFrame | None = None
 
     def key(self, record: Record) -> Hashable:
         return 0
@@ -240,6 +243,8 @@ class ModelStep:
         )
         deployment.predict_only = self.predict_only
         deployment.text_classes = self.text_classes
+        if self.awaiting is not None and len(self.awaiting):
+            deployment.on_labels(self.awaiting, self.label_key)
         return {"deployment": deployment, "rows": [], "labels": {}, "trained": False}
 
     def step(self, state: dict[str, Any] | None, record: Record) -> tuple[Any, list[Record]]:

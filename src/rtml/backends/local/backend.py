@@ -22,6 +22,7 @@ from rtml.backends.local.dataset import LocalDataset, checked_history
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.labels import (
     Learner,
+    check_awaiting_labels,
     check_label_type,
     holds_text,
     label_problems,
@@ -208,6 +209,8 @@ class LocalBackend(Backend):
             self._deployments[op.name] = deployment
             if replay_effects and detail.get("pretrain"):
                 self._pretrain(deployment, before=op.seq)
+            if replay_effects:
+                self._await_stored_labels(deployment, before=op.seq)
         elif op.op in ("pause", "resume") and op.name in self._deployments:
             self._deployments[op.name].paused = op.op == "pause"
         elif op.op == "delete" and op.name in self._deployments:
@@ -613,6 +616,13 @@ class LocalBackend(Backend):
             check_label_type(name, model, labels, self.dataset(labels.dataset).schema)
             if pretrain:
                 self._check_stored_labels(name, model, labels)
+            check_awaiting_labels(
+                name,
+                model,
+                labels,
+                self.labels_awaiting_events(self._events_of(inputs), labels, self.store.next_seq()),
+                self.dataset(labels.dataset).key,
+            )
         deployment.predict_only = predict_only
         detail = {
             "predict_only": predict_only,
@@ -625,6 +635,7 @@ class LocalBackend(Backend):
             self._objects[seq] = deployment
             if pretrain:
                 self._pretrain(deployment, before=seq)
+            self._await_stored_labels(deployment, before=seq)
             self._deployments[name] = deployment
         self.checkpoint()
         return deployment
@@ -642,6 +653,49 @@ class LocalBackend(Backend):
                 f"cannot pretrain on {labels.dataset!r}, key {key!r}: {problems[0].reason} "
                 f"({len(problems)} such label(s))"
             )
+
+    def labels_awaiting_events(self, events: str, labels: Labels, before: int) -> pd.DataFrame:
+        """The labels stored before operation ``before`` whose event was not stored in
+        ``events`` before it (the labels' key and field, in arrival order): a deployment made at ``before`` waits for their
+        events, as for a label pushed before its event later, instead of taking them as
+        history it never sees.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> _ = backend.create_dataset("tx", key="id", df=pd.DataFrame({"id": [1], "x": [0.5]}))
+        >>> _ = backend.create_dataset("lb", key="id", df=pd.DataFrame({"id": [1, 2], "y": [0, 1]}))
+        >>> backend.labels_awaiting_events("tx", rtml.Labels("lb", field="y"), before=10)
+           id  y
+        0   2  1
+        """
+        label_set, event_set = self.dataset(labels.dataset), self.dataset(events)
+        key, field = quote(label_set.key), quote(labels.field)
+        if event_set.name == label_set.name or not self.store.has_table(label_set.table):
+            return pd.DataFrame(columns=[label_set.key, labels.field])
+        unmatched = ""
+        if self.store.has_table(event_set.table):
+            unmatched = (
+                f"AND NOT EXISTS (SELECT 1 FROM {quote(event_set.table)} AS e "
+                f"WHERE e._rtml_seq < $before AND e.{quote(event_set.key)} = l.{key})"
+            )
+        return self.store.con.execute(
+            f"SELECT l.{key}, l.{field} FROM {quote(label_set.table)} AS l "
+            f"WHERE l._rtml_seq < $before {unmatched} ORDER BY l.rowid",
+            {"before": before},
+        ).fetchdf()
+
+    def _events_of(self, inputs: Inputs) -> str:
+        """The dataset whose records a deployment on ``inputs`` scores."""
+        m = self._feature_sets.get(inputs.source)
+        return m.spec.dataset if m is not None else inputs.source
+
+    def _await_stored_labels(self, deployment: LocalDeployment, before: int) -> None:
+        labels = deployment.labels
+        if labels is None:
+            return
+        waiting = self.labels_awaiting_events(self._events_of(deployment.inputs), labels, before)
+        if len(waiting):
+            deployment.on_labels(waiting, self.dataset(labels.dataset).key)
 
     def _new_deployment(
         self, name: str, model: ModelSpec, inputs: Inputs, labels: Labels | None

@@ -20,9 +20,9 @@ from rtml.backends.local.schema import Problem
 from rtml.column_types import type_of
 from rtml.errors import SpecError
 from rtml.models.base import ModelSpec
-from rtml.nulls import is_null, python_value
+from rtml.nulls import is_null, or_none, python_value
 
-__all__ = ["check_label_type", "label_problems", "learner"]
+__all__ = ["check_awaiting_labels", "check_label_type", "label_problems", "learner"]
 
 # (deployment, its model's kind, the classes it learns or None for any, the label field) for
 # each deployment learning from a dataset.
@@ -134,3 +134,30 @@ def check_label_type(
             f"{_classes_text(classes)}, but field {labels.field!r} of {labels.dataset!r} holds "
             f"{kind} values"
         )
+
+
+def check_awaiting_labels(
+    name: str, model: ModelSpec, labels: Labels, waiting: pd.DataFrame, key: str
+) -> None:
+    """Refuse a deploy whose model could not learn a label stored before it that waits for its
+    event (``waiting``, keyed by ``key``): the event's push would meet it, not the deploy.
+
+    >>> import rtml
+    >>> waiting = pd.DataFrame({"id": [4, 5], "y": [1, 2]})
+    >>> check_awaiting_labels("m", rtml.models.LogisticRegression(),
+    ...                       rtml.Labels("labels", field="y"), waiting, "id")
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: cannot deploy 'm': 'labels', key 5, holds a label stored before the deploy that waits for its event, and LogisticRegression learns the classes 0 and 1, got 2 (1 such label(s))
+    """
+    problems = label_problems(waiting, [learner(name, model, labels.field)])
+    if not problems:
+        return
+    k = python_value(or_none(waiting[key].iloc[problems[0].row]))
+    value = python_value(or_none(waiting[labels.field].iloc[problems[0].row]))
+    raise SpecError(
+        f"cannot deploy {name!r}: {labels.dataset!r}, key {k!r}, holds a label stored before "
+        f"the deploy that waits for its event, and {model.kind_name()} learns the classes "
+        f"{_classes_text(model.label_classes() or ())}, got {value!r} "
+        f"({len(problems)} such label(s))"
+    )
