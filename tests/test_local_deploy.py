@@ -215,3 +215,37 @@ def test_a_feature_of_text_as_a_numerical_input_is_refused_by_input_and_row(spec
     with pytest.raises(rtml.SchemaError, match="numerical input 'level', row 0"):
         model.predict({"id": 3, "x": 5.0, "t": 3.0})
     assert 0.0 <= model.predict({"id": 4, "x": 0.5, "t": 4.0})["score"] <= 1.0  # NULL: missing
+
+
+def test_a_deleted_deployments_handle_refuses_to_read_or_score() -> None:
+    """A handle kept after delete() neither scores with the dropped model nor reads the tables
+    of a later deployment given its name."""
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+    backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+
+    def deploy():
+        return backend.deploy(
+            "m",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+
+    old = deploy()
+    old.delete()
+    new = deploy()
+    tx.push([{"id": 1, "x": 1.0}])
+    reads = [
+        lambda: old.predict({"id": 2, "x": 1.0}),
+        lambda: old.predict_many([{"id": 2, "x": 1.0}]),
+        old.outputs,
+        old.labelled,
+        lambda: old.evaluate("WindowedAUC"),
+        old.drift,
+        old.resume,
+    ]
+    for read in reads:
+        with pytest.raises(rtml.errors.NotFound, match="deployment 'm' was deleted"):
+            read()
+    assert new.outputs()["key"].tolist() == [1]

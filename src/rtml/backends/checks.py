@@ -15,6 +15,7 @@ from rtml.whole_numbers import is_whole
 __all__ = [
     "already_materialized",
     "check_deploy_call",
+    "check_input_names",
     "check_inputs_and_labels",
     "check_label_keys",
     "check_window",
@@ -137,6 +138,44 @@ def check_inputs_and_labels(
     if labels is not None and key_of is not None:
         check_label_keys(name, dataset, labels, key_of, schema_of)
     return dataset
+
+
+def check_input_names(name: str, inputs: Inputs, labels: Labels | None, events: str) -> None:
+    """Refuse inputs no model can use as meant: none at all (every record would get the same
+    score), a field named twice (a model reads each field once, as a number or as a category),
+    or the label field itself read from the dataset the labels come from (the model would
+    read its answer in every record it learns from). ``events`` is the inputs' dataset.
+
+    >>> check_input_names("m", Inputs("tx", numerical=["x"], categorical=["x"]), None, "tx")
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': input 'x' is named twice (numerical and categorical): a model reads each field once, as a number or as a category
+    >>> check_input_names("m", Inputs("tx", numerical=["amount", "is_fraud"]),
+    ...                   Labels("tx", field="is_fraud"), "tx")
+    Traceback (most recent call last):
+    ...
+    rtml.errors.SpecError: deployment 'm': input 'is_fraud' is the label field the model learns (of 'tx'): it would read the answer in every record it learns from
+    """
+    if not inputs.columns:
+        raise SpecError(
+            f"deployment {name!r}: the inputs from {inputs.source!r} name no field: give "
+            "numerical=[...] and/or categorical=[...]"
+        )
+    seen: dict[str, str] = {}
+    for kind, columns in (("numerical", inputs.numerical), ("categorical", inputs.categorical)):
+        for column in columns:
+            if column in seen:
+                twice = kind if seen[column] == kind else f"{seen[column]} and {kind}"
+                raise SpecError(
+                    f"deployment {name!r}: input {column!r} is named twice ({twice}): a model "
+                    "reads each field once, as a number or as a category"
+                )
+            seen[column] = kind
+    if labels is not None and labels.dataset == events and labels.field in seen:
+        raise SpecError(
+            f"deployment {name!r}: input {labels.field!r} is the label field the model learns "
+            f"(of {events!r}): it would read the answer in every record it learns from"
+        )
 
 
 def check_numerical_inputs(name: str, inputs: Inputs, dataset: str, schema: dict[str, Any]) -> None:

@@ -221,6 +221,62 @@ class BackendConformance:
         assert backend.deployments() == []
         assert tx.push(events.iloc[5:]) == 5
 
+    def test_inputs_no_model_can_use_as_meant_are_refused(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        """No input, a field named twice, or the label field read where the labels come from:
+        refused when deployed, by field, and nothing is deployed."""
+        events, labels = _events(10)
+        backend.create_dataset("tx", key="id", df=events.merge(labels, on="id"))
+        backend.create_dataset("labels", key="id", df=labels)
+        cases = [
+            (rtml.Inputs(source="tx"), "labels", "the inputs from 'tx' name no field"),
+            (
+                rtml.Inputs(source="tx", numerical=["amount"], categorical=["amount", "card"]),
+                "labels",
+                "input 'amount' is named twice",
+            ),
+            (
+                rtml.Inputs(source="tx", numerical=["amount", "y"]),
+                "tx",
+                "input 'y' is the label field",
+            ),
+        ]
+        for inputs, label_set, match in cases:
+            with pytest.raises(rtml.SpecError, match=match):
+                backend.deploy(
+                    "m", classifier, inputs=inputs, labels=rtml.Labels(dataset=label_set, field="y")
+                )
+        assert backend.deployments() == []
+
+    def test_a_deleted_deployment_leaves_nothing_to_a_later_one_of_its_name(
+        self, backend: Any, classifier: rtml.ModelSpec
+    ) -> None:
+        """What a deployment made just before its delete (still in memory on the local engine)
+        is not a later deployment's of the same name: its outputs and evaluation are its own."""
+        events, labels = _events(40)
+        tx = backend.create_dataset("tx", key="id", df=events.iloc[:0])
+        lb = backend.create_dataset("labels", key="id", df=labels.iloc[:0])
+
+        def deploy() -> Any:
+            return backend.deploy(
+                "m",
+                classifier,
+                inputs=rtml.Inputs(source="tx", numerical=["amount"]),
+                labels=rtml.Labels(dataset="labels", field="y"),
+            )
+
+        deploy()
+        tx.push(events.iloc[:20])
+        lb.push(labels.iloc[:20])
+        backend.deployment("m").delete()
+        assert backend.deployments() == []
+        model = deploy()
+        tx.push(events.iloc[20:])
+        lb.push(labels.iloc[20:])
+        assert sorted(model.outputs()["key"].tolist()) == list(range(20, 40))
+        assert len(model.evaluate("WindowedAUC", window=100)) == 20
+
     def test_a_deployment_scores_every_event_and_learns(
         self, backend: Any, classifier: rtml.ModelSpec
     ) -> None:

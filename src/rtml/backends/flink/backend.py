@@ -33,6 +33,7 @@ from rtml.backends.base import (
 from rtml.backends.checks import (
     already_materialized,
     check_deploy_call,
+    check_input_names,
     check_inputs_and_labels,
 )
 from rtml.backends.flink.log import LogBackend, arrival_order
@@ -342,6 +343,7 @@ class FlinkBackend(Backend):
             self._schema_of,
             key_of=lambda n: self.dataset(n).key,
         )
+        check_input_names(name, inputs, labels, events)
         if labels is not None and labels.dataset == events:
             raise SpecError(
                 f"deployment {name!r}: on Flink, labels come from a dataset of their own, "

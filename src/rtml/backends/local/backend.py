@@ -16,6 +16,7 @@ from rtml.backends.base import Backend, Inputs, Labels
 from rtml.backends.checks import (
     already_materialized,
     check_deploy_call,
+    check_input_names,
     check_inputs_and_labels,
 )
 from rtml.backends.local.dataset import LocalDataset, checked_history
@@ -612,6 +613,7 @@ class LocalBackend(Backend):
     ) -> LocalDeployment:
         check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
         deployment = self._new_deployment(name, model, inputs, labels)
+        check_input_names(name, inputs, labels, self._events_of(inputs))
         if labels is not None:
             check_label_type(name, model, labels, self.dataset(labels.dataset).schema)
             if pretrain:
@@ -773,6 +775,10 @@ class LocalBackend(Backend):
 
     def delete_deployment(self, name: str) -> None:
         deployment = self.deployment(name)
+        # Its outputs still waiting in memory are written first, then dropped with the rest:
+        # written after the drop, they would make the tables again for a later deployment of
+        # the same name.
+        self.flush()
         with self.store.operation("delete", name):
             self.store.drop(deployment.outputs_table)
             self.store.drop(deployment.labelled_table)

@@ -30,7 +30,7 @@ from rtml.backends.local.model_inputs import (
     learnable_label,
 )
 from rtml.backends.local.prediction_records import prediction_records
-from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
+from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.frames import stack_rows
 from rtml.models.base import (
     BatchModel,
@@ -41,6 +41,7 @@ from rtml.models.base import (
 )
 from rtml.models.river_adapter import RiverModel
 from rtml.nulls import is_null
+from rtml.whole_numbers import is_whole
 
 if TYPE_CHECKING:
     from rtml.backends.local.backend import LocalBackend
@@ -466,7 +467,29 @@ class LocalDeployment(Deployment):
         return f"lab__{self.name}"
 
     def outputs(self, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
-        """Every output in the order made (or ``limit`` of them from ``offset``)."""
+        """Every output in the order made (or ``limit`` of them from ``offset``).
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> model = backend.deploy("m", rtml.models.GaussianNB(),
+        ...                        inputs=rtml.Inputs("tx", numerical=["x"]))
+        >>> _ = tx.push([{"id": i, "x": float(i)} for i in range(5)])
+        >>> model.outputs(offset=3)["key"].tolist()
+        [3, 4]
+        >>> model.outputs(limit=-1)
+        Traceback (most recent call last):
+        ...
+        ValueError: outputs of deployment 'm': limit must be a whole number >= 0 or None, got -1
+        """
+        self._check_live()
+        for what, value in (("offset", offset), ("limit", limit)):
+            if not (value is None and what == "limit") and not is_whole(value, 0):
+                allowed = " or None" if what == "limit" else ""
+                raise ValueError(
+                    f"outputs of deployment {self.name!r}: {what} must be a whole number >= 0"
+                    f"{allowed}, got {value!r}"
+                )
         self._backend.flush()
         stored = self._backend.store.read(self.outputs_table, offset=offset, limit=limit)
         if stored.empty:
@@ -489,6 +512,7 @@ class LocalDeployment(Deployment):
         """The labelled predictions in the order their labels joined: ``y``, ``score``,
         ``predicted_class`` and the event's ``key`` (missing in pairs stored before rtml kept
         them)."""
+        self._check_live()
         self._backend.flush()
         stored = self._backend.store.read(self.labelled_table)
         return stored if not stored.empty else pd.DataFrame(columns=LABELLED_COLUMNS)
@@ -550,6 +574,7 @@ class LocalDeployment(Deployment):
         >>> [inputs for _, inputs in model.explain([{"id": 1, "x": 2.0}, {"id": 2}])]
         [{'x': 2.0}, {}]
         """
+        self._check_live()
         records = prediction_records(self._backend, self.name, self.inputs, records)
         rows = self._backend.preview_rows(self.inputs.source, records)
         explained = []
@@ -575,9 +600,14 @@ class LocalDeployment(Deployment):
         self._backend.set_paused(self.name, True)
 
     def resume(self) -> None:
-        if self.deleted:
-            raise RtmlError(f"deployment {self.name!r} was deleted")
+        self._check_live()
         self._backend.set_paused(self.name, False)
+
+    def _check_live(self) -> None:
+        # A handle kept after delete() must not read, or score with, what is left of it; nor
+        # the tables of a later deployment given the same name.
+        if self.deleted:
+            raise NotFound(f"deployment {self.name!r} was deleted")
 
     def delete(self) -> None:
         self._backend.delete_deployment(self.name)

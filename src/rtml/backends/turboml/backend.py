@@ -26,7 +26,12 @@ from rtml.backends.base import (
     predictions_frame,
     records_and_index,
 )
-from rtml.backends.checks import check_label_keys, check_numerical_inputs, check_window
+from rtml.backends.checks import (
+    check_input_names,
+    check_label_keys,
+    check_numerical_inputs,
+    check_window,
+)
 from rtml.backends.local.dataset import checked_history, describe, set_aside, to_frame
 from rtml.backends.local.labels import Learner, check_label_type, label_problems
 from rtml.backends.local.prediction_records import prediction_records
@@ -248,6 +253,7 @@ class TurboMLBackend(Backend):
         source = inputs.source
         if source in self.catalog.get("feature_sets"):
             source = self._feature_set(source).dataset
+        check_input_names(name, inputs, labels, source)
         check_label_keys(
             name,
             source,
