@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import rtml
 from rtml.drift import Monitor
+from rtml.testing.server import running_server
 
 FEATURES = rtml.FeatureSet(
     name="f",
@@ -191,3 +192,33 @@ def test_a_deleted_monitor_is_gone_after_a_restart(tmp_path):
         assert backend.monitors() == []
         backend.watch(Monitor("m", source="tx", fields=["x"], delta=0.1))  # the name is free
         assert backend.monitor("m").status()["records"] == 600
+
+
+@pytest.mark.parametrize("where", ["local", "server"])
+def test_a_watched_deployment_is_not_deleted_under_its_monitor(where):
+    """A monitor follows the deployment's name: deleted under it, the monitor would go on with
+    a later deployment's scores after the old one's. Refused, naming the monitor; deleted once
+    the monitor is."""
+    def check(backend):
+        tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+        model = backend.deploy(
+            "lr",
+            rtml.models.LogisticRegression(),
+            inputs=rtml.Inputs("tx", numerical=["x"]),
+            labels=rtml.Labels("labels", field="y"),
+        )
+        backend.watch(Monitor("scores", deployment="lr"))
+        tx.push([{"id": i, "x": float(i % 3)} for i in range(50)])
+        with pytest.raises(rtml.SpecError, match=r"'lr' is watched by monitor.*'scores'"):
+            model.delete()
+        assert backend.deployments() == ["lr"] and len(model.outputs()) == 50
+        backend.monitor("scores").delete()
+        model.delete()
+        assert backend.deployments() == []
+
+    if where == "local":
+        check(rtml.connect("local", path=":memory:"))
+    else:
+        with running_server(":memory:") as url, rtml.connect(url) as client:
+            check(client)

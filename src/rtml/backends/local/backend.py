@@ -775,6 +775,14 @@ class LocalBackend(Backend):
 
     def delete_deployment(self, name: str) -> None:
         deployment = self.deployment(name)
+        watchers = sorted(n for n, m in self._monitors.items() if m.spec.deployment == name)
+        if watchers:
+            # A monitor follows the name: it would go on with a later deployment's scores
+            # after this one's, and call the change of model a drift.
+            raise SpecError(
+                f"deployment {name!r} is watched by monitor(s) {', '.join(map(repr, watchers))}: "
+                "delete them first (backend.monitor(name).delete())"
+            )
         # Its outputs still waiting in memory are written first, then dropped with the rest:
         # written after the drop, they would make the tables again for a later deployment of
         # the same name.
