@@ -199,6 +199,7 @@ def test_a_watched_deployment_is_not_deleted_under_its_monitor(where):
     """A monitor follows the deployment's name: deleted under it, the monitor would go on with
     a later deployment's scores after the old one's. Refused, naming the monitor; deleted once
     the monitor is."""
+
     def check(backend):
         tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
         backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})

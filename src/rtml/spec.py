@@ -16,13 +16,44 @@ Traceback (most recent call last):
 rtml.errors.SpecError: Ping: field 'target': expected a string (got 3)
 """
 
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from rtml.errors import SpecError
 
-__all__ = ["Spec", "format_validation_error"]
+__all__ = ["Spec", "defining", "format_validation_error", "reading_stored"]
+
+_READING_STORED: ContextVar[bool] = ContextVar("rtml_reading_stored", default=False)
+
+
+@contextlib.contextmanager
+def reading_stored() -> Iterator[None]:
+    """Specs built inside are read back (from a store, a catalog, a server), accepted when they
+    were defined: a check that refuses new definitions only (see :func:`defining`), added to
+    rtml since, lets them through, so what an earlier rtml stored still opens.
+
+    >>> defining()
+    True
+    >>> with reading_stored():
+    ...     defining()
+    False
+    """
+    token = _READING_STORED.set(True)
+    try:
+        yield
+    finally:
+        _READING_STORED.reset(token)
+
+
+def defining() -> bool:
+    """Whether a spec being built is a new definition, not one read back by
+    :func:`reading_stored`."""
+    return not _READING_STORED.get()
+
 
 # Pydantic's error types, reworded for people who did not write the model.
 _EXPECTED = {

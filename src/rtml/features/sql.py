@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import field_validator
 
 from rtml.features.base import RowFeature
+from rtml.spec import defining
 
 __all__ = ["SQL"]
 
@@ -20,7 +21,10 @@ class SQL(RowFeature):
     """A scalar SQL expression of the record's columns, column names double-quoted.
 
     Any scalar DuckDB expression works: arithmetic, ``CASE WHEN``, casts, string and date
-    functions. The expression sees the raw columns and the features defined before it.
+    functions. The expression sees the raw columns and the other features. One that reads
+    more than its record (an aggregate, a window function, a subquery) or depends on when it
+    runs (``random()``, ``now()``) is refused: its value would differ between history and live
+    (see :mod:`rtml.features.sql_scalar`).
 
     >>> import pandas as pd
     >>> feature = SQL("amount_x_hour", '"transactionAmount" * "localHour"')
@@ -45,6 +49,10 @@ class SQL(RowFeature):
             raise ValueError("expected a SQL expression, got an empty string")
         if ";" in value:
             raise ValueError("expected one scalar expression, not statements (found ';')")
+        if defining():  # a feature read back from a store was accepted when it was defined
+            from rtml.features.sql_scalar import check_scalar
+
+            check_scalar(value)
         return value
 
     def columns(self) -> tuple[str, ...]:

@@ -19,7 +19,14 @@ from rtml.errors import SpecError
 from rtml.features.sql import SQL
 from rtml.nulls import or_none
 
-__all__ = ["evaluate_sql", "evaluate_sql_row", "quote_name", "result_type", "sql_type"]
+__all__ = [
+    "connection",
+    "evaluate_sql",
+    "evaluate_sql_row",
+    "quote_name",
+    "result_type",
+    "sql_type",
+]
 
 SMALL_BATCH = 32  # up to this many records, rows travel as query parameters
 _local = threading.local()
@@ -31,7 +38,7 @@ _opened: list[tuple[threading.Thread, duckdb.DuckDBPyConnection]] = []
 _opened_lock = threading.Lock()
 
 
-def _connection() -> duckdb.DuckDBPyConnection:
+def connection() -> duckdb.DuckDBPyConnection:
     # DuckDB connections must not be shared between threads; one small in-memory one per thread.
     con = getattr(_local, "con", None)
     if con is None:
@@ -145,7 +152,7 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
     """The values of each feature over ``frame``'s records, in row order."""
     if not features:
         return []
-    con = _connection()
+    con = connection()
     try:
         prepared = _parameter_query(features, frame) if 0 < len(frame) <= SMALL_BATCH else None
         if prepared is not None:
@@ -174,7 +181,7 @@ def result_type(feature: SQL, types: dict[str, str]) -> str:
     planned over no rows; :class:`duckdb.Error` when DuckDB cannot run it on those types."""
     row = ", ".join(f"CAST(NULL AS {t}) AS {quote_name(c)}" for c, t in types.items()) or "1"
     query = f"SELECT ({feature.expr}) AS __value FROM (SELECT {row}) AS __rtml_rows WHERE false"
-    description = _connection().execute(query).description
+    description = connection().execute(query).description
     return str(description[0][1]).upper() if description else ""
 
 
@@ -206,7 +213,7 @@ def evaluate_sql_row(
     params = [or_none(row[c]) for c in columns]
     query = _values_query(features, columns, cast(list[str], kinds), 1)
     try:
-        cursor = _connection().execute(query, params)
+        cursor = connection().execute(query, params)
         values = cursor.fetchone()
         description = cursor.description
     except duckdb.Error:

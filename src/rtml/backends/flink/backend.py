@@ -70,6 +70,7 @@ from rtml.features.featureset import FeatureSet
 from rtml.features.sql_check import check_sql_features
 from rtml.features.timestamps import to_nanos
 from rtml.models.base import ModelSpec, Prediction
+from rtml.spec import reading_stored
 
 __all__ = ["FlinkBackend", "FlinkDeployment"]
 
@@ -190,7 +191,8 @@ class FlinkBackend(Backend):
             return
         data = json.loads(file.read_text())
         for name, spec in data["feature_sets"].items():
-            self._feature_sets[name] = FeatureSet.model_validate(spec)
+            with reading_stored():
+                self._feature_sets[name] = FeatureSet.model_validate(spec)
             self.log.gate(self._engine(self._feature_sets[name]))
         for name, d in data["deployments"].items():
             d["model"] = _model_from_json(d["model"])

@@ -39,6 +39,7 @@ from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
 from rtml.models.base import ModelSpec, Prediction, class_keys
+from rtml.spec import reading_stored
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]
 
@@ -155,7 +156,8 @@ class HttpBackend(Backend):
         infos = self.transport.request("GET", "/feature-sets")
         for info in infos:
             if info["name"] == name:
-                return FeatureSet.from_dict(info["spec"])
+                with reading_stored():  # the server accepted it
+                    return FeatureSet.from_dict(info["spec"])
         existing = ", ".join(sorted(i["name"] for i in infos)) or "none"
         raise NotFound(f"no materialized feature set named {name!r} (existing: {existing})")
 

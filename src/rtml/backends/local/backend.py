@@ -40,6 +40,7 @@ from rtml.features.sql_check import check_sql_features
 from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
+from rtml.spec import reading_stored
 
 __all__ = ["LocalBackend"]
 
@@ -62,7 +63,8 @@ def _model_from_json(data: dict[str, Any]) -> ModelSpec:
     from rtml.plugins import spec_from_dict
 
     try:
-        spec = spec_from_dict("models", data)
+        with reading_stored():
+            spec = spec_from_dict("models", data)
     except ValueError as exc:
         raise SpecError(f"a deployment in the store: {exc}") from None
     assert isinstance(spec, ModelSpec)
@@ -197,7 +199,8 @@ class LocalBackend(Backend):
             dataset = self._datasets[op.name]
             self._propagate(dataset, dataset.to_rows(op.seq), op.seq, op.history)
         elif op.op == "materialize":
-            spec = self._objects.get(op.seq) or FeatureSet.from_dict(detail)
+            with reading_stored():
+                spec = self._objects.get(op.seq) or FeatureSet.from_dict(detail)
             assert isinstance(spec, FeatureSet)
             self._feature_sets[spec.name] = (
                 self._backfill(spec, before=op.seq)
@@ -217,7 +220,8 @@ class LocalBackend(Backend):
         elif op.op == "delete" and op.name in self._deployments:
             self._deployments.pop(op.name).deleted = True
         elif op.op == "watch":
-            spec = Monitor.from_dict(detail["monitor"])
+            with reading_stored():
+                spec = Monitor.from_dict(detail["monitor"])
             monitor = LocalMonitor(self, spec, detail["key"])
             self._monitors[op.name] = monitor
             if replay_effects:

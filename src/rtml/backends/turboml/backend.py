@@ -51,6 +51,7 @@ from rtml.errors import BackendUnavailable, NotFound, RtmlError, SchemaError, Sp
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_value
 from rtml.models.base import ModelSpec, Prediction, label_of
+from rtml.spec import reading_stored
 
 __all__ = ["TurboMLBackend", "credentials", "sdk_local_features"]
 
@@ -214,7 +215,8 @@ class TurboMLBackend(Backend):
                 f"no materialized feature set named {name!r} "
                 f"(existing: {', '.join(sorted(known)) or 'none'})"
             )
-        return FeatureSet.from_dict(known[name])
+        with reading_stored():
+            return FeatureSet.from_dict(known[name])
 
     def features(self, name: str) -> pd.DataFrame:
         spec = self._feature_set(name)
@@ -304,7 +306,8 @@ class TurboMLBackend(Backend):
         for name, d in self.catalog.get("deployments").items():
             if d["labels"]["dataset"] != dataset:
                 continue
-            model = spec_from_dict("models", d["model"])
+            with reading_stored():
+                model = spec_from_dict("models", d["model"])
             n_classes = getattr(model, "n_classes", None)
             classes = tuple(range(n_classes)) if n_classes else model.label_classes()
             found.append((name, model.kind_name(), classes, d["labels"]["field"]))
