@@ -85,4 +85,8 @@ class UDF(RowFeature):
         if out.dtype.kind in "US" and not all(isinstance(v, str) for v in values):
             # numpy would write the numbers among text as text: 1 became '1'.
             out = np.asarray(values, dtype=object)
+        elif out.dtype.kind in "iuf" and any(isinstance(v, bool | np.bool_) for v in values):
+            # ... and booleans among numbers as numbers (True became 1): kept as given, for
+            # the backend to refuse two kinds of value in one feature.
+            out = np.asarray(values, dtype=object)
         return out

@@ -19,7 +19,7 @@ from rtml.backends.checks import (
     check_input_names,
     check_inputs_and_labels,
 )
-from rtml.backends.local.dataset import LocalDataset, checked_history
+from rtml.backends.local.dataset import LocalDataset, checked_history, describe
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.labels import (
     Learner,
@@ -32,6 +32,7 @@ from rtml.backends.local.labels import (
 from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
+from rtml.backends.local.value_kinds import column_kind, kind_of_type
 from rtml.drift.monitor import Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import EventTimeError, FeatureEngine, LateRecordsError
@@ -49,10 +50,16 @@ __all__ = ["LocalBackend"]
 class _Materialized:
     spec: FeatureSet
     engine: FeatureEngine
+    # The kind of value (number, text, bool, time) each feature has given, once read from
+    # the stored values; see rtml.backends.local.value_kinds.
+    kinds: dict[str, str] | None = None
 
     @property
     def table(self) -> str:
         return f"fs__{self.spec.name}"
+
+
+_PLURAL = {"number": "numbers", "text": "text", "bool": "booleans", "time": "times"}
 
 
 def _names(items: dict[str, Any]) -> str:
@@ -410,6 +417,7 @@ class LocalBackend(Backend):
         for m in self._feature_sets.values():
             if m.spec.dataset == dataset.name:
                 values = m.engine.process(frame, enforce_lateness=not history)
+                self._keep_kinds(m, values, dataset)
                 self._emit(m.table, values, seq)
                 self._feed(m.spec.name, frame.join(values.drop(columns=[dataset.key])), seq)
         self._feed(dataset.name, frame, seq)
@@ -546,8 +554,55 @@ class LocalBackend(Backend):
             if name == spec.dataset:
                 # History arrives in row order and is never refused as late.
                 values = m.engine.process(frame, enforce_lateness=not history)
+                self._keep_kinds(m, values, dataset, backfill=True)
                 self._emit(m.table, values, seq)
         return m
+
+    def _keep_kinds(
+        self, m: _Materialized, values: pd.DataFrame, dataset: LocalDataset, backfill: bool = False
+    ) -> None:
+        """Refuse feature values of another kind than the feature gave before (a UDF's text
+        after its numbers): stored, they failed every later write of derived rows, or were
+        silently converted. Replaying the log, only learn the kinds."""
+        if m.kinds is None:
+            m.kinds = self._stored_kinds(m)
+        for column in values.columns:
+            if column == dataset.key:
+                continue
+            kind, other = column_kind(values[column])
+            known = m.kinds.setdefault(column, kind) if kind is not None else None
+            if kind is None or (known == kind and other is None) or self._replaying:
+                continue
+            series = values[column]
+            row = other if other is not None else int(series.notna().to_numpy().argmax())
+            value = python_value(series.iloc[row])
+            before = f"{_PLURAL[known or kind]} before it" + (
+                " in the push" if known == kind else ""
+            )
+            reason = (
+                f"feature {column!r} of feature set {m.spec.name!r} gave {value!r} "
+                f"({type(value).__name__}), but {before}: a feature keeps one kind of value"
+            )
+            if backfill:  # a stored record: its key says which
+                k = python_value(values[dataset.key].iloc[row])
+                raise SpecError(
+                    f"FeatureSet {m.spec.name!r}: at the record of {dataset.name!r} whose "
+                    f"{dataset.key!r} is {k!r}, {reason}"
+                )
+            raise SchemaError(describe(dataset.name, [Problem(row, column, reason)], []))
+
+    def _stored_kinds(self, m: _Materialized) -> dict[str, str]:
+        """The kind of each feature's stored values (those written, then those waiting)."""
+        types = self.store.column_types(m.table)
+        held = self.store.has_values(m.table, list(types))
+        kinds = {c: k for c, t in types.items() if held[c] and (k := kind_of_type(t))}
+        for table, frame, _ in self._derived:
+            if table == m.table:
+                for column in frame.columns:
+                    kind, _ = column_kind(frame[column])
+                    if kind is not None:
+                        kinds.setdefault(column, kind)
+        return kinds
 
     def features(self, name: str, offset: int = 0, limit: int | None = None) -> pd.DataFrame:
         """The feature values in the order computed (or ``limit`` rows from ``offset``)."""

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
+from rtml.backends.local.value_kinds import stored_type, widened
 from rtml.errors import RtmlError
 from rtml.features.sql_eval import quote_name as quote
 from rtml.features.sql_eval import sql_type
@@ -101,13 +102,9 @@ class Store:
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS rtml_meta (key VARCHAR PRIMARY KEY, value BIGINT)"
         )
-        self._tables = {
-            str(name)
-            for (name,) in self.con.execute(
-                "SELECT table_name FROM information_schema.tables"
-            ).fetchall()
-        }
         self._columns: dict[str, set[str]] = {}  # each table's, read when first appended to
+        self._types: dict[str, dict[str, str]] = {}  # each table's column types, when fitted
+        self._forget_tables()
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM rtml_ops").fetchone()
         self._seq = int(row[0]) if row else 0
 
@@ -179,6 +176,7 @@ class Store:
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._forget_tables()
             raise
         self._seq = seq
 
@@ -197,6 +195,7 @@ class Store:
             self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._forget_tables()
             raise
 
     # ---- tables ---------------------------------------------------------------------------
@@ -208,6 +207,19 @@ class Store:
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({body}, _rtml_seq BIGINT)")
         self._tables.add(table)
         self._columns.pop(table, None)
+        self._types.pop(table, None)
+
+    def _forget_tables(self) -> None:
+        """Read the tables and their columns again: a rolled-back transaction may have made,
+        altered or dropped some."""
+        self._tables = {
+            str(name)
+            for (name,) in self.con.execute(
+                "SELECT table_name FROM information_schema.tables"
+            ).fetchall()
+        }
+        self._columns.clear()
+        self._types.clear()
 
     def _add_missing_columns(self, table: str, frame: pd.DataFrame) -> None:
         """Add to ``table`` the columns of ``frame`` it lacks: a table a store written by an
@@ -225,6 +237,50 @@ class Store:
                 kind = sql_type(frame[c]) or "VARCHAR"
                 self.con.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(str(c))} {kind}")
                 self._columns[table].add(str(c))
+                self._types.pop(table, None)
+
+    def _fit_types(self, table: str, frame: pd.DataFrame) -> None:
+        """Let ``table``'s columns take ``frame``'s values without losing any: whole numbers
+        widen to numbers, and a column that holds only nulls takes the type of its first
+        values (see :mod:`rtml.backends.local.value_kinds`). Kinds that differ otherwise are
+        refused before the push that computed them is accepted."""
+        types = self._column_types(table)
+        for c in frame.columns:
+            want, have = stored_type(frame[c]), types.get(str(c))
+            if c == "_rtml_seq" or want is None or have is None or have == want:
+                continue
+            if widened(have, want) or self._only_nulls(table, str(c)):
+                self.con.execute(
+                    f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(str(c))} TYPE {want}"
+                )
+                types[str(c)] = want
+
+    def _column_types(self, table: str) -> dict[str, str]:
+        if table not in self._types:
+            self._types[table] = {
+                str(name): str(kind)
+                for name, kind in self.con.execute(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_name = ?",
+                    [table],
+                ).fetchall()
+            }
+        return self._types[table]
+
+    def _only_nulls(self, table: str, column: str) -> bool:
+        return not self.has_values(table, [column])[column]
+
+    def column_types(self, table: str) -> dict[str, str]:
+        """The DuckDB type of each column of ``table`` (a copy)."""
+        return dict(self._column_types(table)) if self.has_table(table) else {}
+
+    def has_values(self, table: str, columns: list[str]) -> dict[str, bool]:
+        """Whether each of ``columns`` of ``table`` holds a value that is not null."""
+        if not columns or not self.has_table(table):
+            return dict.fromkeys(columns, False)
+        counts = ", ".join(f"count({quote(c)})" for c in columns)
+        row = self.con.execute(f"SELECT {counts} FROM {quote(table)}").fetchone() or ()
+        return {c: bool(n) for c, n in zip(columns, row, strict=True)}
 
     def has_table(self, table: str) -> bool:
         return table in self._tables
@@ -238,17 +294,15 @@ class Store:
         have written)."""
         if not len(frame):
             return
+        typed = stored_type if add_columns else sql_type
         if not self.has_table(table):
             self.create_table(
                 table,
-                {
-                    str(c): sql_type(frame[c]) or "VARCHAR"
-                    for c in frame.columns
-                    if c != "_rtml_seq"
-                },
+                {str(c): typed(frame[c]) or "VARCHAR" for c in frame.columns if c != "_rtml_seq"},
             )
         if add_columns:
             self._add_missing_columns(table, frame)
+            self._fit_types(table, frame)
         if len(frame) <= _SMALL:
             # A few rows travel faster as parameters than as a registered DataFrame, with the
             # operation's number as one more parameter (not a column added to a copy).
@@ -324,6 +378,7 @@ class Store:
         self.con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
         self._tables.discard(table)
         self._columns.pop(table, None)
+        self._types.pop(table, None)
 
     # ---- checkpoints ----------------------------------------------------------------------
     def write_checkpoint(self, state: dict[str, Any]) -> None:
