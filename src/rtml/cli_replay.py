@@ -63,10 +63,6 @@ def replay(
     try:
         event_frame = rtml.sources.FileSource(events).read()
         label_frame = rtml.sources.FileSource(labels).read() if labels else None
-        if create:
-            _create_missing(backend, into, key, event_frame)
-            if label_frame is not None:
-                _create_missing(backend, labels_into, key, label_frame)
         sim = rtml.simulate.ReplaySimulator(
             event_frame,
             into,
@@ -77,6 +73,13 @@ def replay(
             key=key,
             order=order,
         )
+        # Every option is checked before a dataset is created: a refused replay leaves the
+        # store as it found it.
+        sim.check_options(batch_size, None, limit, duration, speed)
+        if create:
+            _create_missing(backend, into, key, event_frame)
+            if label_frame is not None:
+                _create_missing(backend, labels_into, key, label_frame)
         already = _held(backend, sim, key) if resume else None
         result = sim.run(
             backend,

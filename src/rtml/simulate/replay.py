@@ -105,7 +105,17 @@ class ReplaySimulator(Simulator):
         if isinstance(label_delay, str) and self.labels is not None and label_delay in self.labels:
             label_delay = self.labels[label_delay]
         if isinstance(label_delay, str):
-            return parse_duration(label_delay) / 1e9
+            try:
+                return parse_duration(label_delay) / 1e9
+            except ValueError as exc:
+                columns = (
+                    ""
+                    if self.labels is None
+                    else f" (nor is it a column of the labels: {', '.join(map(str, self.labels))})"
+                )
+                raise ValueError(
+                    f"replay into {self.labels_dataset!r}: label_delay {exc}{columns}"
+                ) from None
         delays = pd.Series(label_delay)
         if self.labels is None or len(delays) != len(self.labels):
             raise ValueError("per-record label delays need one delay per label")
@@ -195,7 +205,7 @@ class ReplaySimulator(Simulator):
             if name is not None:
                 backend.dataset(name)  # a missing dataset fails here, before any push
         stream = self._stream(backend)
-        self._check_options(batch_size, already, limit, duration, speed)
+        self.check_options(batch_size, already, limit, duration, speed)
         self._check_keys(backend)
         if already:
             # Each dataset's records are pushed in stream order, whatever the batching: the
@@ -270,7 +280,7 @@ class ReplaySimulator(Simulator):
                     f"{keys.index(value)} too): each record of a dataset needs its own key"
                 )
 
-    def _check_options(
+    def check_options(
         self,
         batch_size: int,
         already: Mapping[str, int] | None,
@@ -278,7 +288,8 @@ class ReplaySimulator(Simulator):
         duration: str | None,
         speed: float | None,
     ) -> None:
-        """Refuse options that would replay something else than asked, naming the option."""
+        """Refuse options that would replay something else than asked, naming the option
+        (:meth:`run` does it first; a caller may do it before it prepares anything)."""
         where = f"replay into {self.dataset!r}"
         if not is_whole(batch_size, 1):
             raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
@@ -291,7 +302,10 @@ class ReplaySimulator(Simulator):
         ):
             raise ValueError(f"{where}: speed must be None or a number > 0, got {speed!r}")
         if duration is not None:
-            parse_duration(duration)  # names what it cannot read
+            try:
+                parse_duration(duration)
+            except ValueError as exc:
+                raise ValueError(f"{where}: duration {exc}") from None
         known = {n for n in (self.dataset, self.labels_dataset) if n is not None}
         for name, count in (already or {}).items():
             if name not in known:
