@@ -73,7 +73,11 @@ def _parse(expr: str) -> dict[str, Any] | None:
     from rtml.features.sql_eval import connection  # sql_eval imports SQL, which imports this
 
     try:
-        text = connection().execute("SELECT json_serialize_sql(?)", [f"SELECT {expr}"]).fetchone()
+        text = (
+            connection()
+            .execute("SELECT json_serialize_sql(?::VARCHAR)", [f"SELECT {expr}"])
+            .fetchone()
+        )
     except duckdb.Error:
         return None
     tree: dict[str, Any] = json.loads(text[0]) if text else {"error": True}
