@@ -717,9 +717,9 @@ class LocalBackend(Backend):
 
     def labels_awaiting_events(self, events: str, labels: Labels, before: int) -> pd.DataFrame:
         """The labels stored before operation ``before`` whose event was not stored in
-        ``events`` before it (the labels' key and field, in arrival order): a deployment made at ``before`` waits for their
-        events, as for a label pushed before its event later, instead of taking them as
-        history it never sees.
+        ``events`` before it (the labels' key and field, in arrival order). A deployment made
+        at ``before`` waits for their events, as it does for a label pushed early after it,
+        instead of taking them for history it never sees.
 
         >>> import rtml
         >>> backend = rtml.connect("local", path=":memory:")

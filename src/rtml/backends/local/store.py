@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from rtml.backends.local.value_kinds import stored_type, widened
+from rtml.backends.local.value_kinds import kind_of_type, stored_type, widened
 from rtml.errors import RtmlError
 from rtml.features.sql_eval import quote_name as quote
 from rtml.features.sql_eval import sql_type
@@ -104,6 +104,7 @@ class Store:
         )
         self._columns: dict[str, set[str]] = {}  # each table's, read when first appended to
         self._types: dict[str, dict[str, str]] = {}  # each table's column types, when fitted
+        self._held: dict[str, set[str]] = {}  # each table's columns known to hold a value
         self._forget_tables()
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM rtml_ops").fetchone()
         self._seq = int(row[0]) if row else 0
@@ -220,6 +221,7 @@ class Store:
         }
         self._columns.clear()
         self._types.clear()
+        self._held.clear()
 
     def _add_missing_columns(self, table: str, frame: pd.DataFrame) -> None:
         """Add to ``table`` the columns of ``frame`` it lacks: a table a store written by an
@@ -249,7 +251,8 @@ class Store:
             want, have = stored_type(frame[c]), types.get(str(c))
             if c == "_rtml_seq" or want is None or have is None or have == want:
                 continue
-            if widened(have, want) or self._only_nulls(table, str(c)):
+            same_kind = kind_of_type(have) == kind_of_type(want)
+            if widened(have, want) or (not same_kind and self._only_nulls(table, str(c))):
                 self.con.execute(
                     f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(str(c))} TYPE {want}"
                 )
@@ -268,7 +271,11 @@ class Store:
         return self._types[table]
 
     def _only_nulls(self, table: str, column: str) -> bool:
-        return not self.has_values(table, [column])[column]
+        # A column that holds a value always will (until its table is dropped): asked once.
+        held = self._held.setdefault(table, set())
+        if column not in held and self.has_values(table, [column])[column]:
+            held.add(column)
+        return column not in held
 
     def column_types(self, table: str) -> dict[str, str]:
         """The DuckDB type of each column of ``table`` (a copy)."""
@@ -379,6 +386,7 @@ class Store:
         self._tables.discard(table)
         self._columns.pop(table, None)
         self._types.pop(table, None)
+        self._held.pop(table, None)
 
     # ---- checkpoints ----------------------------------------------------------------------
     def write_checkpoint(self, state: dict[str, Any]) -> None:
