@@ -32,7 +32,7 @@ from rtml.backends.local.labels import (
 from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
-from rtml.backends.local.value_kinds import column_kind, kind_of_type
+from rtml.backends.local.value_kinds import column_kind, dtype_kind, kind_of_type
 from rtml.drift.monitor import Monitor
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.features.engine import EventTimeError, FeatureEngine, LateRecordsError
@@ -566,9 +566,10 @@ class LocalBackend(Backend):
         silently converted. Replaying the log, only learn the kinds."""
         if m.kinds is None:
             m.kinds = self._stored_kinds(m)
-        for column in values.columns:
-            if column == dataset.key:
-                continue
+        for name, dtype in values.dtypes.items():
+            column = str(name)
+            if column == dataset.key or (dtype_kind(dtype) or "") == m.kinds.get(column):
+                continue  # a column of numbers where numbers were (most pushes): nothing to read
             kind, other = column_kind(values[column])
             known = m.kinds.setdefault(column, kind) if kind is not None else None
             if kind is None or (known == kind and other is None) or self._replaying:

@@ -28,7 +28,7 @@ import pandas as pd
 from rtml.features.sql_eval import sql_type
 from rtml.nulls import is_null
 
-__all__ = ["column_kind", "kind_of", "kind_of_type", "stored_type", "widened"]
+__all__ = ["column_kind", "dtype_kind", "kind_of", "kind_of_type", "stored_type", "widened"]
 
 _TYPES = {"number": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "time": "TIMESTAMP"}
 
@@ -61,6 +61,20 @@ def kind_of_type(duckdb_type: str) -> str | None:
     if name.startswith(numbers) or name.startswith(("TINYINT", "UBIGINT", "UINTEGER")):
         return "number"
     return None
+
+
+# The kind every value of a numpy column has, by the dtype's kind letter (objects: any).
+_DTYPE_KINDS = {"i": "number", "u": "number", "f": "number", "b": "bool", "M": "time"}
+
+
+def dtype_kind(dtype: Any) -> str | None:
+    """The kind every non-null value of a column of ``dtype`` has; None for objects, whose
+    values say it (see :func:`column_kind`).
+
+    >>> dtype_kind(np.dtype("int64")), dtype_kind(np.dtype("O"))
+    ('number', None)
+    """
+    return _DTYPE_KINDS.get(getattr(dtype, "kind", ""))
 
 
 def column_kind(series: pd.Series) -> tuple[str | None, int | None]:
