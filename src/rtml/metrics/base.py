@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, ClassVar
 
+from rtml.whole_numbers import is_whole
+
 __all__ = ["Metric"]
 
 
@@ -38,8 +40,8 @@ class Metric:
     reads_class: ClassVar[bool] = False
 
     def __init__(self, window_size: int = 1000) -> None:
-        if window_size < 1:
-            raise ValueError(f"window_size must be at least 1, got {window_size}")
+        if not is_whole(window_size, 1):
+            raise ValueError(f"window_size must be a whole number >= 1, got {window_size!r}")
         self.window_size = window_size
         self.window: deque[tuple[Any, float]] = deque(maxlen=window_size)
 

@@ -10,8 +10,9 @@ from typing import ClassVar
 import pandas as pd
 
 from rtml.frames import stack_rows
+from rtml.whole_numbers import is_whole
 
-__all__ = ["Batch", "DataSource"]
+__all__ = ["Batch", "DataSource", "check_batching"]
 
 
 @dataclass(frozen=True)
@@ -63,3 +64,17 @@ class DataSource(ABC):
         if not frames:
             return pd.DataFrame()
         return stack_rows(frames)  # a column empty in one batch keeps its type
+
+
+def check_batching(batch_size: object, start: object) -> None:
+    """A source's batches are a whole number of records >= 1, from a position >= 0.
+
+    >>> check_batching(2.5, 0)
+    Traceback (most recent call last):
+    ...
+    ValueError: batch_size must be a whole number >= 1, got 2.5
+    """
+    if not is_whole(batch_size, 1):
+        raise ValueError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+    if not is_whole(start, 0):
+        raise ValueError(f"start must be a whole number >= 0 (a position), got {start!r}")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
-from rtml.sources.base import Batch, DataSource
+from rtml.sources.base import Batch, DataSource, check_batching
 
 __all__ = ["DataFrameSource"]
 
@@ -33,8 +33,7 @@ class DataFrameSource(DataSource):
         return len(self.df)
 
     def batches(self, batch_size: int = 10_000, start: int = 0) -> Iterator[Batch]:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        check_batching(batch_size, start)
         for lo in range(start, len(self.df), batch_size):
             hi = min(lo + batch_size, len(self.df))
             yield Batch(self.df.iloc[lo:hi].reset_index(drop=True), hi)

@@ -8,7 +8,7 @@ from typing import Literal
 
 import pandas as pd
 
-from rtml.sources.base import Batch, DataSource
+from rtml.sources.base import Batch, DataSource, check_batching
 
 __all__ = ["FileSource"]
 
@@ -37,8 +37,7 @@ class FileSource(DataSource):
         self.format: Literal["csv", "parquet"] = chosen  # type: ignore[assignment]
 
     def batches(self, batch_size: int = 10_000, start: int = 0) -> Iterator[Batch]:
-        if batch_size < 1:
-            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        check_batching(batch_size, start)
         position = 0
         for frame in self._chunks(batch_size):
             lo, hi = position, position + len(frame)

@@ -71,6 +71,7 @@ from rtml.features.sql_check import check_sql_features
 from rtml.features.timestamps import to_nanos
 from rtml.models.base import ModelSpec, Prediction
 from rtml.spec import reading_stored
+from rtml.whole_numbers import is_whole
 
 __all__ = ["FlinkBackend", "FlinkDeployment"]
 
@@ -116,8 +117,8 @@ class FlinkBackend(Backend):
         jobmanager: str | None = None,
         config: dict[str, str] | None = None,
     ) -> None:
-        if parallelism < 1:
-            raise ValueError(f"parallelism must be at least 1, got {parallelism}")
+        if not is_whole(parallelism, 1):
+            raise ValueError(f"parallelism must be a whole number >= 1, got {parallelism!r}")
         self._tmp = None if path is not None else tempfile.TemporaryDirectory(prefix="rtml-flink-")
         self.path = Path(path if path is not None else self._tmp.name)  # type: ignore[union-attr]
         self.path.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,7 @@ from rtml.frames import stack_rows
 from rtml.models.base import ModelSpec
 from rtml.nulls import or_none, python_value
 from rtml.spec import reading_stored
+from rtml.whole_numbers import is_whole
 
 __all__ = ["LocalBackend"]
 
@@ -110,8 +111,14 @@ class LocalBackend(Backend):
         checkpoint_every: int = 100_000,
         output_retention: int | None = None,
     ) -> None:
-        if output_retention is not None and output_retention < 1:
-            raise ValueError(f"output_retention must be at least 1, got {output_retention}")
+        if output_retention is not None and not is_whole(output_retention, 1):
+            raise ValueError(
+                f"output_retention must be None or a whole number >= 1, got {output_retention!r}"
+            )
+        if not is_whole(checkpoint_every, 1):
+            raise ValueError(
+                f"checkpoint_every must be a whole number of records >= 1, got {checkpoint_every!r}"
+            )
         self.path = path if path is not None else os.environ.get("RTML_HOME", ".rtml")
         self.checkpoint_every = checkpoint_every
         self.output_retention = output_retention

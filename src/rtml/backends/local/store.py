@@ -81,7 +81,17 @@ class Store:
             self.con = duckdb.connect(":memory:")
         else:
             self.directory = Path(path)
-            self.directory.mkdir(parents=True, exist_ok=True)
+            if self.directory.exists() and not self.directory.is_dir():
+                raise RtmlError(
+                    f"the store path {path!r} is a file: a store is a directory (give a path "
+                    "that does not exist yet, or a store's directory)"
+                )
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RtmlError(
+                    f"cannot make the store's directory {path!r}: {exc.strerror or exc}"
+                ) from None
             self._lock()
             try:
                 self.con = duckdb.connect(str(self.directory / _DATABASE))
