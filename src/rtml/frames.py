@@ -39,10 +39,10 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
         # column already has the type of what it holds, so the checks below would change nothing.
         return filled[0].reset_index(drop=True)[columns]
     # Most batches hold a value in every column: one check per batch finds the others.
-    missing = [frame.isna().all() for frame in filled]
+    missing = [_missing_columns(frame) for frame in filled]
     lacking = {
         column: [
-            column not in frame.columns or bool(m[column])
+            column not in frame.columns or column in m
             for frame, m in zip(filled, missing, strict=True)
         ]
         for column in columns
@@ -60,6 +60,18 @@ def stack_rows(frames: list[pd.DataFrame]) -> pd.DataFrame:
             elif frame[column].dtype != target:
                 frame[column] = frame[column].astype(target)  # integers to floats, and so on
     return pd.concat(filled, ignore_index=True)[columns]
+
+
+def _missing_columns(frame: pd.DataFrame) -> set[Any]:
+    """The columns of ``frame`` that hold no value. A few rows go through numpy: pandas'
+    ``isna().all()`` costs about 0.2 ms a frame, and a flush stacks thousands of one-record
+    batches."""
+    if len(frame) <= 16:
+        nulls = np.asarray(pd.isna(frame.to_numpy(dtype=object)), dtype=bool)
+        flags: list[bool] = np.logical_and.reduce(nulls, axis=0).tolist()
+    else:
+        flags = frame.isna().all().tolist()
+    return {c for c, flag in zip(frame.columns, flags, strict=True) if flag}
 
 
 def _type_beside_missing(holders: list[pd.Series], types: set[Any]) -> Any:
