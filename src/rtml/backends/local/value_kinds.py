@@ -49,7 +49,11 @@ def kind_of(value: Any) -> str | None:
 
 
 def kind_of_type(duckdb_type: str) -> str | None:
-    """The kind of the values a DuckDB column type holds."""
+    """The kind of the values a DuckDB column type holds.
+
+    >>> kind_of_type("UBIGINT"), kind_of_type("DECIMAL(18,3)"), kind_of_type("INTERVAL")
+    ('number', 'number', None)
+    """
     name = duckdb_type.upper()
     if name == "BOOLEAN":
         return "bool"
@@ -57,10 +61,13 @@ def kind_of_type(duckdb_type: str) -> str | None:
         return "text"
     if name.startswith("TIMESTAMP") or name == "DATE":
         return "time"
-    numbers = ("INT", "BIGINT", "HUGEINT", "DOUBLE", "FLOAT", "REAL", "DECIMAL", "SMALLINT")
-    if name.startswith(numbers) or name.startswith(("TINYINT", "UBIGINT", "UINTEGER")):
+    if name in _NUMBER_TYPES or name.startswith("DECIMAL"):
         return "number"
-    return None
+    return None  # an interval, a list, ...
+
+
+_WHOLE = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT")
+_NUMBER_TYPES = {*_WHOLE, *("U" + t for t in _WHOLE), "FLOAT", "REAL", "DOUBLE"}
 
 
 # The kind every value of a numpy column has, by the dtype's kind letter (objects: any).
