@@ -227,8 +227,10 @@ class LocalBackend(Backend):
             self._deployments[op.name] = deployment
             if replay_effects and detail.get("pretrain"):
                 self._pretrain(deployment, before=op.seq)
-            if replay_effects:
-                self._await_stored_labels(deployment, before=op.seq)
+            if replay_effects and deployment.labels is not None:
+                events = self._events_of(deployment.inputs)
+                stored = self.labels_awaiting_events(events, deployment.labels, op.seq)
+                self._await_labels(deployment, stored)
         elif op.op in ("pause", "resume") and op.name in self._deployments:
             self._deployments[op.name].paused = op.op == "pause"
         elif op.op == "delete" and op.name in self._deployments:
@@ -577,11 +579,11 @@ class LocalBackend(Backend):
             column = str(name)
             if column == dataset.key or (dtype_kind(dtype) or "") == m.kinds.get(column):
                 continue  # a column of numbers where numbers were (most pushes): nothing to read
-            kind, other = column_kind(values[column])
+            series = values[column]
+            kind, other = column_kind(series)
             known = m.kinds.setdefault(column, kind) if kind is not None else None
             if kind is None or (known == kind and other is None) or self._replaying:
                 continue
-            series = values[column]
             row = other if other is not None else int(series.notna().to_numpy().argmax())
             value = python_value(series.iloc[row])
             before = f"{_PLURAL[known or kind]} before it" + (
@@ -680,18 +682,15 @@ class LocalBackend(Backend):
     ) -> LocalDeployment:
         check_deploy_call(name, model, labels, pretrain, exists=name in self._deployments)
         deployment = self._new_deployment(name, model, inputs, labels)
-        check_input_names(name, inputs, labels, self._events_of(inputs))
+        events = self._events_of(inputs)
+        check_input_names(name, inputs, labels, events)
+        waiting = None  # read once: the deploy's operation is the store's next one
         if labels is not None:
             check_label_type(name, model, labels, self.dataset(labels.dataset).schema)
             if pretrain:
                 self._check_stored_labels(name, model, labels)
-            check_awaiting_labels(
-                name,
-                model,
-                labels,
-                self.labels_awaiting_events(self._events_of(inputs), labels, self.store.next_seq()),
-                self.dataset(labels.dataset).key,
-            )
+            waiting = self.labels_awaiting_events(events, labels, self.store.next_seq())
+            check_awaiting_labels(name, model, labels, waiting, self.dataset(labels.dataset).key)
         deployment.predict_only = predict_only
         detail = {
             "predict_only": predict_only,
@@ -704,7 +703,7 @@ class LocalBackend(Backend):
             self._objects[seq] = deployment
             if pretrain:
                 self._pretrain(deployment, before=seq)
-            self._await_stored_labels(deployment, before=seq)
+            self._await_labels(deployment, waiting)
             self._deployments[name] = deployment
         self.checkpoint()
         return deployment
@@ -758,13 +757,11 @@ class LocalBackend(Backend):
         m = self._feature_sets.get(inputs.source)
         return m.spec.dataset if m is not None else inputs.source
 
-    def _await_stored_labels(self, deployment: LocalDeployment, before: int) -> None:
-        labels = deployment.labels
-        if labels is None:
-            return
-        waiting = self.labels_awaiting_events(self._events_of(deployment.inputs), labels, before)
-        if len(waiting):
-            deployment.on_labels(waiting, self.dataset(labels.dataset).key)
+    def _await_labels(self, deployment: LocalDeployment, waiting: pd.DataFrame | None) -> None:
+        """``deployment`` waits for the events of the labels stored before it (see
+        :meth:`labels_awaiting_events`)."""
+        if waiting is not None and len(waiting) and deployment.labels is not None:
+            deployment.on_labels(waiting, self.dataset(deployment.labels.dataset).key)
 
     def _new_deployment(
         self, name: str, model: ModelSpec, inputs: Inputs, labels: Labels | None

@@ -483,13 +483,11 @@ class LocalDeployment(Deployment):
         ValueError: outputs of deployment 'm': limit must be a whole number >= 0 or None, got -1
         """
         self._check_live()
-        for what, value in (("offset", offset), ("limit", limit)):
-            if not (value is None and what == "limit") and not is_whole(value, 0):
-                allowed = " or None" if what == "limit" else ""
-                raise ValueError(
-                    f"outputs of deployment {self.name!r}: {what} must be a whole number >= 0"
-                    f"{allowed}, got {value!r}"
-                )
+        where = f"outputs of deployment {self.name!r}"
+        if not is_whole(offset, 0):
+            raise ValueError(f"{where}: offset must be a whole number >= 0, got {offset!r}")
+        if limit is not None and not is_whole(limit, 0):
+            raise ValueError(f"{where}: limit must be a whole number >= 0 or None, got {limit!r}")
         self._backend.flush()
         stored = self._backend.store.read(self.outputs_table, offset=offset, limit=limit)
         if stored.empty:

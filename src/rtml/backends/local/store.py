@@ -112,8 +112,8 @@ class Store:
         self.con.execute(
             "CREATE TABLE IF NOT EXISTS rtml_meta (key VARCHAR PRIMARY KEY, value BIGINT)"
         )
-        self._columns: dict[str, set[str]] = {}  # each table's, read when first appended to
-        self._types: dict[str, dict[str, str]] = {}  # each table's column types, when fitted
+        # Each table's column types, read when first appended to with add_columns.
+        self._types: dict[str, dict[str, str]] = {}
         self._held: dict[str, set[str]] = {}  # each table's columns known to hold a value
         self._forget_tables()
         row = self.con.execute("SELECT coalesce(max(seq), 0) FROM rtml_ops").fetchone()
@@ -217,7 +217,6 @@ class Store:
         )
         self.con.execute(f"CREATE TABLE IF NOT EXISTS {quote(table)} ({body}, _rtml_seq BIGINT)")
         self._tables.add(table)
-        self._columns.pop(table, None)
         self._types.pop(table, None)
 
     def _forget_tables(self) -> None:
@@ -229,27 +228,18 @@ class Store:
                 "SELECT table_name FROM information_schema.tables"
             ).fetchall()
         }
-        self._columns.clear()
         self._types.clear()
         self._held.clear()
 
     def _add_missing_columns(self, table: str, frame: pd.DataFrame) -> None:
         """Add to ``table`` the columns of ``frame`` it lacks: a table a store written by an
         earlier rtml holds without a column rtml now writes (a labelled pair's class)."""
-        if table not in self._columns:
-            self._columns[table] = {
-                str(name)
-                for (name,) in self.con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                    [table],
-                ).fetchall()
-            }
+        types = self._column_types(table)
         for c in frame.columns:
-            if str(c) not in self._columns[table]:
-                kind = sql_type(frame[c]) or "VARCHAR"
+            if str(c) not in types:
+                kind = stored_type(frame[c]) or "VARCHAR"
                 self.con.execute(f"ALTER TABLE {quote(table)} ADD COLUMN {quote(str(c))} {kind}")
-                self._columns[table].add(str(c))
-                self._types.pop(table, None)
+                types[str(c)] = kind
 
     def _fit_types(self, table: str, frame: pd.DataFrame) -> None:
         """Let ``table``'s columns take ``frame``'s values without losing any: whole numbers
@@ -394,7 +384,6 @@ class Store:
     def drop(self, table: str) -> None:
         self.con.execute(f"DROP TABLE IF EXISTS {quote(table)}")
         self._tables.discard(table)
-        self._columns.pop(table, None)
         self._types.pop(table, None)
         self._held.pop(table, None)
 

@@ -87,13 +87,11 @@ def dtype_kind(dtype: Any) -> str | None:
 def column_kind(series: pd.Series) -> tuple[str | None, int | None]:
     """The kind of a column's values (None if all are missing), and the position of the first
     value of another kind than the first (None if there is none)."""
-    dtype = series.dtype
-    if pd.api.types.is_bool_dtype(dtype):
+    typed = dtype_kind(series.dtype)
+    if typed == "bool":
         return "bool", None
-    if pd.api.types.is_numeric_dtype(dtype):
-        return ("number" if series.notna().any() else None), None
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return ("time" if series.notna().any() else None), None
+    if typed is not None:
+        return (typed if series.notna().any() else None), None
     first: str | None = None
     for row, value in enumerate(series.tolist()):
         kind = kind_of(value)
