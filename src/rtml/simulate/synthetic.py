@@ -29,6 +29,7 @@ import pandas as pd
 from rtml.backends.base import Backend
 from rtml.simulate.base import SimulationResult, Simulator
 from rtml.simulate.replay import ReplaySimulator
+from rtml.whole_numbers import is_whole
 
 __all__ = ["SyntheticFraudSimulator"]
 
@@ -37,7 +38,7 @@ DAY = 86400
 
 def _check_whole(name: str, value: object, least: int) -> None:
     """``value`` is a whole number (not a bool) of at least ``least``, or a ValueError says so."""
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < least:
+    if not is_whole(value, least):
         raise ValueError(
             f"SyntheticFraudSimulator: {name} must be a whole number >= {least}, got {value!r}"
         )
