@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,7 +13,10 @@ import rtml
 settings.register_profile(
     "rtml", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
 )
-settings.load_profile("rtml")
+# CI (.ci/run sets RTML_HYPOTHESIS=ci) tries the same examples on every run, so that a change
+# lands or fails on its own code; runs elsewhere draw new examples and keep looking for bugs.
+settings.register_profile("ci", settings.get_profile("rtml"), derandomize=True, database=None)
+settings.load_profile(os.environ.get("RTML_HYPOTHESIS", "rtml"))
 
 
 @pytest.fixture

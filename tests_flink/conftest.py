@@ -24,7 +24,9 @@ os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (ROOT, os.environ.get("PYT
 settings.register_profile(
     "flink", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=6
 )
-settings.load_profile("flink")
+# The same examples on every CI run, as in tests/conftest.py.
+settings.register_profile("ci", settings.get_profile("flink"), derandomize=True, database=None)
+settings.load_profile("ci" if os.environ.get("RTML_HYPOTHESIS") == "ci" else "flink")
 
 
 @pytest.fixture(scope="session")
