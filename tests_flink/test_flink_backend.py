@@ -122,6 +122,9 @@ def test_the_fraud_example_gives_the_local_engine_numbers(tmp_path) -> None:
     (features, outputs, auc), (want_features, want_outputs, want_auc) = flink, local
     pd.testing.assert_frame_equal(features, want_features, check_dtype=False, rtol=1e-9)
     assert outputs["key"].tolist() == want_outputs["key"].tolist()
+    # The same model states scored them: the pretraining and the labels learned by then.
+    assert outputs["model_version"].tolist() == want_outputs["model_version"].tolist()
+    assert outputs["model_version"].iloc[0] > 0 and outputs["model_version"].is_monotonic_increasing
     np.testing.assert_allclose(
         outputs["score"].to_numpy(float), want_outputs["score"].to_numpy(float), rtol=1e-9
     )
@@ -523,8 +526,7 @@ def test_labels_waiting_at_the_deploy_are_learned_as_on_the_local_engine(tmp_pat
             outputs = model.outputs()
         assert len(evaluated) == len(learned) == 7
         pd.testing.assert_frame_equal(evaluated, local.evaluate("WindowedAccuracy", window=100))
-        pd.testing.assert_frame_equal(
-            outputs[["key", "score"]], local.outputs()[["key", "score"]], check_dtype=False
-        )
+        shown = ["key", "score", "model_version"]
+        pd.testing.assert_frame_equal(outputs[shown], local.outputs()[shown], check_dtype=False)
     with rtml.connect("flink", path=str(tmp_path / "refused")) as backend:
         assert_an_unlearnable_waiting_label_refuses_the_deploy(backend)

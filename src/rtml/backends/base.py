@@ -146,18 +146,22 @@ class Deployment(ABC):
     >>> labels = backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
     >>> model = backend.deploy("m", rtml.models.GaussianNB(), inputs=rtml.Inputs("tx", numerical=["x"]),
     ...                        labels=rtml.Labels("labels", field="y"))
-    >>> tx.push([{"id": 1, "x": 0.5}]), labels.push([{"id": 1, "y": 1}])
-    (1, 1)
-    >>> model.outputs()[["key", "score", "model_version"]]
+    >>> tx.push([{"id": 1, "x": 0.5}]), labels.push([{"id": 1, "y": 1}]), tx.push([{"id": 2, "x": 0.7}])
+    (1, 1, 1)
+    >>> model.outputs()[["key", "score", "model_version"]]  # id 2 scored after one label learned
        key  score  model_version
-    0    1    0.0              1
+    0    1    0.0              0
+    1    2    1.0              1
     """
 
     name: str
 
     @abstractmethod
     def outputs(self) -> pd.DataFrame:
-        """key, score, predicted_class, class_probabilities, event time, model version."""
+        """key, score, predicted_class, class_probabilities, event_time, and model_version:
+        how many labels the model had learned (its pretraining included) when it gave the
+        score: outputs of one version were scored by one state of the model (``None`` on
+        TurboML, whose outputs do not say)."""
 
     @abstractmethod
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:

@@ -173,7 +173,9 @@ class LocalDeployment(Deployment):
         # The label field holds text (see holds_text): predicted classes are text or missing.
         self.text_classes = False
         self.model = spec.build()
-        self.version = 1
+        # How many labels the model has learned (pretraining included): the version of its
+        # state, which each output carries as model_version (predict_only learns none).
+        self.learned = 0
         self.paused = False
         self.deleted = False
         self._backend = backend
@@ -258,6 +260,7 @@ class LocalDeployment(Deployment):
         what ``deploy(..., pretrain=True)`` does with the store's rows and labels."""
         keep = [learnable_label(label) for label in y]
         labels = [label for label, kept in zip(y, keep, strict=True) if kept]
+        self.learned += len(labels)
         if isinstance(self.model, BatchModel):
             inputs = self._batch_inputs(frame)[keep]
             for lo in range(0, len(labels), batch_size):
@@ -272,6 +275,7 @@ class LocalDeployment(Deployment):
     def _learn(self, k: Any, x: dict[str, Any], y: Any, score: float, predicted: Any) -> None:
         if not self.predict_only:
             self.model.learn_one(x, y)
+            self.learned += 1
         self.new_labelled.append((y, score, predicted, k))
 
     def _remember(self, k: Any, x: Any, score: float, predicted: Any) -> None:
@@ -287,7 +291,7 @@ class LocalDeployment(Deployment):
             predictions = self._predict_batch(frame, keys)
         else:
             predictions = self._predict_records(frame, keys)
-        scores, classes, probabilities = predictions
+        scores, classes, probabilities, versions = predictions
         times = frame[self.timestamp].tolist() if self.timestamp else [None] * len(keys)
         self.new_outputs.append(
             pd.DataFrame(
@@ -297,21 +301,24 @@ class LocalDeployment(Deployment):
                     "predicted_class": classes,
                     "class_probabilities": probabilities,
                     "event_time": times,
-                    "model_version": self.version,
+                    "model_version": versions,
                 }
             )
         )
 
-    def _predict_records(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[list, list, list]:
+    def _predict_records(
+        self, frame: pd.DataFrame, keys: list[Any]
+    ) -> tuple[list, list, list, list[int]]:
         # Prequential, record by record: predict, then learn at once if the label is there.
-        scores, classes, probabilities = [], [], []
+        scores, classes, probabilities, versions = [], [], [], []
         predict, learn = self._record_functions()
         for k, x in zip(keys, self._inputs_of(frame), strict=True):
+            versions.append(self.learned)
             score, predicted, probs = self._prequential(k, x, predict, learn)
             scores.append(score)
             classes.append(predicted)
             probabilities.append(probs)
-        return scores, classes, probabilities
+        return scores, classes, probabilities, versions
 
     def _prequential(
         self,
@@ -326,6 +333,7 @@ class LocalDeployment(Deployment):
             y = self._pending_y.pop(k)
             if not self.predict_only:
                 learn(x, y)
+                self.learned += 1
             self.new_labelled.append((y, score, predicted, k))
         elif self.labels is not None:
             self._remember(k, x, score, predicted)
@@ -344,6 +352,7 @@ class LocalDeployment(Deployment):
                 self.new_labelled.extend(labelled.itertuples(index=False, name=None))
             return None if outputs is None else cast(dict[str, Any], outputs.to_dict("records")[0])
         k = row.get(self.key)
+        version = self.learned
         score, predicted, probs = self._prequential(
             k, self.features_of(row), *self._record_functions()
         )
@@ -353,7 +362,7 @@ class LocalDeployment(Deployment):
             "predicted_class": predicted,
             "class_probabilities": _encode(probs),
             "event_time": row.get(self.timestamp) if self.timestamp else None,
-            "model_version": self.version,
+            "model_version": version,
         }
 
     def on_label(self, k: Any, y: Any) -> None:
@@ -401,9 +410,12 @@ class LocalDeployment(Deployment):
 
         return predict_direct, estimator.learn_one
 
-    def _predict_batch(self, frame: pd.DataFrame, keys: list[Any]) -> tuple[Any, Any, list]:
+    def _predict_batch(
+        self, frame: pd.DataFrame, keys: list[Any]
+    ) -> tuple[Any, Any, list, list[int]]:
         # The whole batch is predicted before any of it is learned.
         model = cast(BatchModel, self.model)
+        versions = [self.learned] * len(keys)
         inputs = self._batch_inputs(frame)
         scores = np.asarray(model.predict_many(inputs), dtype="float64")
         # A tie (0.5) is class 0, as in the model's own answer (Prediction.from_probabilities).
@@ -414,6 +426,7 @@ class LocalDeployment(Deployment):
             y = [self._pending_y.pop(keys[i]) for i in ready]
             if not self.predict_only:
                 model.learn_many(inputs.iloc[ready], y)
+                self.learned += len(y)
             self.new_labelled.extend(
                 zip(
                     y,
@@ -428,7 +441,7 @@ class LocalDeployment(Deployment):
             rows = inputs.iloc[waiting].to_dict("records")
             for i, row in zip(waiting, rows, strict=True):
                 self._remember(keys[i], row, float(scores[i]), int(classes[i]))
-        return scores, classes, probabilities
+        return scores, classes, probabilities, versions
 
     def on_labels(self, frame: pd.DataFrame, key: str) -> None:
         if self.paused or self.deleted or self.labels is None:
@@ -451,6 +464,7 @@ class LocalDeployment(Deployment):
                 self.model.learn_many(
                     pd.DataFrame([m[1] for m in matched]), [m[2] for m in matched]
                 )
+                self.learned += len(matched)
             self.new_labelled.extend(
                 (y, score, predicted, k) for k, _, y, score, predicted in matched
             )
@@ -540,7 +554,7 @@ class LocalDeployment(Deployment):
             "pending_x": self._pending_x,
             "pending_y": self._pending_y,
             "paused": self.paused,
-            "version": self.version,
+            "learned": self.learned,
         }
 
     def restore(self, state: dict[str, Any]) -> None:
@@ -551,7 +565,8 @@ class LocalDeployment(Deployment):
         )
         self._pending_y = state["pending_y"]
         self.paused = state["paused"]
-        self.version = state["version"]
+        # A checkpoint written before model_version counted labels kept the constant 1.
+        self.learned = state.get("learned", 0)
 
     def predict(self, record: dict[str, Any]) -> Prediction:
         return self.explain([record])[0][0]
