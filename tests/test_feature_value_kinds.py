@@ -104,3 +104,36 @@ def test_whole_numbers_then_fractions_are_not_rounded() -> None:
     backend.flush()  # the whole numbers are stored first
     tx.push([{"id": 2, "kind": "float", "ts": 2}])
     assert backend.features("f")["u"].tolist() == [0, 1, 2.5]
+
+
+@settings(max_examples=40)
+@given(
+    kinds=st.lists(st.sampled_from(KINDS), min_size=1, max_size=30),
+    cuts=st.sets(st.integers(1, 29)),
+)
+def test_with_dead_letters_only_the_records_of_another_kind_are_set_aside(kinds, cuts) -> None:
+    """The kind a feature keeps is the first it gave; each push's records of another kind
+    become dead letters naming their row, and the rest are stored as they would be alone."""
+    records = pd.DataFrame({"id": range(len(kinds)), "kind": kinds, "ts": range(len(kinds))})
+    backend = rtml.connect("local", path=":memory:")
+    tx = backend.create_dataset("tx", key="id", df=records.iloc[:0])
+    backend.materialize(FEATURES)
+    known = None
+    accepted, aside = [], []
+    bounds = sorted({0, len(kinds), *(c for c in cuts if c < len(kinds))})
+    for lo, hi in itertools.pairwise(bounds):
+        for i in range(lo, hi):
+            family = FAMILY.get(kinds[i])
+            known = known or family
+            (aside if family not in (None, known) else accepted).append(i)
+        pushed = tx.push(records.iloc[lo:hi], on_error="dead_letter")
+        assert pushed == len([i for i in accepted if lo <= i < hi])
+    letters = tx.dead_letters()
+    assert [r["id"] for r in letters["record"]] == aside
+    for i, reason in zip(aside, letters["reason"], strict=True):
+        row = i - max(b for b in bounds if b <= i)
+        assert reason.startswith(f"row {row}, field 'u': feature 'u'"), reason
+    stored = backend.features("f")
+    assert stored["id"].tolist() == accepted
+    for i, got in zip(accepted, stored["u"].tolist(), strict=True):
+        assert _same(got, value(kinds[i], i)), (i, kinds[i], got)

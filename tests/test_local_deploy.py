@@ -208,10 +208,15 @@ def test_a_feature_of_text_as_a_numerical_input_is_refused_by_input_and_row(spec
     level = rtml.features.SQL("level", """CASE WHEN "x" > 1 THEN 'high' END""")  # else NULL
     backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="t", features=[level]))
     model = backend.deploy("m", spec, inputs=rtml.Inputs("f", numerical=["x", "level"]))
-    refused = r"deployment 'm': numerical input 'level', row 1: expected a number, got 'high'"
+    refused = r"row 1, field 'level': deployment 'm': numerical input 'level': expected a number, got 'high'"
+    records = [{"id": 1, "x": 0.5, "t": 1.0}, {"id": 2, "x": 2.0, "t": 2.0}]
     with pytest.raises(rtml.SchemaError, match=refused):
-        tx.push([{"id": 1, "x": 0.5, "t": 1.0}, {"id": 2, "x": 2.0, "t": 2.0}])
+        tx.push(records)
     assert len(tx) == 0 and len(model.outputs()) == 0
+    # With dead letters, the record is set aside and the rest scored.
+    assert tx.push(records, on_error="dead_letter") == 1
+    assert model.outputs()["key"].tolist() == [1]
+    assert tx.dead_letters()["reason"].str.startswith("row 1, field 'level'").all()
     with pytest.raises(rtml.SchemaError, match="numerical input 'level', row 0"):
         model.predict({"id": 3, "x": 5.0, "t": 3.0})
     assert 0.0 <= model.predict({"id": 4, "x": 0.5, "t": 4.0})["score"] <= 1.0  # NULL: missing

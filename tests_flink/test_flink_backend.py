@@ -433,10 +433,85 @@ def test_a_failing_udf_raises_what_the_local_engine_raises() -> None:
         local.materialize(fs)
     with rtml.connect("flink") as backend:
         backend.create_dataset("tx", key="id", df=frame)
-        backend.materialize(fs)
+        # Refused before any job, naming the rows, as on the local engine.
         with pytest.raises(rtml.SpecError) as on_flink:
-            backend.features("f")
-    assert str(on_flink.value) == f"{on_local.value} (in a Flink job)"
+            backend.materialize(fs)
+        assert backend.feature_sets() == []
+    assert str(on_flink.value) == str(on_local.value)
+    assert "feature 'u', row 0: UDF 'u': 'always_fails' raised ValueError" in str(on_local.value)
+
+
+def inverse(v: float) -> float:
+    return 1.0 / v
+
+
+def size_of(v: float) -> Any:
+    return "big" if v > 100 else v
+
+
+def test_a_feature_a_model_reads_as_a_number_is_refused_by_row_when_it_is_text(tmp_path) -> None:
+    """Accepted, the text would fail the deployment's job at every read."""
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[rtml.features.UDF("size", fn=size_of, args=["v"])],
+    )
+    records = [{"id": i, "ts": i, "v": 50.0 * i} for i in range(5)]  # 150 and 200: text
+    results = []
+    for name, options in (("local", {"path": ":memory:"}), ("flink", {"path": str(tmp_path)})):
+        with rtml.connect(name, **options) as backend:
+            tx = backend.create_dataset(
+                "tx", key="id", schema={"id": "int", "ts": "int", "v": "float"}
+            )
+            backend.materialize(fs)
+            model = backend.deploy(
+                "m", rtml.models.LogisticRegression(), inputs=rtml.Inputs("f", numerical=["size"])
+            )
+            with pytest.raises(rtml.SchemaError) as refused:
+                tx.push(records)
+            assert tx.push(records, on_error="dead_letter") == 3
+            results.append((str(refused.value), tx.dead_letters(), model.outputs()))
+    (local_error, local_letters, local_outputs), (error, letters, outputs) = results
+    # The same records refused; the local engine says first that the feature changed kind,
+    # Flink (which keeps no kinds) that the model reads numbers there.
+    assert "row 3, field 'size': feature 'size'" in local_error
+    assert "row 3, field 'size': deployment 'm': numerical input 'size'" in error
+    assert letters["record"].tolist() == local_letters["record"].tolist()
+    assert letters["reason"].str.startswith(("row 3, field 'size'", "row 4, field 'size'")).all()
+    pd.testing.assert_frame_equal(outputs, local_outputs, check_dtype=False)
+    assert outputs["key"].tolist() == [0, 1, 2]
+
+
+def test_records_a_udf_fails_for_are_refused_or_set_aside_before_any_job(tmp_path) -> None:
+    """Accepted, they would fail the feature set's job at every read from then on."""
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[
+            rtml.features.UDF("u", fn=inverse, args=["v"]),
+            rtml.features.Aggregate("n", column="u", op="count", by="id", window="1h"),
+        ],
+    )
+    records = [{"id": i, "ts": i, "v": float(i % 3)} for i in range(9)]
+    results = []
+    for name, options in (("local", {"path": ":memory:"}), ("flink", {"path": str(tmp_path)})):
+        with rtml.connect(name, **options) as backend:
+            tx = backend.create_dataset(
+                "tx", key="id", schema={"id": "int", "ts": "int", "v": "float"}
+            )
+            backend.materialize(fs)
+            with pytest.raises(rtml.SchemaError) as refused:
+                tx.push(records)
+            assert len(tx.to_pandas()) == 0
+            assert tx.push(records, on_error="dead_letter") == 6
+            results.append((str(refused.value), tx.dead_letters(), backend.features("f")))
+    (local_error, local_letters, local_features), (error, letters, features) = results
+    assert error == local_error and "row 0, field 'u'" in error and "row 6" in error
+    pd.testing.assert_frame_equal(letters, local_letters)
+    pd.testing.assert_frame_equal(features, local_features, check_dtype=False)
+    assert features["id"].tolist() == [1, 2, 4, 5, 7, 8]
 
 
 def test_labels_a_model_cannot_learn_are_refused_before_any_job(tmp_path) -> None:

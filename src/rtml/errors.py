@@ -43,6 +43,24 @@ class SchemaError(RtmlError, ValueError):
     """
 
 
+class FeatureRowsError(SchemaError, SpecError):
+    """A feature could not be computed for some records (a UDF raised on them, a SQL cast
+    failed): ``failures`` maps each such record's row to the feature's name and why. A push
+    refuses those records by row and feature (or, with ``on_error="dead_letter"``, sets them
+    aside) instead of failing whole. Both a :class:`SchemaError` (these records are refused)
+    and a :class:`SpecError` (a feature's definition fails on them).
+
+    >>> import rtml
+    >>> error = rtml.errors.FeatureRowsError
+    >>> issubclass(error, rtml.SchemaError), issubclass(error, rtml.SpecError)
+    (True, True)
+    """
+
+    def __init__(self, message: str, failures: dict[int, tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.failures = failures or {}
+
+
 class BackendUnavailable(RtmlError, ImportError):
     """A backend cannot be used here, usually because its extra is not installed.
 

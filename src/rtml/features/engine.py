@@ -23,10 +23,11 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.errors import SchemaError
+from rtml.errors import SchemaError, SpecError
 from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
+from rtml.features.row_failures import located
 from rtml.features.sql import SQL
 from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
 from rtml.features.timestamps import nanos_of, time_problems, to_nanos
@@ -228,6 +229,20 @@ class FeatureEngine:
             return self._run(frame, commit=True, ts=ts)
         finally:
             self._extra_lateness = 0
+
+    def from_records_alone(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with the features each record gives on its own: the row features (SQL,
+        UDFs) of the stages up to the first window. Changes no state; a
+        :class:`~rtml.errors.FeatureRowsError` names the records one of them fails for (what a
+        backend that computes the features elsewhere checks a push with)."""
+        work = frame.reset_index(drop=True).copy(deep=False)
+        for sql, rows, groups in self._stages:
+            made = _row_columns(sql, rows, work)
+            if made:
+                work = pd.concat([work, pd.DataFrame(made, index=work.index)], axis=1)
+            if groups:  # later stages may read windows
+                break
+        return work
 
     def preview(self, frame: pd.DataFrame) -> pd.DataFrame:
         """What :meth:`process` would give for each record on its own, changing no state.
@@ -461,11 +476,26 @@ def _reduce(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int) ->
 
 
 def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) -> dict[str, Any]:
+    """The row features' values over ``frame``; a failure names the records it fails for
+    (:func:`~rtml.features.row_failures.located`)."""
     made: dict[str, Any] = {}
-    for f, values in zip(sql, evaluate_sql(sql, frame), strict=True):
+    try:
+        sql_values = evaluate_sql(sql, frame)
+    except SpecError as exc:
+        found = located(sql, frame, lambda f, one: evaluate_sql([f], one), exc)
+        if found is exc:
+            raise
+        raise found from exc
+    for f, values in zip(sql, sql_values, strict=True):
         made[f.name] = values
     for row_feature in rows:
-        made[row_feature.name] = row_feature.compute(frame)
+        try:
+            made[row_feature.name] = row_feature.compute(frame)
+        except Exception as exc:
+            found = located([row_feature], frame, lambda f, one: f.compute(one), exc)
+            if found is exc:
+                raise
+            raise found from exc
     return made
 
 

@@ -170,8 +170,11 @@ def evaluate_sql(features: list[SQL], frame: pd.DataFrame) -> list[np.ndarray]:
         if len(features) > 1:  # find which one failed, to name it
             for f in features:
                 evaluate_sql([f], frame)
+        # DuckDB follows its message with the query it ran ("LINE 1: SELECT ..."): rtml's
+        # query, not the user's expression, so only the message is kept.
+        message = str(exc).split("\n\nLINE ")[0].strip()
         raise SpecError(
-            f"SQL feature {features[0].name!r}: {features[0].expr!r} failed: {exc}"
+            f"SQL feature {features[0].name!r}: {features[0].expr!r} failed: {message}"
         ) from None
     return [_as_array(result[f"__{i}"]) for i in range(len(features))]
 

@@ -135,7 +135,10 @@ class FlinkBackend(Backend):
         self._deployments: dict[str, dict[str, Any]] = {}
         self._results: dict[tuple[Any, ...], tuple[Any, list[Record]]] = {}
         self.log = LogBackend(
-            str(self.path / "log"), readers=self._is_read, learners=self._label_learners
+            str(self.path / "log"),
+            readers=self._is_read,
+            learners=self._label_learners,
+            scorers=self._scorers,
         )
         self._load_catalog()
 
@@ -163,6 +166,11 @@ class FlinkBackend(Backend):
             learner(n, d["model"], d["labels"].field)
             for n, d in self._deployments.items()
             if d["labels"] is not None and d["labels"].dataset == dataset
+        ]
+
+    def _scorers(self, source: str) -> list[tuple[str, Inputs]]:
+        return [
+            (n, d["inputs"]) for n, d in self._deployments.items() if d["inputs"].source == source
         ]
 
     def _save_catalog(self) -> None:
@@ -233,13 +241,19 @@ class FlinkBackend(Backend):
         feature_set.check_columns(dataset.schema, sources)
         # DuckDB runs them, on the columns as stored
         check_sql_features(feature_set, {c: SQL_TYPES[t.type] for c, t in dataset.schema.items()})
+        # Stored records a SQL feature or a UDF fails for refuse the materialize, by row, as on
+        # the local engine (which computes the history now); else every read would fail.
+        engine = self._engine(feature_set)
+        stored = dataset.to_pandas()
+        if len(stored):
+            engine.from_records_alone(stored)
         self._feature_sets[feature_set.name] = feature_set
         try:
             self._save_catalog()
         except BaseException:
             del self._feature_sets[feature_set.name]
             raise
-        self.log.gate(self._engine(feature_set))
+        self.log.gate(engine)
 
     def feature_set(self, name: str) -> FeatureSet:
         if name not in self._feature_sets:

@@ -1,6 +1,7 @@
 """The Flink backend's datasets: the local engine's durable, validated store, used as the log.
 
-Pushes are checked (schema, keys, lateness for the feature sets Flink computes), written
+Pushes are checked (schema, keys, lateness for the feature sets Flink computes, the features
+each record gives on its own), written
 atomically and never lost exactly as on the local engine; this store computes nothing itself.
 A job reads the datasets it needs from here in arrival order (:func:`arrival_order`).
 """
@@ -12,11 +13,14 @@ from typing import Any
 
 import pandas as pd
 
+from rtml.backends.base import Inputs
 from rtml.backends.local.backend import LocalBackend
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.labels import Learner
+from rtml.backends.local.model_inputs import not_a_number_error, not_numbers
 from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
+from rtml.errors import FeatureRowsError
 from rtml.features.engine import FeatureEngine
 from rtml.features.timestamps import to_nanos
 
@@ -33,10 +37,12 @@ class LogBackend(LocalBackend):
         path: str,
         readers: Callable[[str], bool],
         learners: Callable[[str], list[Learner]] = lambda dataset: [],
+        scorers: Callable[[str], list[tuple[str, Inputs]]] = lambda source: [],
     ) -> None:
         self.gates: dict[str, FeatureEngine] = {}
         self.readers = readers
         self.learners = learners
+        self.scorers = scorers  # the deployments reading a source: (name, inputs)
         super().__init__(path=path)
 
     def gate(self, engine: FeatureEngine) -> None:
@@ -65,7 +71,29 @@ class LogBackend(LocalBackend):
         for engine in self.gates.values():
             fs = engine.feature_set
             if fs.dataset == dataset.name and len(frame):
+                # Records a SQL feature or a UDF fails for are refused here, by row, as on the
+                # local engine; accepted, they would fail the feature set's job at every read.
+                alone = engine.from_records_alone(frame)
+                self._check_numbers(fs.name, alone)
                 engine.advance(int(engine.event_times(frame).max()))
+
+    def _check_numbers(self, source: str, alone: pd.DataFrame) -> None:
+        """Records whose feature a deployment reads as a number but is not (a UDF that gave
+        text) are refused by row, as the local engine refuses them; accepted, they would fail
+        the deployment's job at every read."""
+        failures: dict[int, tuple[str, str]] = {}
+        for name, inputs in self.scorers(source):
+            for column in inputs.numerical:
+                if column not in alone.columns:
+                    continue  # a window's value, a number
+                values = alone[column].tolist()
+                if next(not_numbers(values), None) is not None:
+                    error = not_a_number_error(name, column, values)
+                    for row, failure in error.failures.items():
+                        failures.setdefault(row, failure)
+        if failures:
+            row, (column, why) = min(failures.items())
+            raise FeatureRowsError(f"feature {column!r}, row {row}: {why}", failures)
 
     def history_open(self, name: str) -> bool:
         return not self.readers(name) and super().history_open(name)

@@ -10,11 +10,19 @@ import threading
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
-from rtml.errors import BackendUnavailable, NotFound, RtmlError, SchemaError, SpecError
+from rtml.errors import (
+    BackendUnavailable,
+    FeatureRowsError,
+    NotFound,
+    RtmlError,
+    SchemaError,
+    SpecError,
+)
 
 __all__ = ["Transport"]
 
 _ERRORS: dict[str, type[RtmlError]] = {
+    "FeatureRowsError": FeatureRowsError,
     "NotFound": NotFound,
     "SchemaError": SchemaError,
     "SpecError": SpecError,

@@ -32,9 +32,9 @@ from rtml.backends.local.labels import (
 from rtml.backends.local.monitor import LocalMonitor, watched_key
 from rtml.backends.local.schema import SQL_TYPES, Column, Problem, conform, dataset_schema
 from rtml.backends.local.store import Op, Store, quote
-from rtml.backends.local.value_kinds import column_kind, dtype_kind, kind_of_type
+from rtml.backends.local.value_kinds import column_kind, dtype_kind, kind_of, kind_of_type
 from rtml.drift.monitor import Monitor
-from rtml.errors import NotFound, SchemaError, SpecError
+from rtml.errors import FeatureRowsError, NotFound, SchemaError, SpecError
 from rtml.features.engine import EventTimeError, FeatureEngine, LateRecordsError
 from rtml.features.featureset import FeatureSet
 from rtml.features.sql_check import check_sql_features
@@ -584,22 +584,31 @@ class LocalBackend(Backend):
             known = m.kinds.setdefault(column, kind) if kind is not None else None
             if kind is None or (known == kind and other is None) or self._replaying:
                 continue
-            row = other if other is not None else int(series.notna().to_numpy().argmax())
-            value = python_value(series.iloc[row])
             before = f"{_PLURAL[known or kind]} before it" + (
                 " in the push" if known == kind else ""
             )
-            reason = (
-                f"feature {column!r} of feature set {m.spec.name!r} gave {value!r} "
-                f"({type(value).__name__}), but {before}: a feature keeps one kind of value"
-            )
+
+            def reason(value: Any, column: str = column, before: str = before) -> str:
+                return (
+                    f"feature {column!r} of feature set {m.spec.name!r} gave {value!r} "
+                    f"({type(value).__name__}), but {before}: a feature keeps one kind of value"
+                )
+
             if backfill:  # a stored record: its key says which
+                row = other if other is not None else int(series.notna().to_numpy().argmax())
                 k = python_value(values[dataset.key].iloc[row])
                 raise SpecError(
                     f"FeatureSet {m.spec.name!r}: at the record of {dataset.name!r} whose "
-                    f"{dataset.key!r} is {k!r}, {reason}"
+                    f"{dataset.key!r} is {k!r}, {reason(python_value(series.iloc[row]))}"
                 )
-            raise SchemaError(describe(dataset.name, [Problem(row, column, reason)], []))
+            # Every record of another kind is refused by row (or set aside as a dead letter).
+            failures = {
+                row: (column, reason(python_value(v)))
+                for row, v in enumerate(series.tolist())
+                if kind_of(v) not in (None, known)
+            }
+            shown = [Problem(row, name, why) for row, (name, why) in failures.items()]
+            raise FeatureRowsError(describe(dataset.name, shown, []), failures)
 
     def _stored_kinds(self, m: _Materialized) -> dict[str, str]:
         """The kind of each feature's stored values (those written, then those waiting)."""

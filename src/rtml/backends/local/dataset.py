@@ -17,7 +17,7 @@ from rtml.backends.local.schema import (
     stored_form,
     stored_key_problems,
 )
-from rtml.errors import SchemaError
+from rtml.errors import FeatureRowsError, SchemaError
 from rtml.json_values import json_value
 
 if TYPE_CHECKING:
@@ -106,14 +106,16 @@ def checked_history(
 
 
 def set_aside(
-    frame: pd.DataFrame, problems: list[Problem]
+    frame: pd.DataFrame, problems: list[Problem], places: list[int] | None = None
 ) -> tuple[pd.DataFrame, list[tuple[dict[str, Any], str]]]:
     """The rows of ``frame`` without a problem (index reset), and the others as dead letters:
-    ``(record, reasons)``, the record's values as JSON can hold them."""
+    ``(record, reasons)``, the record's values as JSON can hold them; a reason names the row
+    as ``places`` says (each row's place in the push), else by its position in ``frame``."""
     bad = sorted({p.row for p in problems})
     letters = []
     for row in bad:
-        reason = "; ".join(str(p) for p in problems if p.row == row)
+        shown = row if places is None else places[row]
+        reason = "; ".join(str(Problem(shown, p.field, p.reason)) for p in problems if p.row == row)
         # One row as a frame, not a Series: a Series of ints and floats is all floats.
         record = json_value(frame.iloc[[row]].to_dict("records")[0])
         letters.append((record, reason))
@@ -234,13 +236,44 @@ class LocalDataset(Dataset):
         problems, whole = self.validate(frame)
         if whole or (problems and on_error == "raise"):
             raise SchemaError(describe(self.name, problems, whole))
-        letters: list[tuple[dict[str, Any], str]] = []
+        # Records set aside, by their row in the push (dead letters are kept in push order).
+        aside: dict[int, tuple[dict[str, Any], str]] = {}
+        rows = list(range(len(frame)))  # each remaining record's row in the push
         if problems:
-            frame, letters = set_aside(frame, problems)
+            frame, rows = self._set_aside(frame, problems, rows, aside)
             # Rows dropped can change what is late or duplicated: validate the rest again.
             problems, whole = self.validate(frame)
             if problems or whole:
-                raise SchemaError(describe(self.name, problems, whole))
+                shown = [Problem(rows[p.row], p.field, p.reason) for p in problems]
+                raise SchemaError(describe(self.name, shown, whole))
         accepted = conform(frame, self._schema) if len(frame) else frame
-        self._backend.accept(self, accepted, letters)
-        return len(accepted)
+        while True:
+            try:
+                self._backend.accept(self, accepted, [aside[r] for r in sorted(aside)])
+                return len(accepted)
+            except FeatureRowsError as exc:
+                # Nothing was written. Records a feature cannot be computed for are refused by
+                # row, or set aside, and the rest pushed again (each round drops at least one).
+                failed = [Problem(r, name, why) for r, (name, why) in exc.failures.items()]
+                if on_error == "raise":
+                    shown = [Problem(rows[p.row], p.field, p.reason) for p in failed]
+                    raise FeatureRowsError(
+                        describe(self.name, shown, []),
+                        {p.row: (p.field, p.reason) for p in shown},
+                    ) from None
+                accepted, rows = self._set_aside(accepted, failed, rows, aside)
+
+    @staticmethod
+    def _set_aside(
+        frame: pd.DataFrame,
+        problems: list[Problem],
+        rows: list[int],
+        aside: dict[int, tuple[dict[str, Any], str]],
+    ) -> tuple[pd.DataFrame, list[int]]:
+        """The records of ``frame`` without a problem, and their rows in the push; the others
+        go to ``aside`` under theirs."""
+        kept, letters = set_aside(frame, problems, rows)
+        bad = sorted({p.row for p in problems})
+        aside.update(zip((rows[b] for b in bad), letters, strict=True))
+        dropped = set(bad)
+        return kept, [r for i, r in enumerate(rows) if i not in dropped]

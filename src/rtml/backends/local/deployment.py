@@ -23,11 +23,11 @@ from rtml.backends.base import (
 )
 from rtml.backends.checks import check_window
 from rtml.backends.local.model_inputs import (
-    first_not_a_number,
     input_number,
     input_numbers,
     learnable_frame,
     learnable_label,
+    not_a_number_error,
 )
 from rtml.backends.local.prediction_records import prediction_records
 from rtml.errors import NotFound, SchemaError, SpecError
@@ -237,13 +237,9 @@ class LocalDeployment(Deployment):
 
     def _not_a_number(self, column: str, values: list[Any]) -> SchemaError:
         """A numerical input holding something that is not a number (a feature of text): the
-        push or the prediction is refused by input and row, not by float()'s message."""
-        row, value = first_not_a_number(values) or (0, values[0] if values else None)
-        return SchemaError(
-            f"deployment {self.name!r}: numerical input {column!r}, row {row}: expected a "
-            f"number, got {value!r} ({type(value).__name__}); a model reads numbers there "
-            f"(text goes in categorical=[...])"
-        )
+        push refuses those records by input and row (or sets them aside), a prediction its
+        record."""
+        return not_a_number_error(self.name, column, values)
 
     def _batch_inputs(self, frame: pd.DataFrame) -> pd.DataFrame:
         """A batch learner's inputs: the input columns, numbers it cannot take set to NaN."""

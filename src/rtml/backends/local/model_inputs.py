@@ -24,12 +24,14 @@ missing label is.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
+from rtml.errors import FeatureRowsError
 from rtml.features.timestamps import nanos_of, to_nanos
 from rtml.float_sums import LARGEST_INPUT
 from rtml.nulls import is_null
@@ -40,6 +42,8 @@ __all__ = [
     "input_numbers",
     "learnable_frame",
     "learnable_label",
+    "not_a_number_error",
+    "not_numbers",
 ]
 
 
@@ -106,6 +110,47 @@ def learnable_label(y: Any) -> bool:
     return not isinstance(y, float | np.floating) or math.isfinite(y)
 
 
+def not_numbers(values: list[Any]) -> Iterator[tuple[int, Any]]:
+    """Each row and value of ``values`` that :func:`input_number` cannot read (text, say).
+
+    >>> list(not_numbers([1.5, "low", None, "high"]))
+    [(1, 'low'), (3, 'high')]
+    """
+    for row, value in enumerate(values):
+        try:
+            input_number(value)
+        except (TypeError, ValueError):
+            yield row, value
+
+
+def not_a_number_error(deployment: str, column: str, values: list[Any]) -> FeatureRowsError:
+    """The refusal of a numerical input holding something that is not a number (a feature of
+    text): by input and row, every such row in ``failures``, not float()'s message.
+
+    >>> error = not_a_number_error("m", "level", [1.0, "high"])
+    >>> print(error)
+    deployment 'm': numerical input 'level', row 1: expected a number, got 'high' (str); a model reads numbers there (text goes in categorical=[...])
+    >>> list(error.failures)
+    [1]
+    """
+    failures = {
+        row: (
+            column,
+            f"deployment {deployment!r}: numerical input {column!r}: expected a number, got "
+            f"{value!r} ({type(value).__name__}); a model reads numbers there (text goes in "
+            f"categorical=[...])",
+        )
+        for row, value in not_numbers(values)
+    }
+    row, value = first_not_a_number(values) or (0, values[0] if values else None)
+    return FeatureRowsError(
+        f"deployment {deployment!r}: numerical input {column!r}, row {row}: expected a "
+        f"number, got {value!r} ({type(value).__name__}); a model reads numbers there "
+        f"(text goes in categorical=[...])",
+        failures,
+    )
+
+
 def first_not_a_number(values: list[Any]) -> tuple[int, Any] | None:
     """The first row and value of ``values`` that :func:`input_number` cannot read (text, say),
     or ``None``.
@@ -113,9 +158,4 @@ def first_not_a_number(values: list[Any]) -> tuple[int, Any] | None:
     >>> first_not_a_number([1.5, None, "high"])
     (2, 'high')
     """
-    for row, value in enumerate(values):
-        try:
-            input_number(value)
-        except (TypeError, ValueError):
-            return row, value
-    return None
+    return next(not_numbers(values), None)

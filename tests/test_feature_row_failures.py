@@ -1,0 +1,169 @@
+"""A feature that cannot be computed for some records of a push (a UDF raises on them, a SQL
+cast fails) refuses those records by row and feature, or sets them aside with
+``on_error="dead_letter"``; the rest of the push is unaffected. It used to fail the whole push
+with no row named, even with dead letters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import rtml
+from rtml.errors import FeatureRowsError
+from rtml.testing.server import running_server
+
+
+def inverse(x: float) -> float:
+    return 1.0 / x
+
+
+def inverse_all(x: np.ndarray) -> np.ndarray:
+    if (x == 0).any():
+        raise ZeroDivisionError("a zero among the values")
+    return 1.0 / x
+
+
+def _store(vectorized: bool = False) -> tuple[rtml.Backend, Any]:
+    store = rtml.connect("local", path=":memory:")
+    tx = store.create_dataset(
+        "tx", key="id", schema={"id": "int", "ts": "int", "x": "float", "code": "string"}
+    )
+    store.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            features=[
+                rtml.features.SQL("n", 'CAST("code" AS INTEGER)'),
+                rtml.features.UDF(
+                    "inv",
+                    fn=inverse_all if vectorized else inverse,
+                    args=["x"],
+                    vectorized=vectorized,
+                ),
+                rtml.features.Aggregate("total", column="n", op="sum", by="code", window="1h"),
+            ],
+        )
+    )
+    return store, tx
+
+
+# One record: its id, and what makes it fail: nothing, a zero (the UDF), text (the cast), or an
+# id of the wrong type (the schema: refused before any feature is computed).
+_RECORD = st.sampled_from(["ok", "zero", "text", "bad_id"])
+
+
+def _records(kinds: list[str]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": "no" if kind == "bad_id" else i,
+            "ts": i,
+            "x": 0.0 if kind == "zero" else 1.0 + i,
+            "code": "x" if kind == "text" else str(i % 3),
+        }
+        for i, kind in enumerate(kinds)
+    ]
+
+
+@given(st.lists(_RECORD, min_size=1, max_size=12), st.booleans())
+def test_records_a_feature_fails_for_are_refused_by_row_or_set_aside(
+    kinds: list[str], vectorized: bool
+) -> None:
+    records = _records(kinds)
+    failing = {i: k for i, k in enumerate(kinds) if k != "ok"}
+    fields = {"zero": "inv", "text": "n", "bad_id": "id"}
+
+    store, tx = _store(vectorized)
+    if failing:
+        with pytest.raises(rtml.SchemaError) as refused:
+            tx.push(records)
+        assert len(tx.to_pandas()) == 0 and len(store.features("f")) == 0  # nothing written
+        message = str(refused.value)
+        lines = [line.strip() for line in message.splitlines()[1:]]
+        named = {int(line.split(",")[0].split()[1]) for line in lines if line.startswith("row")}
+        # Schema problems are found first; then the SQL feature is computed, then the UDF:
+        # the first to fail names every record it fails for, by its row in the push.
+        for kind in ("bad_id", "text", "zero"):
+            rows = {i for i, k in failing.items() if k == kind}
+            if rows:
+                break
+        assert named == set(list(sorted(rows))[:10])
+        assert isinstance(refused.value, FeatureRowsError) == (kind != "bad_id")
+        assert f"row {min(rows)}, field {fields[kind]!r}" in message
+    else:
+        assert tx.push(records) == len(records)
+
+    store, tx = _store(vectorized)
+    pushed = tx.push(records, on_error="dead_letter")
+    letters = tx.dead_letters()
+    assert pushed == len(records) - len(failing)
+    assert [r["id"] for r in letters["record"]] == [records[i]["id"] for i in sorted(failing)]
+    for (i, kind), reason in zip(sorted(failing.items()), letters["reason"], strict=True):
+        assert reason.startswith(f"row {i}, field {fields[kind]!r}"), reason
+    # What was accepted is what a push of those records alone gives.
+    clean, clean_tx = _store(vectorized)
+    clean_tx.push([r for i, r in enumerate(records) if i not in failing])
+    pd.testing.assert_frame_equal(store.features("f"), clean.features("f"))
+
+
+def test_a_udf_that_reads_a_window_is_refused_by_row_too() -> None:
+    store = rtml.connect("local", path=":memory:")
+    tx = store.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
+    store.materialize(
+        rtml.FeatureSet(
+            name="f",
+            dataset="tx",
+            timestamp="ts",
+            features=[
+                rtml.features.Aggregate("low", column="x", op="min", by="id", window="1h"),
+                rtml.features.UDF("inv", fn=inverse, args=["low"]),
+            ],
+        )
+    )
+    records = [{"id": i, "ts": i, "x": float(i % 3)} for i in range(7)]
+    with pytest.raises(FeatureRowsError, match=r"row 0, field 'inv'.*ZeroDivisionError"):
+        tx.push(records)
+    assert tx.push(records, on_error="dead_letter") == 4
+    assert store.features("f")["id"].tolist() == [1, 2, 4, 5]
+
+
+def test_history_a_udf_fails_for_refuses_the_materialize_naming_the_row() -> None:
+    store = rtml.connect("local", path=":memory:")
+    store.create_dataset(
+        "tx", key="id", df=pd.DataFrame({"id": [1, 2, 3], "ts": [1, 2, 3], "x": [1.0, 0.0, 2.0]})
+    )
+    fs = rtml.FeatureSet(
+        name="f",
+        dataset="tx",
+        timestamp="ts",
+        features=[rtml.features.UDF("inv", fn=inverse, args=["x"])],
+    )
+    with pytest.raises(rtml.SpecError, match=r"feature 'inv', row 1: UDF 'inv'.*ZeroDivision"):
+        store.materialize(fs)
+    assert store.feature_sets() == []
+
+
+def test_over_http_the_same_refusal_and_dead_letters() -> None:
+    records = _records(["ok", "zero", "text", "ok"])
+    local, local_tx = _store()
+    with pytest.raises(FeatureRowsError) as on_local:
+        local_tx.push(records)
+    local_tx.push(records, on_error="dead_letter")
+    with running_server(":memory:", trusted_modules=(__name__,)) as url:
+        client = rtml.connect(url)
+        tx = client.create_dataset(
+            "tx", key="id", schema={"id": "int", "ts": "int", "x": "float", "code": "string"}
+        )
+        client.materialize(local.feature_set("f"))
+        with pytest.raises(FeatureRowsError) as over_http:
+            tx.push(records)
+        assert tx.push(records, on_error="dead_letter") == 2
+        assert str(on_local.value) in str(over_http.value)
+        pd.testing.assert_frame_equal(tx.dead_letters(), local_tx.dead_letters())
+        pd.testing.assert_frame_equal(client.features("f"), local.features("f"))
+        client.close()
