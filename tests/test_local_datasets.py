@@ -293,9 +293,13 @@ def test_a_udf_giving_more_than_one_value_is_refused_by_name_and_row(backend) ->
     ds = backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
     udf = rtml.features.UDF("both", fn=pair, args=["x"])
     backend.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udf]))
-    with pytest.raises(rtml.SpecError, match=r"UDF 'both': row 1: 'pair' returned \[2.0, 2.0\]"):
-        ds.push([{"id": 1, "ts": 1, "x": 0.5}, {"id": 2, "ts": 2, "x": 2.0}])
+    refused = r"row 1, field 'both': UDF 'both': 'pair' returned \[2.0, 2.0\] \(list\); a feature"
+    records = [{"id": 1, "ts": 1, "x": 0.5}, {"id": 2, "ts": 2, "x": 2.0}]
+    with pytest.raises(rtml.SpecError, match=refused):
+        ds.push(records)
     assert len(ds) == 0
+    assert ds.push(records, on_error="dead_letter") == 1  # the other one set aside
+    assert ds.dead_letters()["reason"].str.match(refused).all()
 
 
 def test_a_udf_mixing_numbers_and_text_keeps_the_numbers() -> None:

@@ -23,7 +23,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from rtml.errors import SchemaError, SpecError
+from rtml.errors import FeatureRowsError, SchemaError, SpecError
 from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
@@ -491,6 +491,8 @@ def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) ->
     for row_feature in rows:
         try:
             made[row_feature.name] = row_feature.compute(frame)
+        except FeatureRowsError:
+            raise  # it names its records already
         except Exception as exc:
             found = located([row_feature], frame, lambda f, one: f.compute(one), exc)
             if found is exc:

@@ -9,7 +9,7 @@ import pandas as pd
 from pydantic import field_validator
 
 from rtml.callables import PyObject
-from rtml.errors import SpecError
+from rtml.errors import FeatureRowsError, SpecError
 from rtml.features.base import RowFeature
 
 __all__ = ["UDF"]
@@ -74,13 +74,19 @@ class UDF(RowFeature):
     def _column(self, values: list[object]) -> np.ndarray:
         """The values of one call per record, as a column: refused by row where one is not a
         single value (a list would make a 2-D array, refused later by pandas without a name)."""
-        for row, value in enumerate(values):
-            if isinstance(value, list | tuple | dict | set) or np.ndim(cast(Any, value)) > 0:
-                raise SpecError(
-                    f"UDF {self.name!r}: row {row}: {getattr(self.fn, '__name__', self.fn)!r} "
-                    f"returned {value!r} ({type(value).__name__}); a feature value is one "
-                    f"number, text, boolean, time or null"
-                )
+        fn = getattr(self.fn, "__name__", self.fn)
+        failures = {
+            row: (
+                self.name,
+                f"UDF {self.name!r}: {fn!r} returned {value!r} ({type(value).__name__}); a "
+                f"feature value is one number, text, boolean, time or null",
+            )
+            for row, value in enumerate(values)
+            if isinstance(value, list | tuple | dict | set) or np.ndim(cast(Any, value)) > 0
+        }
+        if failures:
+            row, (_, why) = next(iter(failures.items()))
+            raise FeatureRowsError(why.replace(": ", f": row {row}: ", 1), failures)
         out = np.asarray(values)
         if out.dtype.kind in "US" and not all(isinstance(v, str) for v in values):
             # numpy would write the numbers among text as text: 1 became '1'.

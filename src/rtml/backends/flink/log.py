@@ -20,6 +20,7 @@ from rtml.backends.local.labels import Learner
 from rtml.backends.local.model_inputs import not_a_number_error, not_numbers
 from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
+from rtml.backends.local.value_kinds import dtype_kind
 from rtml.errors import FeatureRowsError
 from rtml.features.engine import FeatureEngine
 from rtml.features.timestamps import to_nanos
@@ -84,8 +85,8 @@ class LogBackend(LocalBackend):
         failures: dict[int, tuple[str, str]] = {}
         for name, inputs in self.scorers(source):
             for column in inputs.numerical:
-                if column not in alone.columns:
-                    continue  # a window's value, a number
+                if column not in alone.columns or dtype_kind(alone[column].dtype) is not None:
+                    continue  # a window's value, or a column of numbers, booleans or times
                 values = alone[column].tolist()
                 if next(not_numbers(values), None) is not None:
                     error = not_a_number_error(name, column, values)
