@@ -241,19 +241,13 @@ class FlinkBackend(Backend):
         feature_set.check_columns(dataset.schema, sources)
         # DuckDB runs them, on the columns as stored
         check_sql_features(feature_set, {c: SQL_TYPES[t.type] for c, t in dataset.schema.items()})
-        # Stored records a SQL feature or a UDF fails for refuse the materialize, by row, as on
-        # the local engine (which computes the history now); else every read would fail.
-        engine = self._engine(feature_set)
-        stored = dataset.to_pandas()
-        if len(stored):
-            engine.from_records_alone(stored)
         self._feature_sets[feature_set.name] = feature_set
         try:
             self._save_catalog()
         except BaseException:
             del self._feature_sets[feature_set.name]
             raise
-        self.log.gate(engine)
+        self.log.gate(self._engine(feature_set))
 
     def feature_set(self, name: str) -> FeatureSet:
         if name not in self._feature_sets:

@@ -24,10 +24,14 @@ def job_error(text: str) -> RtmlError:
 
     >>> job_error("...\\nrtml.errors.SpecError: UDF 'u': 'f' raised ValueError: 1\\n...")
     SpecError("UDF 'u': 'f' raised ValueError: 1 (in a Flink job)")
+    >>> job_error("rtml.errors.SpecError: cause\\n\\nThe above exception was the direct cause "
+    ...           "of the following exception:\\n\\nrtml.errors.FeatureRowsError: feature 'u', row 0")
+    FeatureRowsError("feature 'u', row 0 (in a Flink job)")
     >>> job_error("java.lang.OutOfMemoryError: Java heap space")
     RtmlError('the Flink job failed: java.lang.OutOfMemoryError: Java heap space')
     """
-    found = _RTML.search(text)
+    # Python prints a chained error's causes first: the last rtml error is the one raised.
+    found = next(reversed(list(_RTML.finditer(text))), None)
     if found:
         kind = getattr(errors, found.group(1), RtmlError)
         if isinstance(kind, type) and issubclass(kind, RtmlError):
