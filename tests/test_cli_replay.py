@@ -3,6 +3,8 @@ after a stop, refused with the reason when an option is wrong."""
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -100,3 +102,49 @@ def test_a_wrong_option_is_refused_with_its_reason_and_nothing_is_pushed(
     assert result.exit_code == 1 and reason in " ".join(result.output.split()), result.output
     with rtml.connect("local", path=store) as backend:
         assert backend.datasets() == []  # checked before --create made any
+
+
+def inverse(amount: float) -> float:
+    return 1.0 / amount
+
+
+def test_with_dead_letters_refused_records_are_set_aside_and_a_resume_skips_them(
+    files, tmp_path
+) -> None:
+    """Events with an amount of 0 make the feature set's UDF fail: with --on-error dead_letter
+    they are set aside (said in the output) and the rest replayed; --resume counts them as
+    pushed, so nothing is pushed twice."""
+    store = str(tmp_path / "store")
+    with rtml.connect("local", path=store) as backend:
+        backend.create_dataset("tx", key="id", df=EVENTS.iloc[:0])
+        backend.create_dataset("labels", key="id", df=LABELS.iloc[:0])
+        backend.materialize(
+            rtml.FeatureSet(
+                name="f",
+                dataset="tx",
+                timestamp="ts",
+                allowed_lateness="1h",
+                features=[rtml.features.UDF("inv", fn=inverse, args=["amount"])],
+            )
+        )
+    zero = EVENTS.loc[EVENTS["amount"] == 0, "id"].tolist()
+    options = ["--label-delay", "60s", "--batch-size", "4", "--path", store]
+    refused = CliRunner().invoke(app, ["replay", *_replay(files, *options)])
+    assert refused.exit_code == 1 and "field 'inv'" in refused.output
+    first = CliRunner().invoke(
+        app, ["replay", *_replay(files, *options, "--on-error", "dead_letter", "--limit", "40")]
+    )
+    assert first.exit_code == 0, first.output
+    rest = CliRunner().invoke(
+        app, ["replay", *_replay(files, *options, "--on-error", "dead_letter", "--resume")]
+    )
+    assert rest.exit_code == 0, rest.output
+    said = re.findall(
+        r"set aside (\d+) record\(s\) of tx as dead letters", first.output + rest.output
+    )
+    assert sum(map(int, said)) == len(zero) > 0
+    with rtml.connect("local", path=store) as backend:
+        tx = backend.dataset("tx")
+        assert sorted(tx.to_pandas()["id"]) == [i for i in range(30) if i not in zero]
+        assert sorted(r["id"] for r in tx.dead_letters()["record"]) == zero
+        assert len(backend.dataset("labels")) == 30

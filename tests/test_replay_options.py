@@ -4,6 +4,8 @@ It reads files through data sources as it reads DataFrames."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,6 +31,7 @@ BAD_OPTIONS = [  # (option, value, what the error says)
     ("duration", "two days", "two days"),
     ("already", {"txs": 3}, "already names 'txs', which this replay does not push to"),
     ("already", {"tx": -1}, "already['tx'] must be a whole number >= 0"),
+    ("on_error", "skip", "on_error must be 'raise' or 'dead_letter'"),
 ]
 
 
@@ -201,3 +204,63 @@ def test_an_event_time_it_cannot_place_is_refused_by_row(when) -> None:
     events.loc[5, "ts"] = when
     with pytest.raises(ValueError, match=r"time 'ts' cannot be placed at row\(s\) 5"):
         ReplaySimulator(events, "tx", timestamp="ts")
+
+
+def _messy(bad: set[int]) -> pd.DataFrame:
+    """EVENTS with an amount, text where it is not a number at rows ``bad``."""
+    amounts = pd.Series([f"n/a {i}" if i in bad else float(i) for i in range(20)], dtype=object)
+    return EVENTS.assign(amount=amounts)
+
+
+def _messy_store() -> rtml.Backend:
+    backend = rtml.connect("local", path=":memory:")
+    backend.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "amount": "float"})
+    backend.create_dataset("labels", key="id", schema={"id": "int", "y": "int"})
+    return backend
+
+
+def _held(backend: rtml.Backend) -> dict[str, int]:
+    """What a stopped replay pushed into each dataset: records kept, and set aside."""
+    return {
+        n: len(backend.dataset(n)) + len(backend.dataset(n).dead_letters())
+        for n in ("tx", "labels")
+    }
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    bad=st.sets(st.integers(0, 19)),
+    batch_size=st.integers(1, 15),
+    stop=st.integers(0, 40),
+)
+def test_with_dead_letters_a_replay_sets_refused_records_aside_and_resumes(
+    bad, batch_size, stop
+) -> None:
+    events = _messy(bad)
+
+    def replay() -> ReplaySimulator:
+        return ReplaySimulator(
+            events, "tx", timestamp="ts", labels=LABELS, labels_dataset="labels", label_delay="15s"
+        )
+
+    with pytest.raises(rtml.SchemaError) if bad else contextlib.nullcontext():
+        replay().run(_messy_store(), batch_size=batch_size)
+    whole = _messy_store()
+    result = replay().run(whole, batch_size=batch_size, on_error="dead_letter")
+    assert result.set_aside == ({"tx": len(bad)} if bad else {})
+    assert result.pushed == {"tx": 20 - len(bad), "labels": 20}
+    assert whole.dataset("tx").to_pandas()["id"].tolist() == [i for i in range(20) if i not in bad]
+    letters = whole.dataset("tx").dead_letters()
+    assert [r["id"] for r in letters["record"]] == sorted(bad)
+    assert letters["reason"].str.contains("field 'amount': expected float").all()
+    # Stopped anywhere, then resumed with what each dataset took (dead letters included).
+    parts = _messy_store()
+    replay().run(parts, batch_size=batch_size, limit=stop, on_error="dead_letter")
+    replay().run(parts, batch_size=batch_size, already=_held(parts), on_error="dead_letter")
+    for name in ("tx", "labels"):
+        pd.testing.assert_frame_equal(
+            parts.dataset(name).to_pandas(), whole.dataset(name).to_pandas()
+        )
+        pd.testing.assert_frame_equal(
+            parts.dataset(name).dead_letters(), whole.dataset(name).dead_letters()
+        )

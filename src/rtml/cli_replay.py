@@ -41,6 +41,11 @@ def replay(
     resume: bool = typer.Option(
         False, help="Skip the records of these files the datasets already hold (after a stop)."
     ),
+    on_error: str = typer.Option(
+        "raise",
+        "--on-error",
+        help="raise: stop at the first refused record; dead_letter: set it aside and go on.",
+    ),
     path: str = typer.Option(None, help="The store (default: $RTML_HOME, else ./.rtml)."),
     url: str = typer.Option(
         None, help="A server (rtml serve) instead of a store; its key in RTML_API_KEY."
@@ -75,7 +80,7 @@ def replay(
         )
         # Every option is checked before a dataset is created: a refused replay leaves the
         # store as it found it.
-        sim.check_options(batch_size, None, limit, duration, speed)
+        sim.check_options(batch_size, None, limit, duration, speed, on_error)
         if create:
             _create_missing(backend, into, key, event_frame)
             if label_frame is not None:
@@ -89,6 +94,7 @@ def replay(
             duration=duration,
             speed=speed,
             progress=True,
+            on_error=on_error,  # type: ignore[arg-type]  # checked by check_options
         )
     except (RtmlError, ValueError, TypeError, OSError) as exc:
         console.print(f"[red]error:[/red] {exc}")
@@ -98,6 +104,10 @@ def replay(
     pushed = ", ".join(f"{n:,} to {name}" for name, n in result.pushed.items()) or "nothing"
     seconds = time.perf_counter() - started
     console.print(f"pushed {pushed} in {seconds:.1f} s")
+    for name, n in result.set_aside.items():
+        console.print(
+            f"set aside {n:,} record(s) of {name} as dead letters: see its dead_letters()"
+        )
     if not result.finished:
         console.print("stopped before the end: run again with --resume to go on")
 
@@ -113,12 +123,16 @@ def _create_missing(backend: Any, name: str, key: str | None, frame: pd.DataFram
 
 
 def _held(backend: Any, sim: Any, key: str | None) -> dict[str, int]:
-    """How many of the replay's records each of its datasets holds already (by key)."""
+    """How many of the replay's records each of its datasets holds already (by key), those it
+    set aside as dead letters included."""
     held = {}
     for name, frame in ((sim.dataset, sim.events), (sim.labels_dataset, sim.labels)):
         if name is None or frame is None:
             continue
         column = key or backend.dataset(sim.dataset).key
-        stored = backend.dataset(name).to_pandas()
-        held[name] = int(frame[column].isin(stored[column]).sum()) if len(stored) else 0
+        dataset = backend.dataset(name)
+        stored = dataset.to_pandas()
+        keys = set(stored[column].tolist()) if len(stored) else set()
+        keys |= {r.get(column) for r in dataset.dead_letters()["record"].tolist()}
+        held[name] = int(frame[column].isin(keys).sum())
     return held

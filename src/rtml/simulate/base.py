@@ -12,15 +12,17 @@ __all__ = ["SimulationResult", "Simulator"]
 
 @dataclass
 class SimulationResult:
-    """What a run pushed: records per dataset, and the position to resume from.
+    """What a run pushed: records accepted per dataset, the position to resume from, and the
+    records set aside as dead letters per dataset (a run with ``on_error="dead_letter"``).
 
     >>> SimulationResult(pushed={"tx": 10}, position=10)
-    SimulationResult(pushed={'tx': 10}, position=10, finished=False)
+    SimulationResult(pushed={'tx': 10}, position=10, finished=False, set_aside={})
     """
 
     pushed: dict[str, int] = field(default_factory=dict)
     position: int = 0
     finished: bool = False
+    set_aside: dict[str, int] = field(default_factory=dict)
 
 
 class Simulator(ABC):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable, Iterator, Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -171,6 +172,7 @@ class ReplaySimulator(Simulator):
         duration: str | None = None,
         speed: float | None = None,
         progress: bool = False,
+        on_error: Literal["raise", "dead_letter"] = "raise",
     ) -> SimulationResult:
         """Push the stream into ``backend``; the options are checked before anything is pushed.
 
@@ -186,6 +188,10 @@ class ReplaySimulator(Simulator):
             speed: ``None`` as fast as possible; ``1.0`` real time; ``60`` a minute of stream
                 time per second.
             progress: show a rich progress bar.
+            on_error: ``"raise"`` stops at the first push refused; ``"dead_letter"`` sets the
+                records a dataset refuses aside as its dead letters (``result.set_aside``
+                counts them) and goes on. To resume such a run with ``already``, count each
+                dataset's dead letters from it among what it pushed.
 
         >>> import pandas as pd, rtml
         >>> backend = rtml.connect("local", path=":memory:")
@@ -205,7 +211,7 @@ class ReplaySimulator(Simulator):
             if name is not None:
                 backend.dataset(name)  # a missing dataset fails here, before any push
         stream = self._stream(backend)
-        self.check_options(batch_size, already, limit, duration, speed)
+        self.check_options(batch_size, already, limit, duration, speed, on_error)
         self._check_keys(backend)
         if already:
             # Each dataset's records are pushed in stream order, whatever the batching: the
@@ -243,8 +249,11 @@ class ReplaySimulator(Simulator):
                     name, frame = targets[int(run["kind"].iloc[0])]
                     assert name is not None and frame is not None
                     rows = frame.iloc[run["row"].to_numpy()]
-                    pushed = backend.dataset(name).push(rows)
+                    pushed = backend.dataset(name).push(rows, on_error=on_error)
                     result.pushed[name] = result.pushed.get(name, 0) + pushed
+                    if pushed < len(rows):
+                        aside = result.set_aside.get(name, 0) + len(rows) - pushed
+                        result.set_aside[name] = aside
                 result.position = min(lo + batch_size, end)
                 advance(len(chunk))
         result.finished = result.position >= len(stream)
@@ -287,10 +296,15 @@ class ReplaySimulator(Simulator):
         limit: int | None,
         duration: str | None,
         speed: float | None,
+        on_error: str = "raise",
     ) -> None:
         """Refuse options that would replay something else than asked, naming the option
         (:meth:`run` does it first; a caller may do it before it prepares anything)."""
         where = f"replay into {self.dataset!r}"
+        if on_error not in ("raise", "dead_letter"):
+            raise ValueError(
+                f"{where}: on_error must be 'raise' or 'dead_letter', got {on_error!r}"
+            )
         if not is_whole(batch_size, 1):
             raise ValueError(f"{where}: batch_size must be a whole number >= 1, got {batch_size!r}")
         if limit is not None and not is_whole(limit, 0):

@@ -22,6 +22,7 @@ The columns are those of TurboML's fraud data set, so the same app runs on eithe
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -267,6 +268,7 @@ class SyntheticFraudSimulator(Simulator):
         duration: str | None = None,
         speed: float | None = None,
         progress: bool = False,
+        on_error: Literal["raise", "dead_letter"] = "raise",
     ) -> SimulationResult:
         """Replay the transactions from day ``from_day`` on into ``dataset``, and their labels
         ``label_delay`` later into ``labels_dataset``; ``order`` and the other options are
@@ -291,4 +293,5 @@ class SyntheticFraudSimulator(Simulator):
             duration=duration,
             speed=speed,
             progress=progress,
+            on_error=on_error,
         )
