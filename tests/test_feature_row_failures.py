@@ -143,7 +143,8 @@ def test_history_a_udf_fails_for_refuses_the_materialize_naming_the_row() -> Non
         timestamp="ts",
         features=[rtml.features.UDF("inv", fn=inverse, args=["x"])],
     )
-    with pytest.raises(rtml.SpecError, match=r"feature 'inv', row 1: UDF 'inv'.*ZeroDivision"):
+    refused = r"at the record of 'tx' whose 'id' is 2, feature 'inv': UDF 'inv'.*ZeroDivision"
+    with pytest.raises(rtml.SpecError, match=refused):
         store.materialize(fs)
     assert store.feature_sets() == []
 

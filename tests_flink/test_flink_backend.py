@@ -436,11 +436,12 @@ def test_a_failing_udf_raises_what_the_local_engine_raises() -> None:
         backend.materialize(fs)  # the history is computed by the job, not here
         with pytest.raises(rtml.SpecError) as on_flink:
             backend.features("f")
-    # The same error, naming the feature and the first record (counted in the job's batch on
-    # Flink, so what follows that may differ).
+    # The same error, naming the feature and the first record (by its key on the local engine,
+    # by its row in the job's batch on Flink).
     assert type(on_flink.value) is type(on_local.value) is rtml.errors.FeatureRowsError
-    named = "feature 'u', row 0: UDF 'u': 'always_fails' raised ValueError: cannot take 1.0"
-    assert str(on_local.value).startswith(named) and str(on_flink.value).startswith(named)
+    failed = "feature 'u': UDF 'u': 'always_fails' raised ValueError: cannot take 1.0"
+    assert "at the record of 'tx' whose 'id' is 1, " + failed in str(on_local.value)
+    assert str(on_flink.value).startswith(failed.replace(":", ", row 0:", 1))
     assert str(on_flink.value).endswith("(in a Flink job)")
 
 

@@ -562,7 +562,18 @@ class LocalBackend(Backend):
                 m.engine.apply_source(name, frame, dataset.key)
             if name == spec.dataset:
                 # History arrives in row order and is never refused as late.
-                values = m.engine.process(frame, enforce_lateness=not history)
+                try:
+                    values = m.engine.process(frame, enforce_lateness=not history)
+                except FeatureRowsError as exc:
+                    # A stored record: its key says which (a row is one within its push).
+                    row, (feature, why) = min(exc.failures.items())
+                    k = python_value(frame[dataset.key].iloc[row])
+                    more = len(exc.failures) - 1
+                    raise FeatureRowsError(
+                        f"FeatureSet {spec.name!r}: at the record of {name!r} whose "
+                        f"{dataset.key!r} is {k!r}, feature {feature!r}: {why}"
+                        + (f" (and {more} more stored record(s))" if more else ""),
+                    ) from exc
                 self._keep_kinds(m, values, dataset, backfill=True)
                 self._emit(m.table, values, seq)
         return m
