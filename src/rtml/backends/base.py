@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Iterable
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from pydantic import field_validator
 
@@ -34,6 +36,15 @@ LABELLED_COLUMNS = ["y", "score", "predicted_class", "key"]
 
 
 PREDICTION_COLUMNS = ["score", "predicted_class", "class_probabilities"]
+
+
+def _key_kind(key: Any) -> str:
+    """What kind of key this is: 1 and 1.0 are one key, 1 and "1" (or True) are not."""
+    if isinstance(key, bool | np.bool_):
+        return "bool"
+    if isinstance(key, int | float | np.integer | np.floating):
+        return "number"
+    return type(key).__name__
 
 
 def records_and_index(records: Records) -> tuple[list[dict[str, Any]], pd.Index]:
@@ -162,6 +173,16 @@ class Deployment(ABC):
         how many labels the model had learned (its pretraining included) when it gave the
         score: outputs of one version were scored by one state of the model (``None`` on
         TurboML, whose outputs do not say)."""
+
+    def outputs_of(self, keys: Iterable[Any]) -> pd.DataFrame:
+        """The outputs of the events with these keys, in the order made: what each was scored,
+        and by which model version. A key without an output (never scored, or of another kind
+        than the events' keys) is left out. The local engine and ``rtml serve`` look them up;
+        this default reads :meth:`outputs` and keeps theirs."""
+        wanted = {(_key_kind(k), k) for k in keys}
+        out = self.outputs()
+        kept = [(_key_kind(k), k) in wanted for k in out["key"].tolist()]
+        return out[kept].reset_index(drop=True)
 
     @abstractmethod
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from rtml.backends.local import LocalBackend
 from rtml.backends.local.deployment import LocalDeployment
 from rtml.backends.local.monitor import SCORE_TRACE_COLUMNS
 from rtml.backends.local.schema import Column
+from rtml.backends.local.value_kinds import keys_from_text
 from rtml.callables import only_from
 from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
@@ -57,6 +58,7 @@ __all__ = ["create_app"]
 
 MAX_PAGE = 100_000
 MAX_OFFSET = 2**62
+MAX_KEYS = 1_000  # keys looked up in one request (they travel in its URL)
 _STATUS = {NotFound: 404, SchemaError: 422, SpecError: 422, NotReady: 503}
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Error} for code in (400, 401, 404, 413, 422, 503)
@@ -456,9 +458,20 @@ def create_app(
         name: str,
         offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 10_000,
+        key: Annotated[
+            list[str] | None,
+            Query(
+                max_length=MAX_KEYS,
+                description="Only the outputs of the events with these keys (repeat the "
+                "parameter for more): all of them, on one page.",
+            ),
+        ] = None,
     ) -> Page:
         with owner.use() as backend:
             d = backend.deployment(name)
+            if key is not None:
+                frame = d.outputs_of(keys_from_text(key, d.key_kind()))
+                return _page(frame, len(frame), 0)
             frame = d.outputs(offset=offset, limit=limit)
             return _page(frame, backend.store.count(d.outputs_table), offset)
 

@@ -307,6 +307,14 @@ class BackendConformance:
         score = model.predict(events.iloc[0].to_dict())["score"]
         assert 0.0 <= score <= 1.0
         assert len(model.outputs()) == 400  # predict does not write an output
+        # A look-up by key gives those events' outputs as outputs() holds them, in the order
+        # made; a key of no event, or of another kind, gives nothing.
+        wanted = out[out["key"].isin([5, 2, 300])].reset_index(drop=True)
+        assert wanted["key"].tolist() == [2, 5, 300]
+        pd.testing.assert_frame_equal(
+            model.outputs_of([300, 5, 2, 10_000, "5"]), wanted, check_dtype=False
+        )
+        assert model.outputs_of([]).empty and model.outputs_of(["x"]).empty
         # Score drift reads the outputs in the order made, whatever the backend.
         drift = model.drift()
         assert drift.table["key"].tolist() == out["key"].tolist()

@@ -7,6 +7,7 @@ only when the server trusts that function's module.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +43,8 @@ from rtml.models.base import ModelSpec, Prediction, class_keys
 from rtml.spec import reading_stored
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]
+
+_KEYS_PER_REQUEST = 200  # outputs_of: within the server's MAX_KEYS and a URL's length
 
 
 def _schema_text(schema: dict[str, Column]) -> dict[str, str]:
@@ -311,7 +314,10 @@ class HttpDeployment(Deployment):
         return answer
 
     def outputs(self) -> pd.DataFrame:
-        rows = self._backend.pages(f"{self._path}/outputs", self._what)
+        return self._frame(self._backend.pages(f"{self._path}/outputs", self._what))
+
+    def _frame(self, rows: list[dict[str, Any]]) -> pd.DataFrame:
+        """Outputs as JSON rows, as :data:`OUTPUT_COLUMNS` (class probabilities keyed by class)."""
         if not rows:
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         frame = pd.DataFrame.from_records(rows, columns=OUTPUT_COLUMNS)
@@ -323,6 +329,21 @@ class HttpDeployment(Deployment):
             dtype=object,
         )
         return frame
+
+    def outputs_of(self, keys: Iterable[Any]) -> pd.DataFrame:
+        """Looked up by the server, some hundred keys a request (they travel in its URL);
+        keys are sent as text and read there as the events' keys are."""
+        wanted = [str(json_value(k)) for k in keys]
+        rows: list[dict[str, Any]] = []
+        for lo in range(0, len(wanted), _KEYS_PER_REQUEST):
+            answer = self._backend.transport.request(
+                "GET",
+                f"{self._path}/outputs",
+                params={"key": wanted[lo : lo + _KEYS_PER_REQUEST]},
+                what=self._what,
+            )
+            rows += answer["rows"]
+        return self._frame(rows)
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         check_window(window)

@@ -111,7 +111,10 @@ class Transport:
         """Send one request; the decoded JSON answer, or the matching rtml error."""
         target = self.prefix + path
         if params:
-            target += "?" + urlencode({k: v for k, v in params.items() if v is not None})
+            # A list is the parameter repeated (?key=1&key=2).
+            target += "?" + urlencode(
+                {k: v for k, v in params.items() if v is not None}, doseq=True
+            )
         payload = None if body is None else json.dumps(body, allow_nan=False).encode()
         headers = dict(self.headers)
         if payload is not None:

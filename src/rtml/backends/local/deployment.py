@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
@@ -30,6 +30,7 @@ from rtml.backends.local.model_inputs import (
     not_a_number_error,
 )
 from rtml.backends.local.prediction_records import prediction_records
+from rtml.backends.local.value_kinds import kind_of, kind_of_type
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.frames import stack_rows
 from rtml.models.base import (
@@ -499,7 +500,38 @@ class LocalDeployment(Deployment):
         if limit is not None and not is_whole(limit, 0):
             raise ValueError(f"{where}: limit must be a whole number >= 0 or None, got {limit!r}")
         self._backend.flush()
-        stored = self._backend.store.read(self.outputs_table, offset=offset, limit=limit)
+        return self._output_frame(
+            self._backend.store.read(self.outputs_table, offset=offset, limit=limit)
+        )
+
+    def outputs_of(self, keys: Iterable[Any]) -> pd.DataFrame:
+        """The outputs of the events with these keys, in the order made (a look-up: what was
+        this transaction scored, by which model version). A key without an output (never
+        scored, or of another kind than the events' keys) is left out.
+
+        >>> import rtml
+        >>> backend = rtml.connect("local", path=":memory:")
+        >>> tx = backend.create_dataset("tx", key="id", schema={"id": "int", "x": "float"})
+        >>> model = backend.deploy("m", rtml.models.GaussianNB(),
+        ...                        inputs=rtml.Inputs("tx", numerical=["x"]))
+        >>> _ = tx.push([{"id": i, "x": float(i)} for i in range(5)])
+        >>> model.outputs_of([3, 1, 99, "3"])[["key", "model_version"]]
+           key  model_version
+        0    1              0
+        1    3              0
+        """
+        self._check_live()
+        kind = self.key_kind()
+        wanted = [k for k in keys if kind is not None and kind_of(k) == kind]
+        return self._output_frame(self._backend.store.rows_with(self.outputs_table, "key", wanted))
+
+    def key_kind(self) -> str | None:
+        """The kind of the keys of its outputs (a number, text...), None before any."""
+        self._backend.flush()  # the table of outputs may not be written yet
+        return kind_of_type(self._backend.store.column_types(self.outputs_table).get("key", ""))
+
+    def _output_frame(self, stored: pd.DataFrame) -> pd.DataFrame:
+        """Stored outputs as :data:`OUTPUT_COLUMNS`, class probabilities as dicts again."""
         if stored.empty:
             return pd.DataFrame(columns=OUTPUT_COLUMNS)
         stored["class_probabilities"] = pd.Series(

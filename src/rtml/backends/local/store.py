@@ -350,6 +350,18 @@ class Store:
             f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} {where} ORDER BY rowid {page}"
         ).fetchdf()
 
+    def rows_with(self, table: str, column: str, values: list[Any]) -> pd.DataFrame:
+        """The rows of ``table`` whose ``column`` is one of ``values`` (all of one kind), in the
+        order written."""
+        if not values or not self.has_table(table):
+            return pd.DataFrame()
+        plain = [python_value(v) for v in values]
+        return self.con.execute(
+            f"SELECT * EXCLUDE (_rtml_seq) FROM {quote(table)} "
+            f"WHERE {quote(column)} IN (SELECT unnest(?)) ORDER BY rowid",
+            [plain],
+        ).fetchdf()
+
     def count(self, table: str) -> int:
         if not self.has_table(table):
             return 0

@@ -28,7 +28,15 @@ import pandas as pd
 from rtml.features.sql_eval import sql_type
 from rtml.nulls import is_null
 
-__all__ = ["column_kind", "dtype_kind", "kind_of", "kind_of_type", "stored_type", "widened"]
+__all__ = [
+    "column_kind",
+    "dtype_kind",
+    "keys_from_text",
+    "kind_of",
+    "kind_of_type",
+    "stored_type",
+    "widened",
+]
 
 _TYPES = {"number": "DOUBLE", "text": "VARCHAR", "bool": "BOOLEAN", "time": "TIMESTAMP"}
 
@@ -125,3 +133,26 @@ def widened(have: str, want: str) -> bool:
     (whole numbers to numbers); a column holding only nulls becomes anything (not decided
     here)."""
     return have.upper() == "BIGINT" and want.upper() == "DOUBLE"
+
+
+def keys_from_text(texts: list[str], kind: str | None) -> list[Any]:
+    """Keys given as text (in a URL) as keys of ``kind``; one that cannot be of that kind is
+    left out (it names no record).
+
+    >>> keys_from_text(["7", "2.5", "abc"], "number"), keys_from_text(["7"], "text")
+    ([7, 2.5], ['7'])
+    """
+    if kind == "text":
+        return list(texts)
+    keys: list[Any] = []
+    for text in texts:
+        if kind == "bool" and text.lower() in ("true", "false"):
+            keys.append(text.lower() == "true")
+        elif kind == "number":
+            for read in (int, float):
+                try:
+                    keys.append(read(text))
+                    break
+                except ValueError:
+                    continue
+    return keys
