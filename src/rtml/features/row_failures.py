@@ -1,8 +1,9 @@
 """Which records of a batch a row feature (SQL, a UDF) cannot be computed for.
 
-Row features are computed over a whole batch at once. When that fails, each record is tried on
-its own, so that a push is refused by row and feature (or those records set aside as dead
-letters) rather than failing whole with no row named. Only a batch that failed pays for this.
+Row features are computed over a whole batch at once. When that fails, the records that fail
+on their own are found (halving the batch), so that a push is refused by row and feature (or
+those records set aside as dead letters) rather than failing whole with no row named. Only a
+batch that failed pays for this.
 
 >>> import pandas as pd
 >>> from rtml.features import UDF
@@ -39,21 +40,47 @@ def located(
     """``error``, raised computing ``features`` over ``frame``, as a
     :class:`~rtml.errors.FeatureRowsError` naming the records that fail on their own (with
     the first feature each fails in); ``error`` itself when none does (what failed needs the
-    batch, or is not about records)."""
+    batch, or is not about records).
+
+    The batch is halved until the parts that fail are single records: a few bad records in a
+    large batch cost some batches' worth of computing, not one call per record."""
     failures: dict[int, tuple[str, str]] = {}
-    for row in range(len(frame)):
-        one = frame.iloc[[row]]
+    _search(features, frame, compute, 0, len(frame), failures)
+    if not failures:
+        return error
+    row, (name, why) = min(failures.items())
+    more = f" (and {len(failures) - 1} more record(s))" if len(failures) > 1 else ""
+    return FeatureRowsError(
+        f"feature {name!r}, row {row}: {why}{more}", dict(sorted(failures.items()))
+    )
+
+
+def _search(
+    features: Sequence[Any],
+    frame: pd.DataFrame,
+    compute: Callable[[Any, pd.DataFrame], Any],
+    lo: int,
+    hi: int,
+    failures: dict[int, tuple[str, str]],
+) -> None:
+    """Add to ``failures`` the records of ``frame[lo:hi]`` that fail on their own."""
+    if hi - lo == 1:
+        one = frame.iloc[[lo]]
         for feature in features:
             try:
                 compute(feature, one)
             except Exception as exc:
-                failures[row] = (feature.name, _reason(exc))
-                break
-    if not failures:
-        return error
-    row, (name, why) = next(iter(failures.items()))
-    more = f" (and {len(failures) - 1} more record(s))" if len(failures) > 1 else ""
-    return FeatureRowsError(f"feature {name!r}, row {row}: {why}{more}", failures)
+                failures[lo] = (feature.name, _reason(exc))
+                return
+        return
+    part = frame.iloc[lo:hi]
+    try:
+        for feature in features:
+            compute(feature, part)
+    except Exception:
+        middle = (lo + hi) // 2
+        _search(features, frame, compute, lo, middle, failures)
+        _search(features, frame, compute, middle, hi, failures)
 
 
 def _reason(exc: Exception) -> str:
