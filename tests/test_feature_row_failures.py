@@ -168,3 +168,19 @@ def test_over_http_the_same_refusal_and_dead_letters() -> None:
         pd.testing.assert_frame_equal(tx.dead_letters(), local_tx.dead_letters())
         pd.testing.assert_frame_equal(client.features("f"), local.features("f"))
         client.close()
+
+
+@given(st.lists(st.sampled_from([0.0, 1.0, 2.5, -4.0]), min_size=1, max_size=300))
+def test_the_records_found_are_exactly_those_that_fail_alone(values: list[float]) -> None:
+    from rtml.features.row_failures import located
+
+    frame = pd.DataFrame({"x": values})
+    udf = rtml.features.UDF("inv", fn=inverse, args=["x"])
+    error = ValueError("the batch failed")
+    found = located([udf], frame, lambda f, one: f.compute(one), error)
+    zeros = [i for i, v in enumerate(values) if v == 0.0]
+    if not zeros:
+        assert found is error
+        return
+    assert isinstance(found, FeatureRowsError) and list(found.failures) == zeros
+    assert str(found).startswith(f"feature 'inv', row {zeros[0]}: UDF 'inv'")
