@@ -254,6 +254,8 @@ class LocalDataset(Dataset):
             except FeatureRowsError as exc:
                 # Nothing was written. Records a feature cannot be computed for are refused by
                 # row, or set aside, and the rest pushed again (each round drops at least one).
+                if not exc.failures:
+                    raise  # it names no record to set aside
                 failed = [Problem(r, name, why) for r, (name, why) in exc.failures.items()]
                 if on_error == "raise":
                     shown = [Problem(rows[p.row], p.field, p.reason) for p in failed]
