@@ -215,6 +215,9 @@ def test_outputs_and_metrics_match_the_local_engine(served):
     assert auc["last"] == pytest.approx(expected.iloc[-1])
     page = client.get("/models/m/outputs", params={"offset": 10, "limit": 5}).json()
     assert page["total"] == 500 and [r["key"] for r in page["rows"]] == list(range(310, 315))
+    # What the model has learned: the version its next output will carry, as locally.
+    learned = client.get("/models/m").json()["labels_learned"]
+    assert learned == local.deployment("m").learned > 0
 
 
 def test_prometheus_metrics_count_requests_and_events(served):

@@ -79,6 +79,7 @@ def status(
         table.add_column("kind")
         table.add_column("name")
         table.add_column("records / outputs", justify="right")
+        table.add_column("labels learned", justify="right")
         for name in backend.datasets():
             table.add_row("dataset", name, f"{len(backend.dataset(name)):,}")
         for name in backend.feature_sets():
@@ -87,7 +88,10 @@ def status(
             d = backend.deployment(name)
             state = " (paused)" if d.paused else ""
             table.add_row(
-                "deployment", f"{name}: {d.spec.kind_name()}{state}", f"{len(d.outputs()):,}"
+                "deployment",
+                f"{name}: {d.spec.kind_name()}{state}",
+                f"{len(d.outputs()):,}",
+                f"{d.learned:,}",
             )
         for name in backend.monitors():
             status = backend.monitor(name).status()

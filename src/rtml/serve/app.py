@@ -98,6 +98,7 @@ def _deployment_info(backend: LocalBackend, d: LocalDeployment) -> DeploymentInf
         paused=d.paused,
         predict_only=d.predict_only,
         outputs=backend.store.count(d.outputs_table),
+        labels_learned=d.learned,
     )
 
 

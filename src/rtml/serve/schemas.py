@@ -166,6 +166,10 @@ class DeploymentInfo(BaseModel):
     paused: bool
     predict_only: bool
     outputs: int
+    labels_learned: int = Field(
+        description="Labels the model has learned (pretraining included): the model_version "
+        "its next output will carry."
+    )
 
 
 class PredictionOut(BaseModel):
