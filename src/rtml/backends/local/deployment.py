@@ -522,7 +522,14 @@ class LocalDeployment(Deployment):
         """
         self._check_live()
         kind = self.key_kind()
-        wanted = [k for k in keys if kind is not None and kind_of(k) == kind]
+        # A whole number beyond 64 bits names no stored key (and DuckDB cannot take it).
+        wanted = [
+            k
+            for k in keys
+            if kind is not None
+            and kind_of(k) == kind
+            and not (isinstance(k, int) and not -(2**63) <= k < 2**63)
+        ]
         return self._output_frame(self._backend.store.rows_with(self.outputs_table, "key", wanted))
 
     def key_kind(self) -> str | None:
