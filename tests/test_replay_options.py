@@ -261,6 +261,12 @@ def test_with_dead_letters_a_replay_sets_refused_records_aside_and_resumes(
         pd.testing.assert_frame_equal(
             parts.dataset(name).to_pandas(), whole.dataset(name).to_pandas()
         )
-        pd.testing.assert_frame_equal(
-            parts.dataset(name).dead_letters(), whole.dataset(name).dead_letters()
+        # The same records set aside for the same reasons; a reason's row is the record's
+        # place in its push, and a resumed run's pushes are cut elsewhere.
+        got, want = parts.dataset(name).dead_letters(), whole.dataset(name).dead_letters()
+        assert got["record"].tolist() == want["record"].tolist()
+        unplaced = r"^row \d+, "
+        assert (
+            got["reason"].str.replace(unplaced, "", regex=True).tolist()
+            == want["reason"].str.replace(unplaced, "", regex=True).tolist()
         )
