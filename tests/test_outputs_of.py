@@ -49,8 +49,9 @@ def test_over_http_keys_are_read_as_the_events_keys() -> None:
     with running_server(":memory:") as url:
         client = rtml.connect(url)
         model = _scored(client, list(range(500)), "int")
-        many = model.outputs_of(list(range(0, 500, 2)))  # more than one request's keys
-        assert many["key"].tolist() == list(range(0, 500, 2))
-        assert many["model_version"].tolist() == [0] * 250
+        for asked in ([9, 3, 7], list(range(499, 0, -2))):  # one request's keys, and more
+            found = model.outputs_of(asked)
+            assert found["key"].tolist() == sorted(asked)  # in the order made
+            assert found["model_version"].tolist() == [0] * len(asked)
         assert model.outputs_of(["x", 2.5, 2**70, -(10**40)]).empty  # no such keys, no error
         client.close()

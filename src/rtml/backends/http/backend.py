@@ -44,7 +44,7 @@ from rtml.spec import reading_stored
 
 __all__ = ["HttpBackend", "HttpDataset", "HttpDeployment"]
 
-_KEYS_PER_REQUEST = 200  # outputs_of: within the server's MAX_KEYS and a URL's length
+_KEYS_PER_REQUEST = 200  # outputs_of: one request's keys, within MAX_KEYS and a URL's length
 
 
 def _schema_text(schema: dict[str, Column]) -> dict[str, str]:
@@ -331,19 +331,19 @@ class HttpDeployment(Deployment):
         return frame
 
     def outputs_of(self, keys: Iterable[Any]) -> pd.DataFrame:
-        """Looked up by the server, some hundred keys a request (they travel in its URL);
-        keys are sent as text and read there as the events' keys are."""
-        wanted = [str(json_value(k)) for k in keys]
-        rows: list[dict[str, Any]] = []
-        for lo in range(0, len(wanted), _KEYS_PER_REQUEST):
-            answer = self._backend.transport.request(
-                "GET",
-                f"{self._path}/outputs",
-                params={"key": wanted[lo : lo + _KEYS_PER_REQUEST]},
-                what=self._what,
-            )
-            rows += answer["rows"]
-        return self._frame(rows)
+        """Looked up by the server in one request, the keys sent as text and read there as the
+        events' keys are; more keys than a URL carries well read every output and keep theirs
+        (one request's answer is in the order made, several would not be together)."""
+        wanted = list(keys)
+        if len(wanted) > _KEYS_PER_REQUEST:
+            return super().outputs_of(wanted)
+        answer = self._backend.transport.request(
+            "GET",
+            f"{self._path}/outputs",
+            params={"key": [str(json_value(k)) for k in wanted]},
+            what=self._what,
+        )
+        return self._frame(answer["rows"])
 
     def evaluate(self, metric: str, window: int = 1000) -> pd.DataFrame:
         check_window(window)
