@@ -45,6 +45,7 @@ def test_over_http_keys_are_read_as_the_events_keys() -> None:
         model = _scored(client, ["007", "7", "abc"], "string")
         assert model.outputs_of(["7", "007"])["key"].tolist() == ["007", "7"]
         assert model.outputs_of([7])["key"].tolist() == ["7"]  # sent as text, read as the keys
+        assert model.outputs_of([]).empty
         client.close()
     with running_server(":memory:") as url:
         client = rtml.connect(url)

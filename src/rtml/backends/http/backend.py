@@ -335,6 +335,8 @@ class HttpDeployment(Deployment):
         events' keys are; more keys than a URL carries well read every output and keep theirs
         (one request's answer is in the order made, several would not be together)."""
         wanted = list(keys)
+        if not wanted:  # no key parameter at all would ask for every output
+            return self._frame([])
         if len(wanted) > _KEYS_PER_REQUEST:
             return super().outputs_of(wanted)
         answer = self._backend.transport.request(
