@@ -184,3 +184,45 @@ def test_the_records_found_are_exactly_those_that_fail_alone(values: list[float]
         return
     assert isinstance(found, FeatureRowsError) and list(found.failures) == zeros
     assert str(found).startswith(f"feature 'inv', row {zeros[0]}: UDF 'inv'")
+
+
+class InverseSum:
+    """A UDAF that fails on an amount of 0."""
+
+    @staticmethod
+    def create_state() -> float:
+        return 0.0
+
+    @staticmethod
+    def accumulate(state: float, x: float) -> float:
+        return state + 1.0 / x
+
+    @staticmethod
+    def retract(state: float, x: float) -> float:
+        return state - 1.0 / x
+
+    @staticmethod
+    def merge_states(a: float, b: float) -> float:
+        return a + b
+
+    @staticmethod
+    def finish(state: float) -> float:
+        return state
+
+
+def test_a_udaf_that_raises_refuses_the_push_naming_it() -> None:
+    """Its records cannot be tried alone (each value depends on the window before it): the
+    whole push is refused, with dead letters too, naming the UDAF (it was Python's bare
+    ZeroDivisionError)."""
+    store = rtml.connect("local", path=":memory:")
+    tx = store.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
+    udaf = rtml.features.UDAF("inv", columns=["x"], functions=InverseSum, by="id", window="1h")
+    store.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udaf]))
+    for on_error in ("raise", "dead_letter"):
+        with pytest.raises(
+            rtml.SpecError, match=r"UDAF 'inv': 'InverseSum' raised ZeroDivisionError"
+        ):
+            tx.push([{"id": 1, "ts": 1, "x": 2.0}, {"id": 2, "ts": 2, "x": 0.0}], on_error=on_error)
+        assert len(tx) == 0
+    assert tx.push([{"id": 3, "ts": 3, "x": 4.0}]) == 1
+    assert store.features("f")["inv"].tolist() == [0.25]

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import field_validator
 
 from rtml.callables import PyObject
+from rtml.errors import SpecError
 from rtml.features.base import WindowFeature
 
 __all__ = ["UDAF"]
@@ -74,7 +75,13 @@ class UDAF(WindowFeature):
         return self.columns_
 
     def reduce(self, values: Sequence[tuple[Any, ...]]) -> Any:
-        state = self.functions.create_state()
-        for row in values:
-            state = self.functions.accumulate(state, *row)
-        return self.functions.finish(state)
+        try:
+            state = self.functions.create_state()
+            for row in values:
+                state = self.functions.accumulate(state, *row)
+            return self.functions.finish(state)
+        except Exception as exc:  # the user's code: said as a UDF's failure is, by name
+            owner = getattr(self.functions, "__name__", type(self.functions).__name__)
+            raise SpecError(
+                f"UDAF {self.name!r}: {owner!r} raised {type(exc).__name__}: {exc}"
+            ) from exc
