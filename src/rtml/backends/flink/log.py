@@ -17,7 +17,7 @@ from rtml.backends.base import Inputs
 from rtml.backends.local.backend import LocalBackend
 from rtml.backends.local.dataset import LocalDataset
 from rtml.backends.local.labels import Learner
-from rtml.backends.local.model_inputs import not_a_number_error, not_numbers
+from rtml.backends.local.model_inputs import not_a_number_error
 from rtml.backends.local.schema import conform
 from rtml.backends.local.store import quote
 from rtml.backends.local.value_kinds import dtype_kind
@@ -87,11 +87,9 @@ class LogBackend(LocalBackend):
             for column in inputs.numerical:
                 if column not in alone.columns or dtype_kind(alone[column].dtype) is not None:
                     continue  # a window's value, or a column of numbers, booleans or times
-                values = alone[column].tolist()
-                if next(not_numbers(values), None) is not None:
-                    error = not_a_number_error(name, column, values)
-                    for row, failure in error.failures.items():
-                        failures.setdefault(row, failure)
+                error = not_a_number_error(name, column, alone[column].tolist())
+                for row, failure in error.failures.items():
+                    failures.setdefault(row, failure)
         if failures:
             row, (column, why) = min(failures.items())
             raise FeatureRowsError(f"feature {column!r}, row {row}: {why}", failures)

@@ -37,7 +37,6 @@ from rtml.float_sums import LARGEST_INPUT
 from rtml.nulls import is_null
 
 __all__ = [
-    "first_not_a_number",
     "input_number",
     "input_numbers",
     "learnable_frame",
@@ -142,20 +141,12 @@ def not_a_number_error(deployment: str, column: str, values: list[Any]) -> Featu
         )
         for row, value in not_numbers(values)
     }
-    row, value = first_not_a_number(values) or (0, values[0] if values else None)
+    # None failing: the caller's conversion failed elsewhere; the first value is shown.
+    row = min(failures, default=0)
+    value = values[row] if values else None
     return FeatureRowsError(
         f"deployment {deployment!r}: numerical input {column!r}, row {row}: expected a "
         f"number, got {value!r} ({type(value).__name__}); a model reads numbers there "
         f"(text goes in categorical=[...])",
         failures,
     )
-
-
-def first_not_a_number(values: list[Any]) -> tuple[int, Any] | None:
-    """The first row and value of ``values`` that :func:`input_number` cannot read (text, say),
-    or ``None``.
-
-    >>> first_not_a_number([1.5, None, "high"])
-    (2, 'high')
-    """
-    return next(not_numbers(values), None)
