@@ -27,7 +27,7 @@ from rtml.errors import FeatureRowsError, SchemaError, SpecError
 from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
-from rtml.features.row_failures import located
+from rtml.features.row_failures import raise_located
 from rtml.features.sql import SQL
 from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
 from rtml.features.timestamps import nanos_of, time_problems, to_nanos
@@ -482,10 +482,7 @@ def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) ->
     try:
         sql_values = evaluate_sql(sql, frame)
     except SpecError as exc:
-        found = located(sql, frame, lambda f, one: evaluate_sql([f], one), exc)
-        if found is exc:
-            raise
-        raise found from exc
+        raise_located(sql, frame, lambda f, one: evaluate_sql([f], one), exc)
     for f, values in zip(sql, sql_values, strict=True):
         made[f.name] = values
     for row_feature in rows:
@@ -494,10 +491,7 @@ def _row_columns(sql: list[SQL], rows: list[RowFeature], frame: pd.DataFrame) ->
         except FeatureRowsError:
             raise  # it names its records already
         except Exception as exc:
-            found = located([row_feature], frame, lambda f, one: f.compute(one), exc)
-            if found is exc:
-                raise
-            raise found from exc
+            raise_located([row_feature], frame, lambda f, one: f.compute(one), exc)
     return made
 
 

@@ -17,18 +17,25 @@ batch that failed pays for this.
 ...     found = located([udf], frame, lambda f, one: f.compute(one), exc)
 >>> found.failures
 {1: ('inv', "UDF 'inv': 'inverse' raised ZeroDivisionError: float division by zero")}
+>>> try:
+...     udf.compute(frame)
+... except Exception as exc:
+...     raise_located([udf], frame, lambda f, one: f.compute(one), exc)
+Traceback (most recent call last):
+...
+rtml.errors.FeatureRowsError: feature 'inv', row 1: UDF 'inv': 'inverse' raised ZeroDivisionError: float division by zero
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 import pandas as pd
 
 from rtml.errors import FeatureRowsError, RtmlError
 
-__all__ = ["located"]
+__all__ = ["located", "raise_located"]
 
 
 def located(
@@ -53,6 +60,20 @@ def located(
     return FeatureRowsError(
         f"feature {name!r}, row {row}: {why}{more}", dict(sorted(failures.items()))
     )
+
+
+def raise_located(
+    features: Sequence[Any],
+    frame: pd.DataFrame,
+    compute: Callable[[Any, pd.DataFrame], Any],
+    error: Exception,
+) -> NoReturn:
+    """Raise what :func:`located` finds for ``error``: the records named, caused by
+    ``error``, or ``error`` itself."""
+    found = located(features, frame, compute, error)
+    if found is error:
+        raise error
+    raise found from error
 
 
 def _search(
