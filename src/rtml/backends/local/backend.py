@@ -565,13 +565,10 @@ class LocalBackend(Backend):
                 try:
                     values = m.engine.process(frame, enforce_lateness=not history)
                 except FeatureRowsError as exc:
-                    # A stored record: its key says which (a row is one within its push).
                     row, (feature, why) = min(exc.failures.items())
-                    k = python_value(frame[dataset.key].iloc[row])
                     more = len(exc.failures) - 1
                     raise FeatureRowsError(
-                        f"FeatureSet {spec.name!r}: at the record of {name!r} whose "
-                        f"{dataset.key!r} is {k!r}, feature {feature!r}: {why}"
+                        f"{_at_stored(spec, dataset, frame, row)}feature {feature!r}: {why}"
                         + (f" (and {more} more stored record(s))" if more else ""),
                     ) from exc
                 self._keep_kinds(m, values, dataset, backfill=True)
@@ -598,23 +595,16 @@ class LocalBackend(Backend):
             before = f"{_PLURAL[known or kind]} before it" + (
                 " in the push" if known == kind else ""
             )
-
-            def reason(value: Any, column: str = column, before: str = before) -> str:
-                return (
-                    f"feature {column!r} of feature set {m.spec.name!r} gave {value!r} "
-                    f"({type(value).__name__}), but {before}: a feature keeps one kind of value"
-                )
-
-            if backfill:  # a stored record: its key says which
+            if backfill:
                 row = other if other is not None else int(series.notna().to_numpy().argmax())
-                k = python_value(values[dataset.key].iloc[row])
+                value = python_value(series.iloc[row])
                 raise SpecError(
-                    f"FeatureSet {m.spec.name!r}: at the record of {dataset.name!r} whose "
-                    f"{dataset.key!r} is {k!r}, {reason(python_value(series.iloc[row]))}"
+                    _at_stored(m.spec, dataset, values, row)
+                    + _other_kind(column, m.spec, value, before)
                 )
             # Every record of another kind is refused by row (or set aside as a dead letter).
             failures = {
-                row: (column, reason(python_value(v)))
+                row: (column, _other_kind(column, m.spec, python_value(v), before))
                 for row, v in enumerate(series.tolist())
                 if kind_of(v) not in (None, known)
             }
@@ -876,3 +866,21 @@ class LocalBackend(Backend):
             self.store.drop(deployment.labelled_table)
         self._deployments.pop(name)
         deployment.deleted = True
+
+
+def _at_stored(spec: FeatureSet, dataset: LocalDataset, frame: pd.DataFrame, row: int) -> str:
+    """The start of a refusal naming a stored record by its key (a row number would be one
+    within its push)."""
+    k = python_value(frame[dataset.key].iloc[row])
+    return (
+        f"FeatureSet {spec.name!r}: at the record of {dataset.name!r} whose {dataset.key!r} "
+        f"is {k!r}, "
+    )
+
+
+def _other_kind(column: str, spec: FeatureSet, value: Any, before: str) -> str:
+    """Why a feature's value is refused: of another kind than ``before`` says it gave."""
+    return (
+        f"feature {column!r} of feature set {spec.name!r} gave {value!r} "
+        f"({type(value).__name__}), but {before}: a feature keeps one kind of value"
+    )
