@@ -30,6 +30,7 @@ from rtml.backends.local.model_inputs import (
     not_a_number_error,
 )
 from rtml.backends.local.prediction_records import prediction_records
+from rtml.backends.local.schema import INT64
 from rtml.backends.local.value_kinds import kind_of, kind_of_type
 from rtml.errors import NotFound, SchemaError, SpecError
 from rtml.frames import stack_rows
@@ -528,7 +529,7 @@ class LocalDeployment(Deployment):
             for k in keys
             if kind is not None
             and kind_of(k) == kind
-            and not (isinstance(k, int) and not -(2**63) <= k < 2**63)
+            and not (isinstance(k, int) and not INT64[0] <= k <= INT64[1])
         ]
         return self._output_frame(self._backend.store.rows_with(self.outputs_table, "key", wanted))
 

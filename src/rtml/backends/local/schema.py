@@ -12,6 +12,7 @@ import pandas as pd
 from rtml.errors import SchemaError
 
 __all__ = [
+    "INT64",
     "SQL_TYPES",
     "Column",
     "ColumnType",
@@ -171,7 +172,7 @@ class Problem:
         return f"row {self.row}, field {self.field!r}: {self.reason}"
 
 
-_INT64 = (-(2**63), 2**63 - 1)
+INT64 = (-(2**63), 2**63 - 1)  # the whole numbers a stored int column holds
 
 
 def _check_value(value: Any, kind: ColumnType) -> bool:
@@ -179,11 +180,11 @@ def _check_value(value: Any, kind: ColumnType) -> bool:
         if isinstance(value, bool | np.bool_):
             return False
         if isinstance(value, int | np.integer):
-            return bool(_INT64[0] <= int(value) <= _INT64[1])  # stored as a 64-bit integer
+            return bool(INT64[0] <= int(value) <= INT64[1])  # stored as a 64-bit integer
         return bool(
             isinstance(value, float | np.floating)
             and float(value).is_integer()
-            and _INT64[0] <= value <= _INT64[1]
+            and INT64[0] <= value <= INT64[1]
         )
     if kind == "float":
         if isinstance(value, int) and not isinstance(value, bool):
@@ -300,7 +301,7 @@ def record_problems(record: dict[str, Any], schema: dict[str, Column], row: int)
 
 def _compatible(actual: ColumnType, wanted: ColumnType, series: pd.Series) -> bool:
     unsigned = actual == "int" and pd.api.types.is_unsigned_integer_dtype(series.dtype)
-    if unsigned and len(series) and int(series.max()) > _INT64[1]:
+    if unsigned and len(series) and int(series.max()) > INT64[1]:
         return False  # beyond a 64-bit signed integer: checked value by value
     if actual == wanted:
         return True
