@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -449,6 +450,18 @@ def inverse(v: float) -> float:
     return 1.0 / v
 
 
+def _local_then_flink(tmp_path, fs: rtml.FeatureSet) -> Iterator[tuple[Any, Any]]:
+    """The local engine, then Flink, each with dataset tx (id, ts, v) and ``fs`` materialized:
+    (backend, tx), open while the loop's body runs."""
+    for name, options in (("local", {"path": ":memory:"}), ("flink", {"path": str(tmp_path)})):
+        with rtml.connect(name, **options) as backend:
+            tx = backend.create_dataset(
+                "tx", key="id", schema={"id": "int", "ts": "int", "v": "float"}
+            )
+            backend.materialize(fs)
+            yield backend, tx
+
+
 def size_of(v: float) -> Any:
     return "big" if v > 100 else v
 
@@ -463,19 +476,14 @@ def test_a_feature_a_model_reads_as_a_number_is_refused_by_row_when_it_is_text(t
     )
     records = [{"id": i, "ts": i, "v": 50.0 * i} for i in range(5)]  # 150 and 200: text
     results = []
-    for name, options in (("local", {"path": ":memory:"}), ("flink", {"path": str(tmp_path)})):
-        with rtml.connect(name, **options) as backend:
-            tx = backend.create_dataset(
-                "tx", key="id", schema={"id": "int", "ts": "int", "v": "float"}
-            )
-            backend.materialize(fs)
-            model = backend.deploy(
-                "m", rtml.models.LogisticRegression(), inputs=rtml.Inputs("f", numerical=["size"])
-            )
-            with pytest.raises(rtml.SchemaError) as refused:
-                tx.push(records)
-            assert tx.push(records, on_error="dead_letter") == 3
-            results.append((str(refused.value), tx.dead_letters(), model.outputs()))
+    for backend, tx in _local_then_flink(tmp_path, fs):
+        model = backend.deploy(
+            "m", rtml.models.LogisticRegression(), inputs=rtml.Inputs("f", numerical=["size"])
+        )
+        with pytest.raises(rtml.SchemaError) as refused:
+            tx.push(records)
+        assert tx.push(records, on_error="dead_letter") == 3
+        results.append((str(refused.value), tx.dead_letters(), model.outputs()))
     (local_error, local_letters, local_outputs), (error, letters, outputs) = results
     # The same records refused; the local engine says first that the feature changed kind,
     # Flink (which keeps no kinds) that the model reads numbers there.
@@ -500,17 +508,12 @@ def test_records_a_udf_fails_for_are_refused_or_set_aside_before_any_job(tmp_pat
     )
     records = [{"id": i, "ts": i, "v": float(i % 3)} for i in range(9)]
     results = []
-    for name, options in (("local", {"path": ":memory:"}), ("flink", {"path": str(tmp_path)})):
-        with rtml.connect(name, **options) as backend:
-            tx = backend.create_dataset(
-                "tx", key="id", schema={"id": "int", "ts": "int", "v": "float"}
-            )
-            backend.materialize(fs)
-            with pytest.raises(rtml.SchemaError) as refused:
-                tx.push(records)
-            assert len(tx.to_pandas()) == 0
-            assert tx.push(records, on_error="dead_letter") == 6
-            results.append((str(refused.value), tx.dead_letters(), backend.features("f")))
+    for backend, tx in _local_then_flink(tmp_path, fs):
+        with pytest.raises(rtml.SchemaError) as refused:
+            tx.push(records)
+        assert len(tx.to_pandas()) == 0
+        assert tx.push(records, on_error="dead_letter") == 6
+        results.append((str(refused.value), tx.dead_letters(), backend.features("f")))
     (local_error, local_letters, local_features), (error, letters, features) = results
     assert error == local_error and "row 0, field 'u'" in error and "row 6" in error
     pd.testing.assert_frame_equal(letters, local_letters)
