@@ -165,6 +165,12 @@ def test_over_http_the_same_refusal_and_dead_letters() -> None:
             tx.push(records)
         assert tx.push(records, on_error="dead_letter") == 2
         assert str(on_local.value) in str(over_http.value)
+        assert over_http.value.failures == on_local.value.failures != {}
+        # Every failing record comes back, not only the ten the message names.
+        with pytest.raises(FeatureRowsError) as many:
+            tx.push([{**r, "id": 100 + r["id"]} for r in _records(["text"] * 15)])
+        assert sorted(many.value.failures) == list(range(15))
+        assert {feature for feature, _ in many.value.failures.values()} == {"n"}
         pd.testing.assert_frame_equal(tx.dead_letters(), local_tx.dead_letters())
         pd.testing.assert_frame_equal(client.features("f"), local.features("f"))
         client.close()

@@ -30,7 +30,7 @@ from rtml.backends.local.monitor import SCORE_TRACE_COLUMNS
 from rtml.backends.local.schema import Column
 from rtml.backends.local.value_kinds import keys_from_text
 from rtml.callables import only_from
-from rtml.errors import NotFound, RtmlError, SchemaError, SpecError
+from rtml.errors import FeatureRowsError, NotFound, RtmlError, SchemaError, SpecError
 from rtml.features.featureset import FeatureSet
 from rtml.json_values import json_columns, json_value
 from rtml.serve.guard import Guard
@@ -176,9 +176,15 @@ def create_app(
 
     @app.exception_handler(RtmlError)
     async def rtml_error(request: Request, exc: RtmlError) -> JSONResponse:
-        return JSONResponse(
-            {"detail": str(exc), "error": type(exc).__name__}, status_code=_status_of(exc)
-        )
+        answer: dict[str, Any] = {"detail": str(exc), "error": type(exc).__name__}
+        if isinstance(exc, FeatureRowsError):
+            # Every record the feature failed for, not only the ten the message names: a client
+            # can then set them aside or fix them by row, as on the local engine.
+            answer["failures"] = [
+                {"row": row, "feature": feature, "why": why}
+                for row, (feature, why) in sorted(exc.failures.items())
+            ]
+        return JSONResponse(answer, status_code=_status_of(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

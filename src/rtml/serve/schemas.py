@@ -22,6 +22,7 @@ __all__ = [
     "PredictionOut",
     "PushRecords",
     "Pushed",
+    "RowFailure",
     "ServerInfo",
 ]
 
@@ -33,11 +34,21 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class RowFailure(BaseModel):
+    """A record a feature could not be computed for: its row in the push, the feature, why."""
+
+    row: int
+    feature: str
+    why: str
+
+
 class Error(BaseModel):
-    """What every refusal answers: the message and the kind of error."""
+    """What every refusal answers: the message and the kind of error; for a
+    ``FeatureRowsError``, also the records a feature failed for."""
 
     detail: str
     error: str
+    failures: list[RowFailure] | None = None
 
 
 class ServerInfo(BaseModel):

@@ -32,6 +32,18 @@ _ERRORS: dict[str, type[RtmlError]] = {
 _STALE = (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError)
 
 
+def _failures(answer: Any) -> dict[int, tuple[str, str]]:
+    """The server's list of {row, feature, why} as FeatureRowsError.failures; an answer from
+    a server too old to send it gives none."""
+    if not isinstance(answer, list):
+        return {}
+    return {
+        int(f["row"]): (str(f["feature"]), str(f["why"]))
+        for f in answer
+        if isinstance(f, dict) and {"row", "feature", "why"} <= f.keys()
+    }
+
+
 def _error(status: int, body: bytes, what: str) -> RtmlError:
     try:
         payload = json.loads(body)
@@ -52,6 +64,8 @@ def _error(status: int, body: bytes, what: str) -> RtmlError:
         )
         return SchemaError(f"{what}: {problems or detail}")
     if status in (413, 422):
+        if kind == "FeatureRowsError":
+            return FeatureRowsError(str(detail), _failures(payload.get("failures")))
         return _ERRORS.get(str(kind), SchemaError)(str(detail))
     if status == 503:
         return BackendUnavailable(f"{what}: the server is not ready: {detail}")
