@@ -125,7 +125,7 @@ def test_a_datetime_input_reads_as_epoch_seconds_in_batches_and_alone(seconds, m
 
 
 def test_pause_resume_delete(backend) -> None:
-    tx, _lb, events, _labels = setup(backend, n=30)
+    tx, lb, events, labels = setup(backend, n=30)
     model = backend.deploy(
         "m",
         rtml.models.GaussianNB(),
@@ -138,6 +138,15 @@ def test_pause_resume_delete(backend) -> None:
     model.resume()
     tx.push(events.iloc[10:20])
     assert len(model.outputs()) == 10
+    # Labels pushed while paused are not learned on resume, not even those of scored events
+    # (docs/models.md); the labels after it are.
+    model.pause()
+    lb.push(labels.iloc[10:15])
+    model.resume()
+    lb.push(labels.iloc[15:20])
+    assert model.learned == 5
+    tx.push(events.iloc[20:21])
+    assert model.outputs()["model_version"].iloc[-1] == 5
     model.delete()
     with pytest.raises(rtml.NotFound):
         backend.deployment("m")
