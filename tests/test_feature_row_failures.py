@@ -216,19 +216,57 @@ class InverseSum:
         return state
 
 
-def test_a_udaf_that_raises_refuses_the_push_naming_it() -> None:
-    """Its records cannot be tried alone (each value depends on the window before it): the
-    whole push is refused, with dead letters too, naming the UDAF (it was Python's bare
-    ZeroDivisionError)."""
+def _udaf_store() -> tuple[rtml.Backend, Any]:
     store = rtml.connect("local", path=":memory:")
-    tx = store.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
-    udaf = rtml.features.UDAF("inv", columns=["x"], functions=InverseSum, by="id", window="1h")
+    tx = store.create_dataset(
+        "tx", key="id", schema={"id": "int", "ts": "int", "card": "string", "x": "float"}
+    )
+    udaf = rtml.features.UDAF("inv", columns=["x"], functions=InverseSum, by="card", window="1h")
     store.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udaf]))
-    for on_error in ("raise", "dead_letter"):
-        with pytest.raises(
-            rtml.SpecError, match=r"UDAF 'inv': 'InverseSum' raised ZeroDivisionError"
-        ):
-            tx.push([{"id": 1, "ts": 1, "x": 2.0}, {"id": 2, "ts": 2, "x": 0.0}], on_error=on_error)
-        assert len(tx) == 0
-    assert tx.push([{"id": 3, "ts": 3, "x": 4.0}]) == 1
-    assert store.features("f")["inv"].tolist() == [0.25]
+    return store, tx
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["a", "b"]), st.sampled_from([0.0, 1.0, 2.5, -4.0])),
+        min_size=1,
+        max_size=10,
+    )
+)
+def test_a_udaf_that_raises_refuses_the_record_by_row(records: list[tuple[str, float]]) -> None:
+    """A UDAF raising on a record's window refuses that record by row, naming the UDAF, and
+    with dead letters sets it aside. Before, the whole push was refused, dead letters or not."""
+    pushed = [{"id": i, "ts": i, "card": c, "x": x} for i, (c, x) in enumerate(records)]
+    zeros = [i for i, (_, x) in enumerate(records) if x == 0.0]
+    store, tx = _udaf_store()
+    if zeros:
+        with pytest.raises(FeatureRowsError) as refused:
+            tx.push(pushed)
+        # The first record whose window fails: later ones are not tried on a window holding it.
+        assert list(refused.value.failures) == [zeros[0]]
+        assert f"row {zeros[0]}, field 'inv': UDAF 'inv': 'InverseSum' raised Zero" in str(
+            refused.value
+        )
+        assert len(tx) == 0 and len(store.features("f")) == 0
+    store, tx = _udaf_store()
+    assert tx.push(pushed, on_error="dead_letter") == len(records) - len(zeros)
+    assert [r["id"] for r in tx.dead_letters()["record"]] == zeros
+    clean, clean_tx = _udaf_store()
+    clean_tx.push([r for r in pushed if r["x"] != 0.0])
+    pd.testing.assert_frame_equal(store.features("f"), clean.features("f"))
+
+
+def test_keyed_steps_say_a_udafs_failure_without_a_row() -> None:
+    """Flink's keyed path steps one record at a time: its row in that step (0) is no row of a
+    push, so the failure is said by the UDAF alone."""
+    from rtml.features.engine import FeatureEngine
+
+    udaf = rtml.features.UDAF("inv", columns=["x"], functions=InverseSum, by="card", window="1h")
+    fs = rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udaf])
+    engine = FeatureEngine(fs, key="id")
+    state = engine.group(0)
+    assert engine.key_step(0, state, ("a",), [2.0], t=1, watermark=None) == [0.5]
+    with pytest.raises(rtml.SpecError) as refused:
+        engine.key_step(0, state, ("a",), [0.0], t=2, watermark=1)
+    assert not isinstance(refused.value, FeatureRowsError)
+    assert str(refused.value).startswith("UDAF 'inv': 'InverseSum' raised ZeroDivisionError")

@@ -379,6 +379,10 @@ class FeatureEngine:
             columns = self._per_record(
                 state, self._members[index], [key], [[v] for v in stored], [t], commit=commit
             )
+        except FeatureRowsError as exc:
+            # One record alone: its row here (0) is no row of any push, so say only why.
+            (why,) = (why for _, why in exc.failures.values())
+            raise SpecError(why) from exc.__cause__
         finally:
             self._watermark, self._extra_lateness = saved
         return [_scalar(f, c[0]) for f, c in zip(self._members[index], columns, strict=True)]
@@ -440,7 +444,7 @@ class FeatureEngine:
             group.insert(window, pos, t, row)
             try:
                 for out, f, at in zip(outputs, members, positions, strict=True):
-                    out.append(_reduce(window, f, at, t))
+                    out.append(_reduced(window, f, at, t, i))
             finally:
                 if not commit:  # a preview leaves the window as it was
                     del window.ts[pos]
@@ -462,6 +466,19 @@ class FeatureEngine:
                     group.forget(gone)
                 if not window.ts:
                     del group.windows[k]
+
+
+def _reduced(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int, row: int) -> Any:
+    """:func:`_reduce` for record ``row`` of a batch: a window feature that raises on its
+    window (a UDAF: rtml's own aggregates do not) refuses that record by row and feature, so
+    a push sets it aside as a dead letter rather than failing whole. The window state it
+    leaves is dropped with the refused push (the backend rebuilds it)."""
+    try:
+        return _reduce(window, f, at, t)
+    except SpecError as exc:
+        raise FeatureRowsError(
+            f"feature {f.name!r}, row {row}: {exc}", {row: (f.name, str(exc))}
+        ) from exc
 
 
 def _reduce(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int) -> Any:
