@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,8 @@ class LocalBackend(Backend):
         self.output_retention = output_retention
         self.store = Store(self.path)
         self._objects: dict[int, Any] = {}  # specs of this process's operations, by sequence
-        self._memory_checkpoint: dict[str, Any] | None = None
+        # A memory store's checkpoint, pickled: each recovery unpickles its own copy.
+        self._memory_checkpoint: bytes | None = None
         try:
             self._recover()
         except BaseException:
@@ -171,7 +173,11 @@ class LocalBackend(Backend):
     def _recover(self) -> None:
         """Rebuild the in-memory state: the last checkpoint, then the operations after it."""
         self._reset()
-        checkpoint = self._memory_checkpoint or self.store.read_checkpoint()
+        checkpoint = (
+            pickle.loads(self._memory_checkpoint)
+            if self._memory_checkpoint is not None
+            else self.store.read_checkpoint()
+        )
         covered = checkpoint["seq"] if checkpoint else 0
         derived_through = self.store.meta("derived_through")
         self._replaying = True
@@ -287,10 +293,10 @@ class LocalBackend(Backend):
             "monitors": {n: m.state() for n, m in self._monitors.items()},
         }
         if self.store.directory is None:
-            import pickle
-
-            # A memory store keeps its checkpoint as bytes: restoring must not share objects.
-            self._memory_checkpoint = pickle.loads(pickle.dumps(state, protocol=5))
+            # Kept as bytes, not objects: a restored model goes on learning, and a second
+            # recovery from the same checkpoint must not start from what it became (a memory
+            # store's model drifted after each refused push but the first).
+            self._memory_checkpoint = pickle.dumps(state, protocol=5)
         else:
             self.store.write_checkpoint(state)
         self._since_checkpoint = 0
