@@ -125,7 +125,7 @@ def test_a_datetime_input_reads_as_epoch_seconds_in_batches_and_alone(seconds, m
 
 
 def test_pause_resume_delete(backend) -> None:
-    tx, lb, events, labels = setup(backend, n=30)
+    tx, _lb, events, _labels = setup(backend, n=30)
     model = backend.deploy(
         "m",
         rtml.models.GaussianNB(),
@@ -138,18 +138,52 @@ def test_pause_resume_delete(backend) -> None:
     model.resume()
     tx.push(events.iloc[10:20])
     assert len(model.outputs()) == 10
-    # Labels pushed while paused are not learned on resume, not even those of scored events
-    # (docs/models.md); the labels after it are.
-    model.pause()
-    lb.push(labels.iloc[10:15])
-    model.resume()
-    lb.push(labels.iloc[15:20])
-    assert model.learned == 5
-    tx.push(events.iloc[20:21])
-    assert model.outputs()["model_version"].iloc[-1] == 5
     model.delete()
     with pytest.raises(rtml.NotFound):
         backend.deployment("m")
+
+
+def _learner_on_x(backend: rtml.Backend) -> rtml.Deployment:
+    return backend.deploy(
+        "m",
+        rtml.models.LogisticRegression(),
+        inputs=rtml.Inputs("tx", numerical=["x"]),
+        labels=rtml.Labels("labels", field="y"),
+    )
+
+
+@pytest.mark.parametrize("reopen", [False, True])
+def test_labels_pushed_while_paused_are_learned_at_resume(tmp_path, reopen: bool) -> None:
+    """Held while paused (and kept by a checkpoint and a reopen), learned at the resume in
+    their order, as if they had come then. Before, they were dropped."""
+    path = str(tmp_path / "store")
+    backend = rtml.connect("local", path=path)
+    tx, lb, events, labels = setup(backend, n=30)
+    model = _learner_on_x(backend)
+    tx.push(events.iloc[:10])
+    model.pause()
+    lb.push(labels.iloc[:6])
+    tx.push(events.iloc[10:12])  # not scored: its label will wait for an event that never comes
+    lb.push(labels.iloc[6:12])
+    assert model.learned == 0 and model.labelled().empty
+    if reopen:
+        backend.checkpoint()
+        backend.close()
+        backend = rtml.connect("local", path=path)
+        model = backend.deployment("m")
+    model.resume()
+    assert model.learned == 10
+    assert model.labelled()["y"].tolist() == labels["y"].iloc[:10].tolist()
+    backend.dataset("tx").push(events.iloc[12:13])
+    assert model.outputs()["model_version"].iloc[-1] == 10
+    # The same model as one that learned those labels as they came, unpaused.
+    unpaused = rtml.connect("local", path=":memory:")
+    tx2, lb2, _, _ = setup(unpaused, n=30)
+    twin = _learner_on_x(unpaused)
+    tx2.push(events.iloc[:10])
+    lb2.push(labels.iloc[:10])
+    tx2.push(events.iloc[12:13])
+    assert model.outputs()["score"].iloc[-1] == twin.outputs()["score"].iloc[-1]
 
 
 def test_deploy_checks_its_inputs(backend) -> None:

@@ -442,6 +442,7 @@ class FlinkBackend(Backend):
                 timestamp=fs.timestamp if fs is not None else None,
                 deployed_at=d["deployed_at"],
                 paused=tuple(paused),
+                held_from=d["paused_from"],
                 pretrain=d["pretrain"],
                 predict_only=d["predict_only"],
                 text_classes=labels is not None

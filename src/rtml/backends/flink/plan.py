@@ -217,6 +217,10 @@ class ModelStep:
     timestamp: str | None
     deployed_at: int  # the store operation of the deploy: later events are scored
     paused: tuple[tuple[int, int], ...] = ()  # [from, to) operations while paused
+    # The operation of a pause not resumed yet: labels since are held, not learned. A label
+    # pushed during a pause that ended is learned where it comes, which leaves the model as
+    # the local engine's learning it at the resume does: nothing else reaches the model between.
+    held_from: int | None = None
     pretrain: bool = False
     predict_only: bool = False
     label_key: str = ""
@@ -274,7 +278,7 @@ class ModelStep:
                 state["labels"][or_none(row.get(self.label_key))] = row.get(self.labels.field)
             return state, []
         self._pretrain(state)
-        if self.is_paused(op):
+        if self.held_from is not None and op >= self.held_from:
             return state, []
         deployment.on_label(or_none(row.get(self.label_key)), row.get(self.labels.field))
         return state, self._labelled(deployment, seq)

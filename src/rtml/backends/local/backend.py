@@ -238,7 +238,9 @@ class LocalBackend(Backend):
                 stored = self.labels_awaiting_events(events, deployment.labels, op.seq)
                 self._await_labels(deployment, stored)
         elif op.op in ("pause", "resume") and op.name in self._deployments:
-            self._deployments[op.name].paused = op.op == "pause"
+            deployment = self._deployments[op.name]
+            deployment.set_paused(op.op == "pause")
+            self._flush(deployment, op.seq)  # what a resume learned, as when it was made
         elif op.op == "delete" and op.name in self._deployments:
             self._deployments.pop(op.name).deleted = True
         elif op.op == "watch":
@@ -850,8 +852,10 @@ class LocalBackend(Backend):
 
     def set_paused(self, name: str, paused: bool) -> None:
         deployment = self.deployment(name)
-        with self.store.operation("pause" if paused else "resume", name):
-            deployment.paused = paused
+        with self._operation("pause" if paused else "resume", name) as seq:
+            deployment.set_paused(paused)
+            self._flush(deployment, seq)
+        self._maybe_flush()
 
     def delete_deployment(self, name: str) -> None:
         deployment = self.deployment(name)

@@ -179,6 +179,8 @@ class LocalDeployment(Deployment):
         # state, which each output carries as model_version (predict_only learns none).
         self.learned = 0
         self.paused = False
+        # Labels pushed while paused, in their order: learned at resume, never dropped.
+        self.held: list[tuple[Any, Any]] = []
         self.deleted = False
         self._backend = backend
         # Written by the backend in the transaction of the push that produced them.
@@ -369,7 +371,12 @@ class LocalDeployment(Deployment):
             frame = pd.DataFrame({"__key": [k], self.labels.field if self.labels else "y": [y]})
             self.on_labels(frame, "__key")
             return
-        if self.paused or self.deleted or self.labels is None or not learnable_label(y):
+        if self.deleted or self.labels is None:
+            return
+        if self.paused:
+            self.held.append((k, y))
+            return
+        if not learnable_label(y):
             return
         if k in self._pending_x:
             x, score, predicted = self._pending_x.pop(k)
@@ -442,10 +449,27 @@ class LocalDeployment(Deployment):
         return scores, classes, probabilities, versions
 
     def on_labels(self, frame: pd.DataFrame, key: str) -> None:
-        if self.paused or self.deleted or self.labels is None:
+        if self.deleted or self.labels is None:
+            return
+        self._take_labels(frame[key].tolist(), frame[self.labels.field].tolist())
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause, or resume: then the labels pushed while paused are learned, in their order,
+        as if they had come at the resume (events pushed while paused stay unscored)."""
+        self.paused = paused
+        if not paused and self.held:
+            held, self.held = self.held, []
+            keys, ys = zip(*held, strict=True)
+            self._take_labels(list(keys), list(ys))
+
+    def _take_labels(self, keys: list[Any], ys: list[Any]) -> None:
+        """Labels ``ys`` of events ``keys``: learned with their event's prediction, or waiting
+        for it; held while paused."""
+        if self.paused:
+            self.held.extend(zip(keys, ys, strict=True))
             return
         matched: list[tuple[Any, Any, Any, float, Any]] = []
-        for k, y in zip(frame[key].tolist(), frame[self.labels.field].tolist(), strict=True):
+        for k, y in zip(keys, ys, strict=True):
             if not learnable_label(y):  # None, NaN, pd.NA (a nullable integer column), inf
                 continue
             if k in self._pending_x:
@@ -590,6 +614,7 @@ class LocalDeployment(Deployment):
             "pending_x": self._pending_x,
             "pending_y": self._pending_y,
             "paused": self.paused,
+            "held": self.held,
             "learned": self.learned,
         }
 
@@ -601,6 +626,8 @@ class LocalDeployment(Deployment):
         )
         self._pending_y = state["pending_y"]
         self.paused = state["paused"]
+        # A checkpoint written before labels pushed while paused were held has none.
+        self.held = state.get("held", [])
         # A checkpoint written before model_version counted labels kept the constant 1.
         self.learned = state.get("learned", 0)
 
