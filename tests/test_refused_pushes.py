@@ -1,5 +1,6 @@
-"""A refused push changes nothing: the model, windows and pending joins go on exactly as if it
-had never been tried, however many pushes are refused, on a memory store as on disk. (A memory
+"""A refused push, or a record set aside as a dead letter, changes nothing: the model, windows,
+pending joins and labels held by a pause go on exactly as if it had never been tried, however
+many are refused, on a memory store as on disk. (A memory
 store restored its state from one checkpoint's objects, which the model went on mutating: every
 refused push after the first left the model where the earlier recovery had taken it.)"""
 
@@ -46,20 +47,37 @@ def _store(path: str) -> rtml.Backend:
     return store
 
 
-def _replay(store: rtml.Backend, batches: list[int], refused_after: set[int]) -> None:
-    """Events in ``batches`` of these sizes, each followed by its labels; after the batches in
-    ``refused_after``, a push the UDF fails on (x = 0), refused whole."""
+def _replay(
+    store: rtml.Backend,
+    batches: list[int],
+    bad_after: set[int] = frozenset(),  # type: ignore[assignment]
+    dead_letters: bool = False,
+    pause: tuple[int, int] | None = None,
+) -> None:
+    """Events in ``batches`` of these sizes, each followed by its labels. With each batch in
+    ``bad_after`` comes a record the UDF fails on (x = 0): pushed after the batch on its own
+    and refused, or, with ``dead_letters``, inside the batch and set aside. The deployment is
+    paused before batch ``pause[0]`` and resumed before batch ``pause[1]``."""
     n = 0
+    model = store.deployment("m")
     for b, size in enumerate(batches):
+        if pause and b == pause[0]:
+            model.pause()
+        if pause and b == pause[1]:
+            model.resume()
         events = [
             {"id": n + i, "ts": 60 * (n + i), "card": "ab"[(n + i) % 2], "x": 1.0 + (n + i) % 7}
             for i in range(size)
         ]
-        store.dataset("tx").push(events)
+        bad = {"id": 10_000 + b, "ts": 60 * (n + size - 1), "card": "a", "x": 0.0}
+        if dead_letters and b in bad_after:
+            mixed = [*events[: size // 2], bad, *events[size // 2 :]]
+            assert store.dataset("tx").push(mixed, on_error="dead_letter") == size
+        else:
+            store.dataset("tx").push(events)
         store.dataset("lb").push([{"id": e["id"], "y": int(e["x"] > 4)} for e in events])
         n += size
-        if b in refused_after:
-            bad = {"id": 10_000 + b, "ts": 60 * n, "card": "a", "x": 0.0}
+        if b in bad_after and not dead_letters:
             try:
                 store.dataset("tx").push([bad])
             except rtml.SchemaError:
@@ -68,11 +86,12 @@ def _replay(store: rtml.Backend, batches: list[int], refused_after: set[int]) ->
                 raise AssertionError("the push of x = 0 was accepted")
 
 
-def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
+def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
     model = store.deployment("m")
     return (
         store.features("f"),
         model.outputs(),
+        model.labelled(),
         model.predict({"id": -1, "ts": 10**6, "card": "a", "x": 3.0}),
     )
 
@@ -80,21 +99,28 @@ def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, Any]:
 @settings(max_examples=25)  # each example deploys twice and replays up to 48 events
 @given(
     batches=st.lists(st.integers(1, 6), min_size=1, max_size=8),
-    refused=st.sets(st.integers(0, 7), max_size=8),
+    bad=st.sets(st.integers(0, 7), max_size=8),
+    dead_letters=st.booleans(),
+    pause=st.none() | st.tuples(st.integers(0, 8), st.integers(0, 8)),
     on_disk=st.booleans(),
 )
-def test_refused_pushes_leave_no_trace(
-    batches: list[int], refused: set[int], on_disk: bool
+def test_refused_records_leave_no_trace(
+    batches: list[int],
+    bad: set[int],
+    dead_letters: bool,
+    pause: tuple[int, int] | None,
+    on_disk: bool,
 ) -> None:
     clean = _store(":memory:")
-    _replay(clean, batches, set())
+    _replay(clean, batches, pause=pause)
     path = tempfile.mkdtemp() if on_disk else ":memory:"
     try:
         tried = _store(path)
-        _replay(tried, batches, refused)
-        (f1, o1, p1), (f2, o2, p2) = _state(clean), _state(tried)
+        _replay(tried, batches, bad, dead_letters, pause)
+        (f1, o1, l1, p1), (f2, o2, l2, p2) = _state(clean), _state(tried)
         pd.testing.assert_frame_equal(f1, f2)
         pd.testing.assert_frame_equal(o1, o2)
+        pd.testing.assert_frame_equal(l1, l2)
         assert p1 == p2
         tried.close()
     finally:
