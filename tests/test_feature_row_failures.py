@@ -235,15 +235,16 @@ def _udaf_store() -> tuple[rtml.Backend, Any]:
 )
 def test_a_udaf_that_raises_refuses_the_record_by_row(records: list[tuple[str, float]]) -> None:
     """A UDAF raising on a record's window refuses that record by row, naming the UDAF, and
-    with dead letters sets it aside. Before, the whole push was refused, dead letters or not."""
+    with dead letters sets it aside; the windows after it are computed without it. Before, the
+    whole push was refused, dead letters or not."""
     pushed = [{"id": i, "ts": i, "card": c, "x": x} for i, (c, x) in enumerate(records)]
     zeros = [i for i, (_, x) in enumerate(records) if x == 0.0]
     store, tx = _udaf_store()
     if zeros:
         with pytest.raises(FeatureRowsError) as refused:
             tx.push(pushed)
-        # The first record whose window fails: later ones are not tried on a window holding it.
-        assert list(refused.value.failures) == [zeros[0]]
+        # Every record whose window fails, each left out of the windows after it, in one pass.
+        assert list(refused.value.failures) == zeros
         assert f"row {zeros[0]}, field 'inv': UDAF 'inv': 'InverseSum' raised Zero" in str(
             refused.value
         )
@@ -270,3 +271,26 @@ def test_keyed_steps_say_a_udafs_failure_without_a_row() -> None:
         engine.key_step(0, state, ("a",), [0.0], t=2, watermark=1)
     assert not isinstance(refused.value, FeatureRowsError)
     assert str(refused.value).startswith("UDAF 'inv': 'InverseSum' raised ZeroDivisionError")
+
+
+class AlwaysFails(InverseSum):
+    """A UDAF with a bug every window meets."""
+
+    @staticmethod
+    def finish(state: float) -> float:
+        raise KeyError("no such field")
+
+
+def test_a_udaf_failing_on_every_record_sets_them_all_aside_at_once() -> None:
+    """One pass finds them all: a push of 500 is set aside in one round, not 500 (each of
+    which rebuilt the state and computed the rest again)."""
+    store = rtml.connect("local", path=":memory:")
+    tx = store.create_dataset("tx", key="id", schema={"id": "int", "ts": "int", "x": "float"})
+    udaf = rtml.features.UDAF("bad", columns=["x"], functions=AlwaysFails, by="id", window="1h")
+    store.materialize(rtml.FeatureSet(name="f", dataset="tx", timestamp="ts", features=[udaf]))
+    records = [{"id": i, "ts": i, "x": 1.0} for i in range(500)]
+    with pytest.raises(FeatureRowsError, match=r"and 490 more problem") as refused:
+        tx.push(records)
+    assert sorted(refused.value.failures) == list(range(500))
+    assert tx.push(records, on_error="dead_letter") == 0
+    assert len(tx.dead_letters()) == 500 and len(tx) == 0

@@ -382,7 +382,7 @@ class FeatureEngine:
         except FeatureRowsError as exc:
             # One record alone: its row here (0) is no row of any push, so say only why.
             (why,) = (why for _, why in exc.failures.values())
-            raise SpecError(why) from exc.__cause__
+            raise SpecError(why) from None
         finally:
             self._watermark, self._extra_lateness = saved
         return [_scalar(f, c[0]) for f, c in zip(self._members[index], columns, strict=True)]
@@ -428,6 +428,7 @@ class FeatureEngine:
         positions = [tuple(base + i for i in self._where[f.name][1]) for f in members]
         watermark = self._watermark
         outputs: list[list[Any]] = [[] for _ in members]
+        failures: dict[int, tuple[str, str]] = {}
         for i, t in enumerate(times):
             window = group.window(keys[i], create=commit)
             row = [column[i] for column in stored]
@@ -442,14 +443,22 @@ class FeatureEngine:
             elif group.source:  # a preview: the record's values may be waiting for it
                 row += group.pending.get(row[0], group.empty)
             group.insert(window, pos, t, row)
-            try:
-                for out, f, at in zip(outputs, members, positions, strict=True):
-                    out.append(_reduced(window, f, at, t, i))
-            finally:
-                if not commit:  # a preview leaves the window as it was
-                    del window.ts[pos]
-                    for column in window.cols:
-                        del column[pos]
+            values = _reduced(window, members, positions, t, i, failures)
+            if not commit or i in failures:
+                # A preview leaves the window as it was; a record whose window fails leaves
+                # it too, so that later records see the window a push without it would give.
+                del window.ts[pos]
+                for column in window.cols:
+                    del column[pos]
+            for out, value in zip(outputs, values, strict=True):
+                out.append(value)
+        if failures:
+            (first, (name, why)), more = min(failures.items()), len(failures) - 1
+            raise FeatureRowsError(
+                f"feature {name!r}, row {first}: {why}"
+                + (f" (and {more} more record(s))" if more else ""),
+                failures,
+            )
         return outputs
 
     def _sweep(self) -> None:
@@ -468,17 +477,26 @@ class FeatureEngine:
                     del group.windows[k]
 
 
-def _reduced(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int, row: int) -> Any:
-    """:func:`_reduce` for record ``row`` of a batch: a window feature that raises on its
-    window (a UDAF: rtml's own aggregates do not) refuses that record by row and feature, so
-    a push sets it aside as a dead letter rather than failing whole. The window state it
-    leaves is dropped with the refused push (the backend rebuilds it)."""
-    try:
-        return _reduce(window, f, at, t)
-    except SpecError as exc:
-        raise FeatureRowsError(
-            f"feature {f.name!r}, row {row}: {exc}", {row: (f.name, str(exc))}
-        ) from exc
+def _reduced(
+    window: KeyWindow,
+    members: list[WindowFeature],
+    positions: list[tuple[int, ...]],
+    t: int,
+    row: int,
+    failures: dict[int, tuple[str, str]],
+) -> list[Any]:
+    """Each member over the window of record ``row`` (at time ``t``). A member that raises on
+    it (a UDAF: rtml's own aggregates do not) adds the record to ``failures`` with the
+    feature and why, and the record gets no values: the batch goes on, so that one pass finds
+    every record to refuse by row (or set aside as a dead letter), however many there are."""
+    values: list[Any] = []
+    for f, at in zip(members, positions, strict=True):
+        try:
+            values.append(_reduce(window, f, at, t))
+        except SpecError as exc:
+            failures[row] = (f.name, str(exc))
+            return [None] * len(members)
+    return values
 
 
 def _reduce(window: KeyWindow, f: WindowFeature, at: tuple[int, ...], t: int) -> Any:
