@@ -27,7 +27,7 @@ from rtml.errors import FeatureRowsError, SchemaError, SpecError
 from rtml.features.aggregate import Aggregate
 from rtml.features.base import RowFeature, WindowFeature
 from rtml.features.featureset import FeatureSet
-from rtml.features.row_failures import raise_located
+from rtml.features.row_failures import raise_located, rows_error
 from rtml.features.sql import SQL
 from rtml.features.sql_eval import evaluate_sql, evaluate_sql_row
 from rtml.features.timestamps import nanos_of, time_problems, to_nanos
@@ -453,12 +453,7 @@ class FeatureEngine:
             for out, value in zip(outputs, values, strict=True):
                 out.append(value)
         if failures:
-            (first, (name, why)), more = min(failures.items()), len(failures) - 1
-            raise FeatureRowsError(
-                f"feature {name!r}, row {first}: {why}"
-                + (f" (and {more} more record(s))" if more else ""),
-                failures,
-            )
+            raise rows_error(failures)
         return outputs
 
     def _sweep(self) -> None:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from rtml.errors import FeatureRowsError, RtmlError
 
-__all__ = ["located", "raise_located"]
+__all__ = ["located", "raise_located", "rows_error"]
 
 
 def located(
@@ -55,6 +55,16 @@ def located(
     _search(features, frame, compute, 0, len(frame), failures)
     if not failures:
         return error
+    return rows_error(failures)
+
+
+def rows_error(failures: dict[int, tuple[str, str]]) -> FeatureRowsError:
+    """The error refusing the records of ``failures`` (row -> feature, why): named by the
+    first, the others counted.
+
+    >>> str(rows_error({3: ("f", "no"), 1: ("g", "bad")}))
+    "feature 'g', row 1: bad (and 1 more record(s))"
+    """
     row, (name, why) = min(failures.items())
     more = f" (and {len(failures) - 1} more record(s))" if len(failures) > 1 else ""
     return FeatureRowsError(
