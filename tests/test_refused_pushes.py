@@ -53,14 +53,20 @@ def _replay(
     bad_after: set[int] = frozenset(),  # type: ignore[assignment]
     dead_letters: bool = False,
     pause: tuple[int, int] | None = None,
-) -> None:
+    reopen_at: int | None = None,
+) -> rtml.Backend:
     """Events in ``batches`` of these sizes, each followed by its labels. With each batch in
     ``bad_after`` comes a record the UDF fails on (x = 0): pushed after the batch on its own
     and refused, or, with ``dead_letters``, inside the batch and set aside. The deployment is
-    paused before batch ``pause[0]`` and resumed before batch ``pause[1]``."""
+    paused before batch ``pause[0]`` and resumed before batch ``pause[1]``; a store on disk is
+    closed and opened again before batch ``reopen_at``. The store, as last opened."""
     n = 0
     model = store.deployment("m")
     for b, size in enumerate(batches):
+        if b == reopen_at:
+            store.close()
+            store = rtml.connect("local", path=store.path)
+            model = store.deployment("m")
         if pause and b == pause[0]:
             model.pause()
         if pause and b == pause[1]:
@@ -84,6 +90,7 @@ def _replay(
                 pass
             else:
                 raise AssertionError("the push of x = 0 was accepted")
+    return store
 
 
 def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
@@ -103,6 +110,7 @@ def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFram
     dead_letters=st.booleans(),
     pause=st.none() | st.tuples(st.integers(0, 8), st.integers(0, 8)),
     on_disk=st.booleans(),
+    reopen_at=st.none() | st.integers(0, 7),
 )
 def test_refused_records_leave_no_trace(
     batches: list[int],
@@ -110,13 +118,15 @@ def test_refused_records_leave_no_trace(
     dead_letters: bool,
     pause: tuple[int, int] | None,
     on_disk: bool,
+    reopen_at: int | None,
 ) -> None:
     clean = _store(":memory:")
     _replay(clean, batches, pause=pause)
     path = tempfile.mkdtemp() if on_disk else ":memory:"
     try:
-        tried = _store(path)
-        _replay(tried, batches, bad, dead_letters, pause)
+        tried = _replay(
+            _store(path), batches, bad, dead_letters, pause, reopen_at if on_disk else None
+        )
         (f1, o1, l1, p1), (f2, o2, l2, p2) = _state(clean), _state(tried)
         pd.testing.assert_frame_equal(f1, f2)
         pd.testing.assert_frame_equal(o1, o2)
