@@ -416,7 +416,11 @@ def create_app(
             backend.deployment(name).pause()
             return _deployment_info(backend, backend.deployment(name))
 
-    @api.post("/models/{name}/resume", tags=["models"])
+    @api.post(
+        "/models/{name}/resume",
+        tags=["models"],
+        summary="Score and learn again, first learning the labels pushed while paused.",
+    )
     def resume(name: str) -> DeploymentInfo:
         with owner.use() as backend:
             backend.deployment(name).resume()
