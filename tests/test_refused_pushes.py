@@ -1,8 +1,8 @@
 """A refused push, or a record set aside as a dead letter, changes nothing: the model, windows,
-pending joins and labels held by a pause go on exactly as if it had never been tried, however
-many are refused, on a memory store as on disk. (A memory
-store restored its state from one checkpoint's objects, which the model went on mutating: every
-refused push after the first left the model where the earlier recovery had taken it.)"""
+pending joins, drift monitors and labels held by a pause go on exactly as if it had never been
+tried, however many are refused, on a memory store as on disk. (A memory store restored its
+state from one checkpoint's objects, which the model went on mutating: every refused push after
+the first left the model where the earlier recovery had taken it.)"""
 
 from __future__ import annotations
 
@@ -44,6 +44,7 @@ def _store(path: str) -> rtml.Backend:
         inputs=rtml.Inputs("f", numerical=["x", "inv", "avg"]),
         labels=rtml.Labels("lb", field="y"),
     )
+    store.watch(rtml.drift.Monitor(name="scores", deployment="m", clock=1, delta=0.5))
     return store
 
 
@@ -93,14 +94,13 @@ def _replay(
     return store
 
 
-def _state(store: rtml.Backend) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, Any]:
-    model = store.deployment("m")
-    return (
-        store.features("f"),
-        model.outputs(),
-        model.labelled(),
-        model.predict({"id": -1, "ts": 10**6, "card": "a", "x": 3.0}),
-    )
+def _state(store: rtml.Backend) -> tuple[list[pd.DataFrame], list[Any]]:
+    """What the runs compare: the stored frames, a prediction and the monitor's state (ADWIN's
+    records, mean and width, which move at every output)."""
+    model, monitor = store.deployment("m"), store.monitor("scores")
+    frames = [store.features("f"), model.outputs(), model.labelled(), monitor.changes()]
+    probe = {"id": -1, "ts": 10**6, "card": "a", "x": 3.0}
+    return frames, [model.predict(probe), monitor.status()]
 
 
 @settings(max_examples=25)  # each example deploys twice and replays up to 48 events
@@ -127,11 +127,10 @@ def test_refused_records_leave_no_trace(
         tried = _replay(
             _store(path), batches, bad, dead_letters, pause, reopen_at if on_disk else None
         )
-        (f1, o1, l1, p1), (f2, o2, l2, p2) = _state(clean), _state(tried)
-        pd.testing.assert_frame_equal(f1, f2)
-        pd.testing.assert_frame_equal(o1, o2)
-        pd.testing.assert_frame_equal(l1, l2)
-        assert p1 == p2
+        (frames, values), (wanted_frames, wanted_values) = _state(tried), _state(clean)
+        for got, want in zip(frames, wanted_frames, strict=True):
+            pd.testing.assert_frame_equal(got, want)
+        assert values == wanted_values
         tried.close()
     finally:
         if on_disk:
