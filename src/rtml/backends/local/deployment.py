@@ -381,24 +381,9 @@ class LocalDeployment(Deployment):
 
     def on_label(self, k: Any, y: Any) -> None:
         """What :meth:`on_labels` does for one label of key ``k``."""
-        if isinstance(self.model, BatchModel):
-            frame = pd.DataFrame({"__key": [k], self.labels.field if self.labels else "y": [y]})
-            self.on_labels(frame, "__key")
-            return
         if self.deleted or self.labels is None:
             return
-        if self.paused:
-            self.held.append((k, y))
-            return
-        if not learnable_label(y):
-            return
-        if k in self._pending_x:
-            x, score, predicted = self._pending_x.pop(k)
-            self._learn(k, x, y, score, predicted)
-        else:
-            self._pending_y[k] = y
-            if len(self._pending_y) > self.max_pending:
-                self._pending_y.popitem(last=False)
+        self._take_labels([k], [y])
 
     def _record_functions(
         self,
